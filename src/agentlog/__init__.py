@@ -1,0 +1,51 @@
+"""agentlog: correlated, structured logs for AI-agent runs.
+
+Configure once, then every line written inside a run — typed events,
+structlog loggers, stdlib ``logging`` — carries the run's IDs::
+
+    import agentlog
+
+    agentlog.configure(service="support-agent")
+    with agentlog.run(task=task, user_id="u-42") as run:
+        with agentlog.step("tool"):
+            with agentlog.tool_call("search_docs", args) as call:
+                call.result = search_docs(**args)
+"""
+
+from __future__ import annotations
+
+from . import events, processors
+from ._config import configure
+from ._context import RunContext, current
+from ._diagnostics import problems
+from ._hashing import hash_value
+from ._logger import BoundLogger, get_logger
+from ._scopes import LLMCall, Run, Step, ToolCall, llm_call, run, step, tool_call
+from ._serialize import canonical_json
+from ._stdlib import CorrelationFilter, LogHandler
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BoundLogger",
+    "CorrelationFilter",
+    "LLMCall",
+    "LogHandler",
+    "Run",
+    "RunContext",
+    "Step",
+    "ToolCall",
+    "__version__",
+    "canonical_json",
+    "configure",
+    "current",
+    "events",
+    "get_logger",
+    "hash_value",
+    "llm_call",
+    "problems",
+    "processors",
+    "run",
+    "step",
+    "tool_call",
+]

@@ -1,0 +1,114 @@
+"""One-call configuration."""
+
+from __future__ import annotations
+
+import os
+from typing import IO, Any
+
+import structlog
+
+from . import _logger, _pipeline, _stdlib
+from ._formats import PROFILES
+from ._output import make_writer
+from .typing import Format, Level
+
+__all__ = ["configure"]
+
+
+def parse_level(level: Level) -> int:
+    """Return the numeric level for a name (any case) or a number.
+
+    Raises:
+        ValueError: *level* is not a known name or a non-negative int.
+    """
+    if isinstance(level, bool):
+        raise ValueError(f"invalid level {level!r}")
+    if isinstance(level, int):
+        if level < 0:
+            raise ValueError(f"invalid level {level!r}")
+        return level
+    if isinstance(level, str):
+        number = _pipeline.LEVELS.get(level.strip().lower())
+        if number is None and level.strip().lower() == "warn":
+            number = _pipeline.LEVELS["warning"]
+        if number is not None:
+            return number
+    names = ", ".join(_pipeline.LEVELS)
+    raise ValueError(f"invalid level {level!r}; use one of {names} or a number")
+
+
+def configure(
+    *,
+    service: str | None = None,
+    env: str | None = None,
+    version: str | None = None,
+    format: Format = "json",  # noqa: A002 - the contract's name
+    output: IO[str] | IO[bytes] | str | os.PathLike[str] | None = None,
+    level: Level = "info",
+    stdlib: bool = True,
+) -> None:
+    """Configure agentlog (and structlog, and stdlib logging) once at startup.
+
+    Every line written afterwards — typed events, structlog loggers,
+    stdlib ``logging`` records — goes through one pipeline: the IDs in force,
+    level, UTC timestamp and the static fields are added, the profile
+    renders it, and the output receives it with one write per line.
+
+    Calling it again replaces the configuration; loggers already created
+    follow the new one.
+
+    Args:
+        service: Written as ``service`` on every line.
+        env: Written as ``env`` on every line.
+        version: Written as ``version`` on every line.
+        format: ``"json"`` (one JSON object per line) or ``"console"``
+            (readable, for local development).
+        output: None for ``sys.stdout`` (looked up at each write), a text or
+            binary stream, or a file path (appended to, created if missing).
+        level: The lowest level written: a name (``"debug"`` …
+            ``"critical"``) or a stdlib number.
+        stdlib: Route the stdlib ``logging`` module (including third-party
+            libraries) through agentlog by installing a `LogHandler` on the
+            root logger and setting the root level.
+
+    Raises:
+        ValueError: *format* or *level* is not known.
+        TypeError: *output* is not a stream, a path or None.
+        OSError: the output file cannot be opened.
+    """
+    min_level = parse_level(level)
+    profile = PROFILES.get(format)  # type: ignore[call-overload]
+    if profile is None:
+        raise ValueError(f"unknown format {format!r}; use one of {', '.join(PROFILES)}")
+    static: dict[str, Any] = {
+        name: value
+        for name, value in (("service", service), ("env", env), ("version", version))
+        if value is not None
+    }
+    pipeline = _pipeline.Pipeline(
+        min_level=min_level,
+        static=static,
+        profile=profile,
+        writer=make_writer(output),
+    )
+    _pipeline.install(pipeline)
+    _logger.set_min_level(min_level)
+    structlog.configure(
+        processors=[_logger.finish_line],
+        wrapper_class=_logger.BoundLogger,
+        logger_factory=_logger.sink_factory,
+        context_class=dict,
+        cache_logger_on_first_use=True,
+    )
+    if stdlib:
+        _stdlib.install_handler(min_level)
+    else:
+        _stdlib.remove_handler()
+
+
+def reset() -> None:
+    """Undo `configure`: agentlog defers to structlog's defaults again."""
+    _pipeline.install(None)
+    _logger.set_min_level(0)
+    structlog.reset_defaults()
+    _stdlib.remove_handler()

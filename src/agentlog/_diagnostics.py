@@ -1,0 +1,60 @@
+"""Counting agentlog's own failures without ever raising them.
+
+A failure inside agentlog (an output that cannot be written, a user callback
+that throws) must not reach the agent, and must not vanish either. Each kind
+of problem is counted and reported once on the interpreter's original stderr;
+the report names the exception class only, never its message, which could
+hold the very secret being logged.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections import Counter
+
+__all__ = ["problems", "report"]
+
+_lock = threading.Lock()
+_counts: Counter[str] = Counter()
+
+
+def report(problem: str, exc: BaseException | None = None) -> None:
+    """Count one occurrence of *problem*; print a notice on the first one.
+
+    Args:
+        problem: A short, stable name such as ``"write failed"``.
+        exc: The exception behind it, if any (only its class is printed).
+    """
+    with _lock:
+        _counts[problem] += 1
+        first = _counts[problem] == 1
+    if not first:
+        return
+    detail = f" ({type(exc).__name__})" if exc is not None else ""
+    stream = sys.__stderr__
+    if stream is None:
+        return
+    try:
+        stream.write(
+            f"agentlog: {problem}{detail}; later occurrences are counted, "
+            "see agentlog.problems()\n"
+        )
+        stream.flush()
+    except Exception:  # noqa: S110 - nowhere left to report to
+        pass
+
+
+def problems() -> dict[str, int]:
+    """Return how often each kind of internal problem has happened.
+
+    An empty dict means agentlog has written every line it was given.
+    """
+    with _lock:
+        return dict(_counts)
+
+
+def clear() -> None:
+    """Forget all counts (for tests)."""
+    with _lock:
+        _counts.clear()

@@ -1,0 +1,180 @@
+"""The pipeline: how one event becomes one written line.
+
+Typed events, structlog lines and stdlib records all end in `Pipeline.emit`,
+so every line has the same shape whatever produced it::
+
+    timestamp, level, event, <static fields>, <IDs in force>, <event fields>, <caller fields>
+
+A field the caller passes under a name agentlog already wrote in that line
+is not dropped and does not overwrite agentlog's value: it is kept under
+``extra`` (``metadata`` for run metadata).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Mapping
+
+from . import _diagnostics
+from ._clock import format_timestamp
+from ._formats import Profile
+from ._output import Writer
+
+__all__ = ["LEVELS", "LEVEL_NAMES", "Pipeline", "current", "install"]
+
+LEVELS: dict[str, int] = {
+    "debug": 10,
+    "info": 20,
+    "warning": 30,
+    "error": 40,
+    "critical": 50,
+}
+LEVEL_NAMES: dict[int, str] = {number: name for name, number in LEVELS.items()}
+
+
+def merge_fields(line: dict[str, Any], fields: Mapping[str, Any], spill_key: str = "extra") -> None:
+    """Add caller *fields* to *line*; names already in *line* go under *spill_key*."""
+    if line.keys().isdisjoint(fields):
+        line.update(fields)
+        return
+    spilled: dict[str, Any] = {}
+    for key, value in fields.items():
+        if key in line:
+            spilled[key] = value
+        else:
+            line[key] = value
+    previous = line.get(spill_key)
+    if isinstance(previous, Mapping) and spill_key not in spilled:
+        spilled = {**previous, **spilled}
+    elif spill_key in spilled and previous is not None:
+        spilled[spill_key] = previous
+    line[spill_key] = spilled
+
+
+class Pipeline:
+    """One configuration's way from event to output. Immutable once built.
+
+    Args:
+        min_level: Lines below this level are not written.
+        static: Fields written on every line (service, env, version).
+        profile: The output profile.
+        writer: Where lines go.
+    """
+
+    __slots__ = ("min_level", "profile", "static", "writer")
+
+    def __init__(
+        self,
+        *,
+        min_level: int,
+        static: Mapping[str, Any],
+        profile: Profile,
+        writer: Writer,
+    ) -> None:
+        self.min_level = min_level
+        self.static = dict(static)
+        self.profile = profile
+        self.writer = writer
+
+    def build(
+        self,
+        level: str,
+        event: Any,
+        ids: Mapping[str, Any] | None,
+        owned: Mapping[str, Any] | None,
+        fields: Mapping[str, Any] | None,
+        timestamp: str | None = None,
+        spill_key: str = "extra",
+    ) -> dict[str, Any]:
+        """Assemble one line in the canonical field order.
+
+        Args:
+            level: The level name.
+            event: The event name or log message.
+            ids: The IDs in force (a context's fields), if any.
+            owned: Fields the event itself defines; they override *ids*
+                (an explicit ``tool_call_id`` wins over the one in force).
+            fields: Caller fields; see `merge_fields` for name clashes.
+            timestamp: The RFC 3339 time; now if None.
+            spill_key: Where caller fields that clash go.
+        """
+        line: dict[str, Any] = {
+            "timestamp": timestamp if timestamp is not None else format_timestamp(time.time_ns()),
+            "level": level,
+            "event": event,
+        }
+        if self.static:
+            line.update(self.static)
+        if ids:
+            line.update(ids)
+        if owned:
+            line.update(owned)
+        if fields:
+            merge_fields(line, fields, spill_key)
+        return line
+
+    def render(self, line: dict[str, Any]) -> bytes:
+        """Turn a built line into output bytes with this pipeline's profile."""
+        profile = self.profile
+        if profile.transform is not None:
+            line = profile.transform(line)
+        return profile.serialize(line)
+
+    def emit(
+        self,
+        level: str,
+        event: Any,
+        ids: Mapping[str, Any] | None,
+        owned: Mapping[str, Any] | None,
+        fields: Mapping[str, Any] | None,
+        timestamp: str | None = None,
+        spill_key: str = "extra",
+    ) -> None:
+        """Build, render and write one line (see `build`). Never raises."""
+        try:
+            data = self.render(self.build(level, event, ids, owned, fields, timestamp, spill_key))
+        except Exception as exc:
+            _diagnostics.report("line could not be rendered", exc)
+            return
+        self.writer(data)
+
+
+_current: list[Pipeline | None] = [None]
+
+
+def current() -> Pipeline | None:
+    """Return the configured pipeline, or None before `agentlog.configure`."""
+    return _current[0]
+
+
+def install(pipeline: Pipeline | None) -> None:
+    """Make *pipeline* the one every emitter uses from now on."""
+    _current[0] = pipeline
+
+
+def level_name(levelno: int) -> str:
+    """Map any stdlib numeric level to agentlog's five names (5 → debug, 25 → info)."""
+    if levelno < 20:
+        return "debug"
+    if levelno < 30:
+        return "info"
+    if levelno < 40:
+        return "warning"
+    if levelno < 50:
+        return "error"
+    return "critical"
+
+
+_fallback: list[Pipeline] = []
+
+
+def fallback() -> Pipeline:
+    """The pipeline used where one is needed before configure(): JSON to stdout."""
+    if not _fallback:
+        from ._formats import PROFILES
+        from ._output import make_writer
+
+        _fallback.append(
+            Pipeline(min_level=LEVELS["info"], static={}, profile=PROFILES["json"], writer=make_writer(None))
+        )
+    return _fallback[0]

@@ -1,0 +1,441 @@
+"""Scopes: a run, its steps, tool calls and LLM calls.
+
+Each scope is a context manager (``with`` and ``async with``). Entering one
+replaces the IDs in force with a new immutable `RunContext` and writes the
+scope's opening event; leaving restores the previous IDs and writes its
+closing event. An exception escaping a scope is recorded on the closing event
+and re-raised unchanged: agentlog never swallows, wraps or replaces it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from contextvars import Token
+from types import TracebackType
+from typing import Any, Mapping
+
+from . import _diagnostics
+from ._context import _CURRENT, RunContext, RunState
+from ._errors import error_fields
+from ._ids import new_run_id, new_span_id, new_tool_call_id, new_trace_id
+from .events import (
+    emit_agent_step,
+    emit_llm_result,
+    emit_run_finished,
+    emit_run_started,
+    emit_step_finished,
+    emit_tool_call,
+    emit_tool_result,
+    latency_since,
+    run_totals,
+)
+
+__all__ = ["LLMCall", "Run", "Step", "ToolCall", "llm_call", "run", "step", "tool_call"]
+
+_CANCELLATIONS = (asyncio.CancelledError, KeyboardInterrupt)
+
+
+class _Scope:
+    """Entering, leaving, and restoring the IDs in force."""
+
+    _ctx: RunContext | None = None
+    _token: Token[RunContext | None] | None = None
+    _previous: RunContext | None = None
+    _start_ns: int = 0
+    _entered: bool = False
+
+    @property
+    def span_id(self) -> str | None:
+        """This scope's span ID (None outside a run, or before entering)."""
+        return self._ctx.span_id if self._ctx is not None else None
+
+    def _activate(self, ctx: RunContext | None) -> None:
+        self._ctx = ctx
+        if ctx is not None:
+            self._previous = _CURRENT.get()
+            self._token = _CURRENT.set(ctx)
+
+    def _deactivate(self) -> None:
+        token, self._token = self._token, None
+        if token is None:
+            return
+        try:
+            _CURRENT.reset(token)
+        except ValueError:
+            # Left in another context than it was entered in (a generator
+            # resumed elsewhere): restore by value instead.
+            _CURRENT.set(self._previous)
+
+    def _check_fresh(self) -> None:
+        if self._entered:
+            raise RuntimeError(f"this {type(self).__name__} scope was already entered; create a new one")
+        self._entered = True
+
+    def __enter__(self) -> Any:
+        self._check_fresh()
+        self._start_ns = time.perf_counter_ns()
+        try:
+            self._open()
+        except Exception as exc:
+            _diagnostics.report("scope failed to open", exc)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self._close(exc)
+        except Exception as failure:
+            _diagnostics.report("scope failed to close", failure)
+        finally:
+            self._deactivate()
+
+    async def __aenter__(self) -> Any:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+    def _open(self) -> None:
+        raise NotImplementedError
+
+    def _close(self, exc: BaseException | None) -> None:
+        raise NotImplementedError
+
+
+class Run(_Scope):
+    """One agent execution. Create it with `agentlog.run`."""
+
+    def __init__(
+        self,
+        task: Any = None,
+        *,
+        user_id: str | None = None,
+        request_id: str | None = None,
+        session_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        parent: RunContext | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        self._task = task
+        self._user_id = user_id
+        self._request_id = request_id
+        self._session_id = session_id
+        self._metadata = metadata
+        self._parent = parent
+        self._run_id = run_id if run_id is not None else new_run_id()
+        self._stop_reason: str | None = None
+        self._finish_fields: dict[str, Any] = {}
+
+    @property
+    def run_id(self) -> str:
+        """The run's UUID (known before the run is entered)."""
+        return self._run_id
+
+    @property
+    def trace_id(self) -> str | None:
+        """The run's trace ID (set on entering)."""
+        return self._ctx.trace_id if self._ctx is not None else None
+
+    @property
+    def parent_run_id(self) -> str | None:
+        """The run that started this one, for a child run."""
+        return self._ctx.parent_run_id if self._ctx is not None else None
+
+    @property
+    def context(self) -> RunContext | None:
+        """The run's IDs, as `agentlog.current` returns them inside the run."""
+        return self._ctx
+
+    def finish(self, stop_reason: str | None = None, **fields: Any) -> None:
+        """Say why the run stopped; ``run_finished`` is still written on exit.
+
+        Args:
+            stop_reason: ``completed``, ``max_steps``, ``tool_error`` … or your
+                own. Without it, agentlog infers one on exit.
+            fields: Further fields for the ``run_finished`` line.
+        """
+        if stop_reason is not None:
+            self._stop_reason = stop_reason
+        self._finish_fields.update(fields)
+
+    def _open(self) -> None:
+        origin = self._parent if self._parent is not None else _CURRENT.get()
+        if origin is not None:
+            trace_id = origin.trace_id
+            parent_span_id: str | None = origin.span_id
+            parent_run_id: str | None = origin.run_id
+            user_id = self._user_id if self._user_id is not None else origin.user_id
+            request_id = self._request_id if self._request_id is not None else origin.request_id
+            session_id = self._session_id if self._session_id is not None else origin.session_id
+        else:
+            trace_id = new_trace_id()
+            parent_span_id = parent_run_id = None
+            user_id, request_id, session_id = self._user_id, self._request_id, self._session_id
+        ctx = RunContext(
+            run_id=self._run_id,
+            trace_id=trace_id,
+            span_id=new_span_id(),
+            parent_span_id=parent_span_id,
+            parent_run_id=parent_run_id,
+            user_id=user_id,
+            request_id=request_id,
+            session_id=session_id,
+            state=RunState(),
+        )
+        self._activate(ctx)
+        emit_run_started(ctx, self._task, self._metadata, None)
+
+    def _close(self, exc: BaseException | None) -> None:
+        ctx = self._ctx
+        if ctx is None:
+            return
+        state = ctx._state
+        status = "ok" if exc is None else "error"
+        stop_reason = self._stop_reason or self._infer_stop_reason(state, exc)
+        errors = error_fields(exc) if exc is not None else {}
+        emit_run_finished(ctx, status, stop_reason, run_totals(state), errors, self._finish_fields)
+        if state is not None:
+            state.forget_errors()
+
+    @staticmethod
+    def _infer_stop_reason(state: RunState | None, exc: BaseException | None) -> str:
+        if exc is None:
+            return "completed"
+        if isinstance(exc, _CANCELLATIONS):
+            return "cancelled"
+        kinds = state.escaped_kinds(exc) if state is not None else frozenset()
+        if "tool" in kinds:
+            return "tool_error"
+        if "step" in kinds:
+            return "step_error"
+        return "error"
+
+
+class Step(_Scope):
+    """One step of a run. Create it with `agentlog.step`."""
+
+    def __init__(self, step_type: str, *, tool: str | None = None, **fields: Any) -> None:
+        self.step_type = step_type
+        self.tool = tool
+        self.step_id: int | None = None
+        self._fields = fields
+
+    def _open(self) -> None:
+        outer = _CURRENT.get()
+        ctx = None
+        if outer is not None:
+            state = outer._state
+            if state is not None:
+                self.step_id = state.next_step()
+            ctx = outer.child(span_id=new_span_id(), step_id=self.step_id, step_type=self.step_type)
+        self._activate(ctx)
+        emit_agent_step(ctx, self.step_type, self.step_id, self.tool, self._fields)
+
+    def _close(self, exc: BaseException | None) -> None:
+        status = "ok" if exc is None else "error"
+        errors = error_fields(exc) if exc is not None else {}
+        emit_step_finished(
+            self._ctx,
+            self.step_type,
+            self.step_id,
+            latency_since(self._start_ns),
+            status,
+            errors,
+            exc,
+            None,
+        )
+
+
+class ToolCall(_Scope):
+    """One tool invocation. Create it with `agentlog.tool_call`.
+
+    Attributes:
+        tool: The tool's name.
+        tool_call_id: The provider's call ID, or a generated one.
+        result: Set it to the tool's result (recorded per the capture policy).
+    """
+
+    def __init__(self, tool: str, args: Any = None, *, tool_call_id: str | None = None, **fields: Any) -> None:
+        self.tool = tool
+        self.args = args
+        self.tool_call_id = tool_call_id if tool_call_id is not None else new_tool_call_id()
+        self.result: Any = None
+        self._fields = fields
+
+    def _open(self) -> None:
+        outer = _CURRENT.get()
+        ctx = None
+        if outer is not None:
+            ctx = outer.child(span_id=new_span_id(), tool_call_id=self.tool_call_id, tool=self.tool)
+        self._activate(ctx)
+        emit_tool_call(ctx, self.tool, self.tool_call_id, self.args, self._fields)
+
+    def _close(self, exc: BaseException | None) -> None:
+        status = "ok" if exc is None else "error"
+        errors = error_fields(exc) if exc is not None else {}
+        emit_tool_result(
+            self._ctx,
+            self.tool,
+            self.tool_call_id,
+            latency_since(self._start_ns),
+            status,
+            errors,
+            exc,
+            None,
+        )
+
+
+class LLMCall(_Scope):
+    """One model call. Create it with `agentlog.llm_call`.
+
+    Attributes:
+        model: The model name.
+        provider: The provider.
+        input_tokens: Set by `set_usage`.
+        output_tokens: Set by `set_usage`.
+        finish_reason: Set by `set_usage`.
+    """
+
+    def __init__(self, model: str, provider: str | None = None, **fields: Any) -> None:
+        self.model = model
+        self.provider = provider
+        self.input_tokens: int | None = None
+        self.output_tokens: int | None = None
+        self.finish_reason: str | None = None
+        self._fields = fields
+
+    def set_usage(
+        self,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        finish_reason: str | None = None,
+    ) -> None:
+        """Record what the model reported; written on ``llm_result``.
+
+        Args:
+            input_tokens: Prompt tokens.
+            output_tokens: Completion tokens.
+            finish_reason: Why the model stopped.
+        """
+        if input_tokens is not None:
+            self.input_tokens = input_tokens
+        if output_tokens is not None:
+            self.output_tokens = output_tokens
+        if finish_reason is not None:
+            self.finish_reason = finish_reason
+
+    def _open(self) -> None:
+        outer = _CURRENT.get()
+        self._activate(outer.child(span_id=new_span_id()) if outer is not None else None)
+
+    def _close(self, exc: BaseException | None) -> None:
+        status = "ok" if exc is None else "error"
+        errors = error_fields(exc) if exc is not None else {}
+        emit_llm_result(
+            self._ctx,
+            self.model,
+            self.provider,
+            self.input_tokens,
+            self.output_tokens,
+            latency_since(self._start_ns),
+            status,
+            self.finish_reason,
+            errors,
+            exc,
+            self._fields,
+        )
+
+
+def run(
+    task: Any = None,
+    *,
+    user_id: str | None = None,
+    request_id: str | None = None,
+    session_id: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    parent: RunContext | None = None,
+    run_id: str | None = None,
+) -> Run:
+    """Open a run: ``with agentlog.run(task=...) as run: ...``.
+
+    Writes ``run_started`` on entry and always ``run_finished`` on exit, with
+    the run's totals and a stop reason. Inside another run (or given
+    *parent*), the new run is a child run: a new ``run_id``, the parent's
+    ``trace_id``, and ``parent_run_id`` set.
+
+    Args:
+        task: The task (any value); written only as ``task_hash``.
+        user_id: The user the run acts for.
+        request_id: The inbound request.
+        session_id: The conversation that groups runs.
+        metadata: Written as top-level fields of ``run_started``
+            (``prompt_version`` …).
+        parent: The context to continue (from
+            ``agentlog.propagation.extract`` or `agentlog.current`);
+            defaults to the run in force, if any.
+        run_id: Use this run ID instead of a generated one.
+    """
+    return Run(
+        task,
+        user_id=user_id,
+        request_id=request_id,
+        session_id=session_id,
+        metadata=metadata,
+        parent=parent,
+        run_id=run_id,
+    )
+
+
+def step(step_type: str, *, tool: str | None = None, **fields: Any) -> Step:
+    """Open a step: ``with agentlog.step("tool"): ...``.
+
+    Advances the run's step counter (``step_id`` 1, 2, 3 …, shared by all the
+    run's tasks and threads), writes ``agent_step`` on entry and
+    ``step_finished`` (latency, status) on exit.
+
+    Args:
+        step_type: ``plan``, ``retrieve``, ``model``, ``tool``, ``validate``
+            or your own.
+        tool: The tool the step is about, when there is one.
+        fields: Further fields for the ``agent_step`` line.
+    """
+    return Step(step_type, tool=tool, **fields)
+
+
+def tool_call(tool: str, args: Any = None, *, tool_call_id: str | None = None, **fields: Any) -> ToolCall:
+    """Open a tool call: ``with agentlog.tool_call("search", args) as call: ...``.
+
+    Writes ``tool_call`` (with ``args_hash``, never the raw arguments) on
+    entry and ``tool_result`` (latency, status, error) on exit.
+
+    Args:
+        tool: The tool's name.
+        args: The arguments (any value).
+        tool_call_id: The LLM provider's call ID; generated when not given.
+        fields: Further fields for the ``tool_call`` line.
+    """
+    return ToolCall(tool, args, tool_call_id=tool_call_id, **fields)
+
+
+def llm_call(model: str, provider: str | None = None, **fields: Any) -> LLMCall:
+    """Open an LLM call: ``with agentlog.llm_call("gpt-4o", provider="openai") as llm: ...``.
+
+    Writes ``llm_result`` on exit, with the usage given to
+    `LLMCall.set_usage`, the latency and the status.
+
+    Args:
+        model: The model name.
+        provider: The provider (``openai``, ``anthropic`` …).
+        fields: Further fields for the ``llm_result`` line.
+    """
+    return LLMCall(model, provider, **fields)

@@ -1,0 +1,178 @@
+"""JSON serialization that never raises.
+
+orjson does the work. Values it cannot take go through `fallback` (sets,
+bytes, models, arbitrary objects); values that make orjson fail outright
+(integers beyond 64 bits, lone surrogates, cycles, keys it cannot convert,
+a ``__repr__`` that raises) go through `sanitize`, a pure-Python walk that
+always yields something orjson accepts, with a marker where a value could not
+be kept.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+from collections.abc import Mapping, Set
+from typing import Any
+
+import orjson
+
+__all__ = ["canonical_json", "dumps_line", "fallback", "safe_repr", "safe_str"]
+
+_LINE_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
+_CANONICAL_OPTIONS = (
+    orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+_MAX_REPR = 4096
+# orjson refuses nesting deeper than 254 levels.
+_MAX_DEPTH = 250
+_I64_MIN = -(2**63)
+_U64_MAX = 2**64 - 1
+
+
+def type_name(obj: object) -> str:
+    """Return ``module.QualName`` of *obj*'s type (just the name for builtins)."""
+    cls = type(obj)
+    module = getattr(cls, "__module__", None)
+    name = getattr(cls, "__qualname__", None) or cls.__name__
+    if module in (None, "builtins"):
+        return str(name)
+    return f"{module}.{name}"
+
+
+def safe_repr(obj: object) -> str:
+    """Return ``repr(obj)``, or a marker naming the type if repr raises."""
+    try:
+        text = repr(obj)
+    except Exception:
+        return f"<unrepresentable {type_name(obj)}>"
+    if not isinstance(text, str):
+        return f"<unrepresentable {type_name(obj)}>"
+    return text if len(text) <= _MAX_REPR else text[:_MAX_REPR] + "…"
+
+
+def safe_str(obj: object) -> str:
+    """Return ``str(obj)``, or a marker naming the type if str raises."""
+    if type(obj) is str:
+        return obj
+    try:
+        text = str(obj)
+    except Exception:
+        return f"<unprintable {type_name(obj)}>"
+    if not isinstance(text, str):
+        return f"<unprintable {type_name(obj)}>"
+    return text
+
+
+def fallback(obj: Any) -> Any:
+    """Map a value orjson cannot serialize to one it can (orjson's ``default``).
+
+    The mapping is stable across processes, which hashing relies on:
+
+    * sets and frozensets become arrays sorted by their elements' canonical JSON;
+    * bytes-like values become ``"base64:<standard base64>"``;
+    * dataclasses become objects of their fields;
+    * objects with ``model_dump()`` (pydantic v2) become its result;
+    * other mappings become objects, other sets and tuples-alike become arrays;
+    * anything else becomes its ``repr()`` when its class defines one, else
+      ``"<module.QualName>"`` (default reprs carry memory addresses).
+    """
+    if isinstance(obj, (set, frozenset, Set)):
+        return sorted(obj, key=canonical_json)
+    if isinstance(obj, (bytes, bytearray, memoryview)):
+        return "base64:" + base64.b64encode(bytes(obj)).decode("ascii")
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+    model_dump = getattr(type(obj), "model_dump", None)
+    if callable(model_dump):
+        return model_dump(obj)
+    if isinstance(obj, Mapping):
+        return dict(obj)
+    tolist = getattr(obj, "tolist", None)  # numpy arrays and scalars
+    if callable(tolist):
+        return tolist()
+    if type(obj).__repr__ is object.__repr__:
+        return f"<{type_name(obj)}>"
+    return safe_repr(obj)
+
+
+def _fix_str(text: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Pair up what pairs, mark lone surrogates with U+FFFD.
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
+def _fix_key(key: Any) -> str:
+    if isinstance(key, str):
+        return _fix_str(key)
+    if key is None or isinstance(key, (bool, int, float)):
+        return _fix_str(orjson.dumps(sanitize(key)).decode())
+    return _fix_str(safe_str(key))
+
+
+def sanitize(value: Any, _depth: int = 0, _path: frozenset[int] = frozenset()) -> Any:
+    """Return a copy of *value* that orjson can always serialize.
+
+    Lone surrogates become U+FFFD, integers beyond 64 bits stay exact as raw
+    JSON numbers, keys become strings, cycles become ``"<circular>"``, nesting
+    past 250 levels becomes ``"<too deep>"``, and objects whose conversion
+    raises become ``"<unserializable module.Class>"``.
+    """
+    if value is None or isinstance(value, (bool, float)):
+        return value
+    if isinstance(value, int):
+        if _I64_MIN <= value <= _U64_MAX:
+            return int(value)
+        return orjson.Fragment(int.__repr__(value).encode())
+    if isinstance(value, str):
+        return _fix_str(str.__str__(value))
+    if _depth >= _MAX_DEPTH:
+        return "<too deep>"
+    if id(value) in _path:
+        return "<circular>"
+    path = _path | {id(value)}
+    depth = _depth + 1
+    try:
+        if isinstance(value, dict):
+            return {_fix_key(k): sanitize(v, depth, path) for k, v in list(value.items())}
+        if isinstance(value, (list, tuple)):
+            return [sanitize(v, depth, path) for v in list(value)]
+        if dataclasses.is_dataclass(value):
+            converted = fallback(value)
+        else:
+            try:
+                orjson.dumps(value)
+            except TypeError:
+                converted = fallback(value)
+            else:
+                # orjson knows the type (datetime, UUID, enum, ...).
+                return value
+        if converted is value:
+            return f"<unserializable {type_name(value)}>"
+        return sanitize(converted, depth, path)
+    except Exception:
+        return f"<unserializable {type_name(value)}>"
+
+
+def dumps_line(event_dict: Mapping[str, Any]) -> bytes:
+    """Serialize one log line: compact JSON ending in a newline. Never raises."""
+    try:
+        return orjson.dumps(event_dict, default=fallback, option=_LINE_OPTIONS)
+    except Exception:
+        return orjson.dumps(sanitize(event_dict), option=_LINE_OPTIONS)
+
+
+def canonical_json(value: Any) -> bytes:
+    """Return the canonical JSON form of *value* as UTF-8 bytes.
+
+    Object keys sorted by Unicode code point, no whitespace, non-ASCII
+    written as UTF-8 (not escaped); see docs/hashing.md for every rule. The
+    same value gives the same bytes in every process. Never raises.
+    """
+    try:
+        return orjson.dumps(value, default=fallback, option=_CANONICAL_OPTIONS)
+    except Exception:
+        return orjson.dumps(sanitize(value), option=_CANONICAL_OPTIONS)

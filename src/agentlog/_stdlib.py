@@ -1,0 +1,124 @@
+"""The bridge from the stdlib ``logging`` module.
+
+`LogHandler` turns every record (your own and third-party libraries') into
+the same JSON line as a structlog or typed event, through the same pipeline,
+with the IDs of the run the record was logged in. `CorrelationFilter` is for
+applications that keep their own handlers and formatters: it only adds the
+IDs to each record as attributes.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from . import _diagnostics, _pipeline
+from ._clock import format_timestamp
+from ._context import get_context
+from ._errors import error_fields
+from ._serialize import safe_repr, safe_str
+
+__all__ = ["CorrelationFilter", "LogHandler"]
+
+ID_ATTRIBUTES = (
+    "run_id",
+    "trace_id",
+    "span_id",
+    "parent_run_id",
+    "step_id",
+    "tool_call_id",
+    "session_id",
+    "request_id",
+)
+
+# Everything a LogRecord carries by itself; any other attribute came from
+# ``extra=`` and is written as a field.
+_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+    "taskName",
+    *ID_ATTRIBUTES,
+}
+
+
+def _message(record: logging.LogRecord) -> str:
+    try:
+        return record.getMessage()
+    except Exception:
+        return f"{safe_str(record.msg)} [unformattable args: {safe_repr(record.args)}]"
+
+
+class LogHandler(logging.Handler):
+    """A ``logging.Handler`` that writes records as agentlog lines.
+
+    `agentlog.configure` (with ``stdlib=True``) installs one on the root
+    logger. Each line has ``logger`` (the record's logger name), the message
+    as ``event``, ``extra=`` fields, the IDs in force, and for
+    ``exc_info`` the fields ``error_class``, ``error_message`` and
+    ``error_stack`` (a traceback without local variables).
+    """
+
+    def handle(self, record: logging.LogRecord) -> Any:
+        # The writer serializes lines itself; the handler lock would only add
+        # a second lock per record.
+        result = self.filter(record)
+        if isinstance(result, logging.LogRecord):
+            record = result
+        if result:
+            self.emit(record)
+        return result
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write *record* as one line. Never raises."""
+        try:
+            pipeline = _pipeline.current() or _pipeline.fallback()
+            if record.levelno < pipeline.min_level:
+                return
+            owned: dict[str, Any] = {"logger": record.name}
+            if record.exc_info and record.exc_info[1] is not None:
+                owned.update(error_fields(record.exc_info[1], stack=True))
+            attributes = record.__dict__
+            extra = {key: attributes[key] for key in attributes.keys() - _RECORD_ATTRIBUTES}
+            ctx = get_context()
+            pipeline.emit(
+                _pipeline.level_name(record.levelno),
+                _message(record),
+                ctx._fields if ctx is not None else None,
+                owned,
+                extra,
+                timestamp=format_timestamp(int(record.created * 1_000_000_000)),
+            )
+        except Exception as exc:
+            _diagnostics.report("stdlib record could not be logged", exc)
+
+
+class CorrelationFilter(logging.Filter):
+    """A ``logging.Filter`` that adds the IDs in force as record attributes.
+
+    For handlers with their own formatter: ``%(run_id)s``, ``%(trace_id)s``,
+    ``%(span_id)s``, ``%(step_id)s``, ``%(tool_call_id)s`` … (None outside a
+    run). It never drops a record.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Add the IDs to *record*; always keep it."""
+        ctx = get_context()
+        for name in ID_ATTRIBUTES:
+            setattr(record, name, getattr(ctx, name) if ctx is not None else None)
+        return True
+
+
+def install_handler(min_level: int) -> None:
+    """Route the root logger through agentlog (replacing an earlier agentlog handler)."""
+    root = logging.getLogger()
+    remove_handler()
+    root.addHandler(LogHandler())
+    root.setLevel(min_level)
+
+
+def remove_handler() -> None:
+    """Take agentlog's handlers off the root logger."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, LogHandler):
+            root.removeHandler(handler)

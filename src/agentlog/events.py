@@ -1,0 +1,590 @@
+"""Typed events: the lines that describe an agent run.
+
+Each helper writes one line with the field names of the event schema
+(``schema/events.v1.json``) and the IDs in force. They are what the scopes
+(`agentlog.run`, `agentlog.step`, `agentlog.tool_call`, `agentlog.llm_call`)
+emit, and they work on their own too: called inside a run they carry its IDs
+and count toward its totals in ``run_finished``; called outside a run they
+carry no run IDs. ``tool_call``, ``tool_result``, ``llm_result``,
+``agent_step`` and ``step_finished`` called on their own describe a scope
+nested in the current one, so they get a span ID of their own whose parent is
+the current span.
+
+No helper raises because of what it is given; a value that cannot be
+serialized is written as a marker.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Mapping
+
+import structlog
+
+from . import _diagnostics, _pipeline
+from ._context import RunContext, RunState, get_context
+from ._errors import MAX_MESSAGE_CHARS, error_fields
+from ._hashing import hash_value
+from ._ids import new_span_id, new_tool_call_id
+from ._serialize import safe_str
+
+__all__ = [
+    "agent_step",
+    "decision",
+    "llm_result",
+    "run_finished",
+    "run_started",
+    "step_finished",
+    "tool_call",
+    "tool_result",
+]
+
+_INFO = 20
+_ERROR = 40
+
+
+def latency_since(start_ns: int) -> float:
+    """Milliseconds since *start_ns* (a ``perf_counter_ns`` reading), to the µs."""
+    return round((time.perf_counter_ns() - start_ns) / 1_000_000, 3)
+
+
+def _emit(
+    levelno: int,
+    event: str,
+    ctx: RunContext | None,
+    owned: dict[str, Any],
+    fields: Mapping[str, Any] | None,
+    spill_key: str = "extra",
+) -> None:
+    pipeline = _pipeline.current()
+    if pipeline is None:
+        _emit_through_structlog(levelno, event, ctx, owned, fields)
+        return
+    if levelno < pipeline.min_level:
+        return
+    pipeline.emit(
+        _pipeline.LEVEL_NAMES[levelno],
+        event,
+        ctx._fields if ctx is not None else None,
+        owned,
+        fields,
+        spill_key=spill_key,
+    )
+
+
+def _emit_through_structlog(
+    levelno: int,
+    event: str,
+    ctx: RunContext | None,
+    owned: dict[str, Any],
+    fields: Mapping[str, Any] | None,
+) -> None:
+    # Before agentlog.configure(), agentlog defers to the application's own
+    # structlog configuration (which may include agentlog.processors.add_ids).
+    kw: dict[str, Any] = dict(ctx._fields) if ctx is not None else {}
+    kw.update(owned)
+    if fields:
+        for key, value in fields.items():
+            kw.setdefault(key, value)
+    kw.pop("event", None)
+    try:
+        structlog.get_logger("agentlog").log(levelno, event, **kw)
+    except Exception as exc:
+        _diagnostics.report("structlog chain failed", exc)
+
+
+def _leaf(ctx: RunContext | None, **changes: Any) -> RunContext | None:
+    """A context for an event that stands for a scope nested in *ctx*."""
+    if ctx is None:
+        return None
+    return ctx.child(span_id=new_span_id(), **changes)
+
+
+def _state(ctx: RunContext | None) -> RunState | None:
+    return ctx._state if ctx is not None else None
+
+
+def _error_part(
+    status: str | None,
+    error: BaseException | None,
+    error_class: str | None,
+    error_message: str | None,
+) -> tuple[str, dict[str, Any]]:
+    """Resolve (status, error fields) from what a caller gave."""
+    if error is not None:
+        return "error", error_fields(error)
+    fields: dict[str, Any] = {}
+    if error_class is not None:
+        fields["error_class"] = safe_str(error_class)
+    if error_message is not None:
+        fields["error_message"] = safe_str(error_message)[:MAX_MESSAGE_CHARS]
+    if status is None:
+        status = "error" if fields else "ok"
+    return safe_str(status), fields
+
+
+# -- internal emitters, shared by the scopes and the public helpers ----------
+
+
+def emit_run_started(
+    ctx: RunContext | None,
+    task: Any,
+    metadata: Mapping[str, Any] | None,
+    fields: Mapping[str, Any] | None,
+) -> None:
+    owned: dict[str, Any] = {}
+    if ctx is not None and ctx.parent_span_id is not None:
+        owned["parent_span_id"] = ctx.parent_span_id
+    owned["task_hash"] = hash_value(task) if task is not None else None
+    owned["user_id"] = ctx.user_id if ctx is not None else None
+    owned["request_id"] = ctx.request_id if ctx is not None else None
+    owned["session_id"] = ctx.session_id if ctx is not None else None
+    extra: dict[str, Any] = dict(fields) if fields else {}
+    if metadata:
+        try:
+            meta = dict(metadata)
+        except Exception:
+            meta = {"metadata": safe_str(metadata)}
+        # Metadata keys are top-level fields; a clash with a field agentlog
+        # owns keeps the value under "metadata".
+        extra = {**meta, **extra}
+    _emit(_INFO, "run_started", ctx, owned, extra, spill_key="metadata")
+
+
+def emit_agent_step(
+    ctx: RunContext | None,
+    step_type: str,
+    step_id: int | None,
+    tool: str | None,
+    fields: Mapping[str, Any] | None,
+) -> None:
+    owned: dict[str, Any] = {}
+    if ctx is not None and ctx.parent_span_id is not None:
+        owned["parent_span_id"] = ctx.parent_span_id
+    owned["step_id"] = step_id
+    owned["step_type"] = step_type
+    if tool is not None:
+        owned["tool"] = tool
+    _emit(_INFO, "agent_step", ctx, owned, fields)
+
+
+def emit_step_finished(
+    ctx: RunContext | None,
+    step_type: str,
+    step_id: int | None,
+    latency_ms: float | None,
+    status: str,
+    errors: dict[str, Any],
+    exc: BaseException | None,
+    fields: Mapping[str, Any] | None,
+) -> None:
+    state = _state(ctx)
+    if state is not None and status == "error":
+        state.record(failed=True, exc=exc, kind="step")
+    owned: dict[str, Any] = {
+        "step_id": step_id,
+        "step_type": step_type,
+        "latency_ms": latency_ms,
+        "status": status,
+    }
+    owned.update(errors)
+    _emit(_ERROR if status == "error" else _INFO, "step_finished", ctx, owned, fields)
+
+
+def emit_tool_call(
+    ctx: RunContext | None,
+    tool: str,
+    tool_call_id: str,
+    args: Any,
+    fields: Mapping[str, Any] | None,
+) -> None:
+    owned: dict[str, Any] = {}
+    if ctx is not None and ctx.parent_span_id is not None:
+        owned["parent_span_id"] = ctx.parent_span_id
+    owned["tool"] = tool
+    owned["tool_call_id"] = tool_call_id
+    owned["args_hash"] = hash_value(args)
+    _emit(_INFO, "tool_call", ctx, owned, fields)
+
+
+def emit_tool_result(
+    ctx: RunContext | None,
+    tool: str,
+    tool_call_id: str,
+    latency_ms: float | None,
+    status: str,
+    errors: dict[str, Any],
+    exc: BaseException | None,
+    fields: Mapping[str, Any] | None,
+) -> None:
+    state = _state(ctx)
+    if state is not None:
+        state.record(tool_calls=1, failed=status == "error", exc=exc, kind="tool")
+    owned: dict[str, Any] = {
+        "tool": tool,
+        "tool_call_id": tool_call_id,
+        "latency_ms": latency_ms,
+        "status": status,
+    }
+    owned.update(errors)
+    _emit(_ERROR if status == "error" else _INFO, "tool_result", ctx, owned, fields)
+
+
+def _as_count(value: Any) -> int:
+    return value if type(value) is int and value >= 0 else 0
+
+
+def emit_llm_result(
+    ctx: RunContext | None,
+    model: str,
+    provider: str | None,
+    input_tokens: int | None,
+    output_tokens: int | None,
+    latency_ms: float | None,
+    status: str,
+    finish_reason: str | None,
+    errors: dict[str, Any],
+    exc: BaseException | None,
+    fields: Mapping[str, Any] | None,
+) -> None:
+    state = _state(ctx)
+    if state is not None:
+        state.record(
+            llm_calls=1,
+            input_tokens=_as_count(input_tokens),
+            output_tokens=_as_count(output_tokens),
+            failed=status == "error",
+            exc=exc,
+            kind="llm",
+        )
+    owned: dict[str, Any] = {}
+    if ctx is not None and ctx.parent_span_id is not None:
+        owned["parent_span_id"] = ctx.parent_span_id
+    owned["model"] = model
+    owned["provider"] = provider
+    owned["input_tokens"] = input_tokens
+    owned["output_tokens"] = output_tokens
+    owned["latency_ms"] = latency_ms
+    owned["status"] = status
+    owned["finish_reason"] = finish_reason
+    owned.update(errors)
+    _emit(_ERROR if status == "error" else _INFO, "llm_result", ctx, owned, fields)
+
+
+def emit_run_finished(
+    ctx: RunContext | None,
+    status: str,
+    stop_reason: str,
+    totals: Mapping[str, Any],
+    errors: dict[str, Any],
+    fields: Mapping[str, Any] | None,
+) -> None:
+    owned: dict[str, Any] = {"status": status, "stop_reason": stop_reason}
+    owned.update(totals)
+    owned.update(errors)
+    _emit(_ERROR if status == "error" else _INFO, "run_finished", ctx, owned, fields)
+
+
+def run_totals(state: RunState | None) -> dict[str, Any]:
+    """The totals ``run_finished`` reports, read from the run's accumulator."""
+    if state is None:
+        return {
+            "total_steps": 0,
+            "total_latency_ms": None,
+            "tool_calls": 0,
+            "llm_calls": 0,
+            "errors": 0,
+            "input_tokens": 0,
+            "output_tokens": 0,
+        }
+    with state._lock:
+        return {
+            "total_steps": state.steps,
+            "total_latency_ms": latency_since(state.started_ns),
+            "tool_calls": state.tool_calls,
+            "llm_calls": state.llm_calls,
+            "errors": state.errors,
+            "input_tokens": state.input_tokens,
+            "output_tokens": state.output_tokens,
+        }
+
+
+# -- public helpers -----------------------------------------------------------
+
+
+def run_started(
+    task: Any = None,
+    *,
+    user_id: str | None = None,
+    request_id: str | None = None,
+    session_id: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    **fields: Any,
+) -> None:
+    """Write a ``run_started`` line.
+
+    `agentlog.run` writes it for you; call this only to describe a run that
+    agentlog's scopes do not manage.
+
+    Args:
+        task: The run's task (any value); written only as ``task_hash``.
+        user_id: The user the run acts for (defaults to the run's).
+        request_id: The inbound request (defaults to the run's).
+        session_id: The conversation (defaults to the run's).
+        metadata: Written as top-level fields (``prompt_version`` …); a key
+            that clashes with a field agentlog writes is kept under
+            ``metadata``.
+        fields: Further fields for the line.
+    """
+    try:
+        ctx = get_context()
+        if ctx is not None:
+            changes = {
+                name: value
+                for name, value in (
+                    ("user_id", user_id),
+                    ("request_id", request_id),
+                    ("session_id", session_id),
+                )
+                if value is not None
+            }
+            if changes:
+                ctx = ctx.replace(**changes)
+        else:
+            extra = {"user_id": user_id, "request_id": request_id, "session_id": session_id}
+            fields = {**{k: v for k, v in extra.items() if v is not None}, **fields}
+        emit_run_started(ctx, task, metadata, fields)
+    except Exception as exc:
+        _diagnostics.report("event helper failed", exc)
+
+
+def agent_step(
+    step_type: str,
+    *,
+    step_id: int | None = None,
+    tool: str | None = None,
+    **fields: Any,
+) -> None:
+    """Write an ``agent_step`` line: a step of the run begins.
+
+    Args:
+        step_type: ``plan``, ``retrieve``, ``model``, ``tool``, ``validate``
+            or your own.
+        step_id: The step number; inside a run, the run's next step number
+            when not given.
+        tool: The tool the step is about, when there is one.
+        fields: Further fields for the line.
+    """
+    try:
+        ctx = get_context()
+        state = _state(ctx)
+        if state is not None:
+            if step_id is None:
+                step_id = state.next_step()
+            else:
+                state.note_step(step_id)
+        leaf = _leaf(ctx, step_id=step_id, step_type=step_type)
+        emit_agent_step(leaf, step_type, step_id, tool, fields)
+    except Exception as exc:
+        _diagnostics.report("event helper failed", exc)
+
+
+def step_finished(
+    step_type: str,
+    *,
+    step_id: int | None = None,
+    latency_ms: float | None = None,
+    status: str | None = None,
+    error: BaseException | None = None,
+    error_class: str | None = None,
+    error_message: str | None = None,
+    **fields: Any,
+) -> None:
+    """Write a ``step_finished`` line: a step of the run ended.
+
+    Args:
+        step_type: The step's type.
+        step_id: The step number (defaults to the enclosing step's).
+        latency_ms: How long the step took.
+        status: ``ok`` or ``error``; ``error`` when *error* or an error class
+            or message is given.
+        error: The exception that ended the step.
+        error_class: The error's class name, when there is no exception object.
+        error_message: The error's message, when there is no exception object.
+        fields: Further fields for the line.
+    """
+    try:
+        ctx = get_context()
+        if step_id is None and ctx is not None:
+            step_id = ctx.step_id
+        status, errors = _error_part(status, error, error_class, error_message)
+        leaf = _leaf(ctx, step_id=step_id, step_type=step_type)
+        emit_step_finished(leaf, step_type, step_id, latency_ms, status, errors, error, fields)
+    except Exception as exc:
+        _diagnostics.report("event helper failed", exc)
+
+
+def tool_call(
+    tool: str,
+    args: Any = None,
+    *,
+    tool_call_id: str | None = None,
+    **fields: Any,
+) -> None:
+    """Write a ``tool_call`` line: a tool is being invoked.
+
+    Args:
+        tool: The tool's name.
+        args: The arguments; written only as ``args_hash``.
+        tool_call_id: The LLM provider's call ID; generated when not given.
+        fields: Further fields for the line.
+    """
+    try:
+        call_id = tool_call_id if tool_call_id is not None else new_tool_call_id()
+        leaf = _leaf(get_context(), tool_call_id=call_id, tool=tool)
+        emit_tool_call(leaf, tool, call_id, args, fields)
+    except Exception as exc:
+        _diagnostics.report("event helper failed", exc)
+
+
+def tool_result(
+    tool: str,
+    *,
+    tool_call_id: str | None = None,
+    latency_ms: float | None = None,
+    status: str | None = None,
+    error: BaseException | None = None,
+    error_class: str | None = None,
+    error_message: str | None = None,
+    **fields: Any,
+) -> None:
+    """Write a ``tool_result`` line: a tool call ended.
+
+    Inside a run it counts toward the run's ``tool_calls`` (and ``errors``
+    when it failed).
+
+    Args:
+        tool: The tool's name.
+        tool_call_id: The call's ID (defaults to the enclosing tool call's,
+            else a generated one).
+        latency_ms: How long the call took.
+        status: ``ok`` or ``error``; ``error`` when *error* or an error class
+            or message is given.
+        error: The exception the tool raised.
+        error_class: The error's class name, when there is no exception object.
+        error_message: The error's message, when there is no exception object.
+        fields: Further fields for the line.
+    """
+    try:
+        ctx = get_context()
+        if tool_call_id is None:
+            tool_call_id = (ctx.tool_call_id if ctx is not None else None) or new_tool_call_id()
+        status, errors = _error_part(status, error, error_class, error_message)
+        leaf = _leaf(ctx, tool_call_id=tool_call_id, tool=tool)
+        emit_tool_result(leaf, tool, tool_call_id, latency_ms, status, errors, error, fields)
+    except Exception as exc:
+        _diagnostics.report("event helper failed", exc)
+
+
+def llm_result(
+    model: str,
+    *,
+    provider: str | None = None,
+    input_tokens: int | None = None,
+    output_tokens: int | None = None,
+    latency_ms: float | None = None,
+    status: str | None = None,
+    finish_reason: str | None = None,
+    error: BaseException | None = None,
+    error_class: str | None = None,
+    error_message: str | None = None,
+    **fields: Any,
+) -> None:
+    """Write an ``llm_result`` line: a model call ended.
+
+    Inside a run it counts toward the run's ``llm_calls`` and token totals.
+
+    Args:
+        model: The model name.
+        provider: The provider (``openai``, ``anthropic`` …).
+        input_tokens: Prompt tokens used.
+        output_tokens: Completion tokens used.
+        latency_ms: How long the call took.
+        status: ``ok`` or ``error``; ``error`` when *error* or an error class
+            or message is given.
+        finish_reason: Why the model stopped (``stop``, ``length``, ``tool_calls`` …).
+        error: The exception the call raised.
+        error_class: The error's class name, when there is no exception object.
+        error_message: The error's message, when there is no exception object.
+        fields: Further fields for the line.
+    """
+    try:
+        status, errors = _error_part(status, error, error_class, error_message)
+        leaf = _leaf(get_context())
+        emit_llm_result(
+            leaf,
+            model,
+            provider,
+            input_tokens,
+            output_tokens,
+            latency_ms,
+            status,
+            finish_reason,
+            errors,
+            error,
+            fields,
+        )
+    except Exception as exc:
+        _diagnostics.report("event helper failed", exc)
+
+
+def decision(kind: str, outcome: str, *, reason: str | None = None, **fields: Any) -> None:
+    """Write a ``decision`` line: an approval, policy block, route, fallback, retry ….
+
+    Args:
+        kind: ``approval``, ``policy_block``, ``route``, ``fallback``,
+            ``retry`` or your own.
+        outcome: What was decided (``approved``, ``blocked``, a route name …).
+        reason: Why.
+        fields: Further fields for the line.
+    """
+    try:
+        owned = {"kind": kind, "outcome": outcome, "reason": reason}
+        _emit(_INFO, "decision", get_context(), owned, fields)
+    except Exception as exc:
+        _diagnostics.report("event helper failed", exc)
+
+
+def run_finished(
+    *,
+    status: str | None = None,
+    stop_reason: str | None = None,
+    error: BaseException | None = None,
+    **fields: Any,
+) -> None:
+    """Write a ``run_finished`` line.
+
+    `agentlog.run` writes it for you. Called on its own inside a run, the
+    totals (``total_steps``, ``tool_calls``, ``llm_calls``, ``errors``,
+    ``input_tokens``, ``output_tokens``, ``total_latency_ms``) come from the
+    run's accumulator; any of them passed as a keyword wins.
+
+    Args:
+        status: ``ok`` or ``error`` (``error`` when *error* is given).
+        stop_reason: Why the run stopped; ``completed`` when status is ok,
+            else ``error``.
+        error: The exception that ended the run.
+        fields: Totals to override, or further fields.
+    """
+    try:
+        ctx = get_context()
+        status, errors = _error_part(status, error, None, None)
+        totals = run_totals(_state(ctx))
+        for name in list(totals):
+            if name in fields:
+                totals[name] = fields.pop(name)
+        if stop_reason is None:
+            stop_reason = "completed" if status == "ok" else "error"
+        emit_run_finished(ctx, status, stop_reason, totals, errors, fields)
+    except Exception as exc:
+        _diagnostics.report("event helper failed", exc)
