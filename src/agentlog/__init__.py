@@ -19,6 +19,7 @@ from ._config import configure
 from ._context import RunContext, current
 from ._diagnostics import problems
 from ._hashing import hash_value
+from ._schema import SCHEMA_VERSION, event_schema
 from ._logger import BoundLogger, get_logger
 from ._scopes import LLMCall, Run, Step, ToolCall, llm_call, run, step, tool_call
 from ._serialize import canonical_json
@@ -33,12 +34,14 @@ __all__ = [
     "LogHandler",
     "Run",
     "RunContext",
+    "SCHEMA_VERSION",
     "Step",
     "ToolCall",
     "__version__",
     "canonical_json",
     "configure",
     "current",
+    "event_schema",
     "events",
     "get_logger",
     "hash_value",

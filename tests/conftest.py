@@ -1,0 +1,57 @@
+"""Shared fixtures: a configured agentlog writing to a file the test reads back."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+import agentlog
+from agentlog import _config, _diagnostics
+
+
+class Captured:
+    """The JSON lines agentlog wrote to one file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def raw(self) -> bytes:
+        return self.path.read_bytes() if self.path.exists() else b""
+
+    def lines(self) -> list[dict[str, Any]]:
+        return [orjson.loads(line) for line in self.raw().splitlines()]
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        return [line for line in self.lines() if line["event"] == name]
+
+    def one(self, name: str) -> dict[str, Any]:
+        found = self.events(name)
+        assert len(found) == 1, f"expected one {name}, got {len(found)}"
+        return found[0]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_agentlog() -> Iterator[None]:
+    """Each test starts unconfigured and leaves no configuration behind."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    _config.reset()
+    _diagnostics.clear()
+    yield
+    _config.reset()
+    _diagnostics.clear()
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.fixture
+def logs(tmp_path: Path) -> Captured:
+    """agentlog configured at debug level, writing JSON lines to a file."""
+    path = tmp_path / "agent.jsonl"
+    agentlog.configure(service="svc", env="test", version="1.0", output=path, level="debug")
+    return Captured(path)
