@@ -193,7 +193,7 @@ class Run(_Scope):
             state=RunState(),
         )
         self._activate(ctx)
-        emit_run_started(ctx, self._task, self._metadata, None)
+        emit_run_started(ctx, self._task, user_id, request_id, session_id, self._metadata, None)
 
     def _close(self, exc: BaseException | None) -> None:
         ctx = self._ctx

@@ -100,6 +100,18 @@ def _leaf(ctx: RunContext | None, **changes: Any) -> RunContext | None:
     return ctx.child(span_id=new_span_id(), **changes)
 
 
+def _opening(ctx: RunContext | None) -> dict[str, Any]:
+    """The first owned field of a typed event: the parent of its span, if any.
+
+    Every typed event names its span's parent, so a span is placed in the
+    tree by any one of its lines (a standalone ``tool_result`` has no
+    ``tool_call`` line before it).
+    """
+    if ctx is not None and ctx.parent_span_id is not None:
+        return {"parent_span_id": ctx.parent_span_id}
+    return {}
+
+
 def _state(ctx: RunContext | None) -> RunState | None:
     return ctx._state if ctx is not None else None
 
@@ -129,16 +141,17 @@ def _error_part(
 def emit_run_started(
     ctx: RunContext | None,
     task: Any,
+    user_id: str | None,
+    request_id: str | None,
+    session_id: str | None,
     metadata: Mapping[str, Any] | None,
     fields: Mapping[str, Any] | None,
 ) -> None:
-    owned: dict[str, Any] = {}
-    if ctx is not None and ctx.parent_span_id is not None:
-        owned["parent_span_id"] = ctx.parent_span_id
+    owned = _opening(ctx)
     owned["task_hash"] = hash_value(task) if task is not None else None
-    owned["user_id"] = ctx.user_id if ctx is not None else None
-    owned["request_id"] = ctx.request_id if ctx is not None else None
-    owned["session_id"] = ctx.session_id if ctx is not None else None
+    owned["user_id"] = user_id
+    owned["request_id"] = request_id
+    owned["session_id"] = session_id
     extra: dict[str, Any] = dict(fields) if fields else {}
     if metadata:
         try:
@@ -158,9 +171,7 @@ def emit_agent_step(
     tool: str | None,
     fields: Mapping[str, Any] | None,
 ) -> None:
-    owned: dict[str, Any] = {}
-    if ctx is not None and ctx.parent_span_id is not None:
-        owned["parent_span_id"] = ctx.parent_span_id
+    owned = _opening(ctx)
     owned["step_id"] = step_id
     owned["step_type"] = step_type
     if tool is not None:
@@ -181,12 +192,11 @@ def emit_step_finished(
     state = _state(ctx)
     if state is not None and status == "error":
         state.record(failed=True, exc=exc, kind="step")
-    owned: dict[str, Any] = {
-        "step_id": step_id,
-        "step_type": step_type,
-        "latency_ms": latency_ms,
-        "status": status,
-    }
+    owned = _opening(ctx)
+    owned["step_id"] = step_id
+    owned["step_type"] = step_type
+    owned["latency_ms"] = latency_ms
+    owned["status"] = status
     owned.update(errors)
     _emit(_ERROR if status == "error" else _INFO, "step_finished", ctx, owned, fields)
 
@@ -198,9 +208,7 @@ def emit_tool_call(
     args: Any,
     fields: Mapping[str, Any] | None,
 ) -> None:
-    owned: dict[str, Any] = {}
-    if ctx is not None and ctx.parent_span_id is not None:
-        owned["parent_span_id"] = ctx.parent_span_id
+    owned = _opening(ctx)
     owned["tool"] = tool
     owned["tool_call_id"] = tool_call_id
     owned["args_hash"] = hash_value(args)
@@ -220,12 +228,11 @@ def emit_tool_result(
     state = _state(ctx)
     if state is not None:
         state.record(tool_calls=1, failed=status == "error", exc=exc, kind="tool")
-    owned: dict[str, Any] = {
-        "tool": tool,
-        "tool_call_id": tool_call_id,
-        "latency_ms": latency_ms,
-        "status": status,
-    }
+    owned = _opening(ctx)
+    owned["tool"] = tool
+    owned["tool_call_id"] = tool_call_id
+    owned["latency_ms"] = latency_ms
+    owned["status"] = status
     owned.update(errors)
     _emit(_ERROR if status == "error" else _INFO, "tool_result", ctx, owned, fields)
 
@@ -257,9 +264,7 @@ def emit_llm_result(
             exc=exc,
             kind="llm",
         )
-    owned: dict[str, Any] = {}
-    if ctx is not None and ctx.parent_span_id is not None:
-        owned["parent_span_id"] = ctx.parent_span_id
+    owned = _opening(ctx)
     owned["model"] = model
     owned["provider"] = provider
     owned["input_tokens"] = input_tokens
@@ -279,7 +284,9 @@ def emit_run_finished(
     errors: dict[str, Any],
     fields: Mapping[str, Any] | None,
 ) -> None:
-    owned: dict[str, Any] = {"status": status, "stop_reason": stop_reason}
+    owned = _opening(ctx)
+    owned["status"] = status
+    owned["stop_reason"] = stop_reason
     owned.update(totals)
     owned.update(errors)
     _emit(_ERROR if status == "error" else _INFO, "run_finished", ctx, owned, fields)
@@ -339,21 +346,10 @@ def run_started(
     try:
         ctx = get_context()
         if ctx is not None:
-            changes = {
-                name: value
-                for name, value in (
-                    ("user_id", user_id),
-                    ("request_id", request_id),
-                    ("session_id", session_id),
-                )
-                if value is not None
-            }
-            if changes:
-                ctx = ctx.replace(**changes)
-        else:
-            extra = {"user_id": user_id, "request_id": request_id, "session_id": session_id}
-            fields = {**{k: v for k, v in extra.items() if v is not None}, **fields}
-        emit_run_started(ctx, task, metadata, fields)
+            user_id = user_id if user_id is not None else ctx.user_id
+            request_id = request_id if request_id is not None else ctx.request_id
+            session_id = session_id if session_id is not None else ctx.session_id
+        emit_run_started(ctx, task, user_id, request_id, session_id, metadata, fields)
     except Exception as exc:
         _diagnostics.report("event helper failed", exc)
 
@@ -549,8 +545,7 @@ def decision(kind: str, outcome: str, *, reason: str | None = None, **fields: An
         fields: Further fields for the line.
     """
     try:
-        owned = {"kind": kind, "outcome": outcome, "reason": reason}
-        _emit(_INFO, "decision", get_context(), owned, fields)
+        _emit(_INFO, "decision", get_context(), {"kind": kind, "outcome": outcome, "reason": reason}, fields)
     except Exception as exc:
         _diagnostics.report("event helper failed", exc)
 

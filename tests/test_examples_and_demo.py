@@ -1,0 +1,61 @@
+"""Every example runs, and the demo finds its failing run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import orjson
+import pytest
+
+import agentlog
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+
+
+def test_there_are_examples() -> None:
+    """The examples folder is not empty (so the parametrized test is not vacuous)."""
+    assert len(EXAMPLES) >= 4
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_example_runs_and_writes_correlated_json(example: Path) -> None:
+    """Each example exits 0 and its lines inside a run carry a run_id."""
+    done = subprocess.run([sys.executable, str(example)], capture_output=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr.decode()
+    lines = [orjson.loads(line) for line in done.stdout.splitlines()]
+    assert any(line["event"] == "run_started" for line in lines)
+    run_ids = {line.get("run_id") for line in lines if line["event"] != "run_started"}
+    assert None not in run_ids
+
+
+def test_demo_shows_the_failing_run(tmp_path: Path) -> None:
+    """`agentlog demo` writes valid lines and names the failing run, step, tool and error."""
+    output = tmp_path / "demo.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "agentlog", "demo", "--output", str(output)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [orjson.loads(line) for line in output.read_bytes().splitlines()]
+    validator = jsonschema.Draft202012Validator(agentlog.event_schema())
+    for line in lines:
+        validator.validate(line)
+    failed = [line for line in lines if line["event"] == "run_finished" and line["status"] == "error"]
+    assert len(failed) == 1
+    run_id = failed[0]["run_id"]
+    assert failed[0]["stop_reason"] == "tool_error"
+    assert f"Failing run {run_id}" in done.stdout
+    assert "tool lookup_order" in done.stdout
+    assert "UpstreamTimeout" in done.stdout
+    loggers = {line.get("logger") for line in lines if line.get("run_id") == run_id}
+    assert "demo.orders_api" in loggers  # a stdlib line inside the failing run
+    recovered = [line for line in lines if line["event"] == "run_finished" and line["errors"] and line["status"] == "ok"]
+    assert recovered, "one run recovers from a failing tool and still ends ok"

@@ -1,0 +1,188 @@
+"""Canonical JSON and hashes: golden vectors, stability across processes, fallbacks."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import json
+import subprocess
+import sys
+import uuid
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import agentlog
+
+# (value, canonical bytes). The bytes are the documented form (docs/hashing.md);
+# the hash is SHA-256 of exactly these bytes.
+GOLDEN: list[tuple[Any, bytes]] = [
+    ({"query": "refund policy", "k": 3}, b'{"k":3,"query":"refund policy"}'),
+    (
+        {"b": [1, 2.5, None, True], "a": {"\u00e9": "\u00fc", "z": "\U0001f600"}},
+        '{"a":{"z":"\U0001f600","\u00e9":"\u00fc"},"b":[1,2.5,null,true]}'.encode(),
+    ),
+    ("hello", b'"hello"'),
+    ('line\nbreak\t"q" \x01', b'"line\\nbreak\\t\\"q\\" \\u0001"'),
+    ([1.0, 1e16, 0.1, 1e-7, -0.0], b"[1.0,1e+16,0.1,1e-7,-0.0]"),
+    ({"b", "a"}, b'["a","b"]'),
+    (b"\x00\xff", b'"base64:AP8="'),
+    (2**70, b"1180591620717411303424"),
+    ((1, 2), b"[1,2]"),
+    ({2: "int key", "10": "s"}, b'{"10":"s","2":"int key"}'),
+    ([], b"[]"),
+    ({}, b"{}"),
+]
+
+# Pinned digests: a change here breaks every stored hash, so it must be deliberate.
+PINNED = {
+    '{"k":3,"query":"refund policy"}': "543050b1645267fa975c1d6592c78c8945dade3684c2cdd2a9bc44bc6353d603",
+    '"hello"': "5aa762ae383fbb727af3c7a36d4940a5b8c40a989452d2304fc958ff3f354e7a",
+}
+
+
+@pytest.mark.parametrize(("value", "expected"), GOLDEN)
+def test_golden_canonical_form(value: Any, expected: bytes) -> None:
+    """The canonical bytes of each golden value are exactly the documented ones."""
+    assert agentlog.canonical_json(value) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), GOLDEN)
+def test_hash_is_sha256_of_canonical_form(value: Any, expected: bytes) -> None:
+    """hash_value is "sha256:" + SHA-256 hex of the canonical bytes."""
+    assert agentlog.hash_value(value) == "sha256:" + hashlib.sha256(expected).hexdigest()
+
+
+def test_pinned_digests() -> None:
+    """Two digests are pinned as literal hex, independent of this code."""
+    for canonical, digest in PINNED.items():
+        assert agentlog.hash_value(orjson.loads(canonical)) == f"sha256:{digest}"
+
+
+_PROBE = """
+import json, sys, agentlog
+values = json.loads(sys.stdin.read())
+extra = [{"z", "a", "m", "q"}, frozenset({"x", "y"}), {"k": {"b", "a"}}]
+print(json.dumps([agentlog.hash_value(v) for v in values] + [agentlog.hash_value(v) for v in extra]))
+"""
+
+
+def _hash_in_fresh_process(values: list[Any], seed: str) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE],
+        input=json.dumps(values),
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONHASHSEED": seed, "PATH": ""},
+    )
+    result: list[str] = json.loads(done.stdout)
+    return result
+
+
+def test_hashes_are_stable_across_processes_and_hash_seeds() -> None:
+    """Two fresh interpreters with different hash seeds agree (sets included)."""
+    jsonable = [GOLDEN[0][0], GOLDEN[1][0], "hello", [1.0, 1e16, 0.1], 2**70, {"nested": [{"b": 1, "a": 2}]}]
+    first = _hash_in_fresh_process(jsonable, "1")
+    second = _hash_in_fresh_process(jsonable, "4242")
+    assert first == second
+    assert first[: len(jsonable)] == [agentlog.hash_value(v) for v in jsonable]
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_canonical_form_round_trips(value: Any) -> None:
+    """Canonical JSON parses back to the same value."""
+    assert orjson.loads(agentlog.canonical_json(value)) == value
+
+
+def _no_floats(value: Any) -> bool:
+    if isinstance(value, float):
+        return False
+    if isinstance(value, list):
+        return all(_no_floats(v) for v in value)
+    if isinstance(value, dict):
+        return all(_no_floats(v) for v in value.values())
+    return True
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values.filter(_no_floats))
+def test_canonical_form_matches_an_independent_encoder(value: Any) -> None:
+    """Without floats, the form equals json.dumps(sort_keys, no spaces, UTF-8)."""
+    independent = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert agentlog.canonical_json(value) == independent.encode("utf-8")
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(json_values, min_size=5, max_size=20))
+def test_any_json_value_hashes_the_same_in_a_fresh_process(values: list[Any]) -> None:
+    """Property: the hash computed here equals the one a new interpreter computes."""
+    assert _hash_in_fresh_process(values, "7")[: len(values)] == [agentlog.hash_value(v) for v in values]
+
+
+def test_dict_key_order_does_not_matter() -> None:
+    """Insertion order never changes a hash."""
+    assert agentlog.hash_value({"a": 1, "b": 2}) == agentlog.hash_value({"b": 2, "a": 1})
+
+
+@dataclasses.dataclass
+class _Point:
+    y: int
+    x: int
+
+
+class _Color(enum.Enum):
+    RED = "red"
+
+
+class _WithRepr:
+    def __repr__(self) -> str:
+        return "WithRepr(7)"
+
+
+class _Opaque:
+    pass
+
+
+class _BadRepr:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+def test_fallbacks_are_documented_and_stable() -> None:
+    """Dataclasses sort their fields; enums, UUIDs, reprs and opaque objects map as documented."""
+    assert agentlog.canonical_json(_Point(y=1, x=2)) == b'{"x":2,"y":1}'
+    assert agentlog.canonical_json(_Color.RED) == b'"red"'
+    assert agentlog.canonical_json(uuid.UUID(int=1)) == b'"00000000-0000-0000-0000-000000000001"'
+    assert agentlog.canonical_json(_WithRepr()) == b'"WithRepr(7)"'
+    assert agentlog.canonical_json(_Opaque()) == b'"<tests.test_hashing._Opaque>"'
+    assert agentlog.canonical_json(_BadRepr()) == b'"<unrepresentable tests.test_hashing._BadRepr>"'
+
+
+def test_hostile_values_hash_without_raising() -> None:
+    """Cycles, lone surrogates, huge ints and odd keys hash to stable values."""
+    cyclic: list[Any] = [1]
+    cyclic.append(cyclic)
+    assert agentlog.canonical_json(cyclic) == b'[1,"<circular>"]'
+    assert agentlog.canonical_json("a\ud800b") == '"a\ufffdb"'.encode()
+    assert agentlog.canonical_json({(1, 2): "tuple key"}) == b'{"(1, 2)":"tuple key"}'
+    assert agentlog.canonical_json([-(2**80)]) == b"[-1208925819614629174706176]"
+    assert agentlog.canonical_json(float("nan")) == b"null"
+    for value in (cyclic, "a\ud800b", {(1, 2): 1}, object(), _BadRepr()):
+        assert agentlog.hash_value(value).startswith("sha256:")

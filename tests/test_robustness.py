@@ -1,0 +1,133 @@
+"""Hostile values never raise into the caller and always give a valid JSON line."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+from typing import Any
+
+import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import agentlog
+from agentlog import events
+from tests.conftest import Captured
+
+
+class _Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no str")
+
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+class _UnprintableError(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no str")
+
+
+def _hostile() -> dict[str, Any]:
+    cyclic: dict[str, Any] = {}
+    cyclic["self"] = cyclic
+    return {
+        "cyclic": cyclic,
+        "huge_int": 2**128,
+        "surrogate": "bad \ud83d half",
+        "nan": float("nan"),
+        "inf": float("-inf"),
+        "tuple_keys": {(1, 2): "x", None: 1, 3.5: 2},
+        "object": object(),
+        "unprintable": _Unprintable(),
+        "bytes": b"\xff\x00",
+        "set": {1, 2, 3},
+        "decimal": decimal.Decimal("1.10"),
+        "naive_datetime": datetime.datetime(2026, 1, 1),
+        "deep": _deep(400),
+    }
+
+
+def _deep(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_hostile_fields_in_every_kind_of_line(logs: Captured) -> None:
+    """Typed events, structlog and stdlib lines with hostile values: valid lines, no raise."""
+    import logging
+
+    hostile = _hostile()
+    with agentlog.run(task=hostile, metadata=hostile), agentlog.step("tool", **hostile):
+        with agentlog.tool_call("t", hostile, **hostile) as call:
+            call.result = hostile
+        agentlog.get_logger().info(_Unprintable(), **hostile)
+        logging.getLogger("lib").info("stdlib %s", _Unprintable(), extra=hostile)
+        events.decision("route", "x", **hostile)
+    lines = logs.lines()
+    assert len(lines) == 9
+    line = logs.one("decision")
+    assert line["huge_int"] == 2**128
+    assert line["surrogate"] == "bad \ufffd half"
+    assert line["cyclic"] == {"self": "<circular>"}
+    assert line["unprintable"].startswith("<unrepresentable")
+    assert agentlog.problems() == {}
+
+
+def test_exception_whose_str_raises_is_recorded(logs: Captured) -> None:
+    """A tool exception whose __str__ raises still gives a tool_result, re-raised."""
+    try:
+        with agentlog.run(), agentlog.tool_call("t", {}):
+            raise _UnprintableError
+    except _UnprintableError:
+        pass
+    result = logs.one("tool_result")
+    assert result["error_class"] == "_UnprintableError"
+    assert result["error_message"].startswith("<unprintable")
+
+
+def test_ten_megabyte_field_is_written(logs: Captured) -> None:
+    """A 10 MB value neither raises nor tears the line."""
+    agentlog.get_logger().info("big", payload="z" * 10_000_000)
+    assert len(logs.lines()[0]["payload"]) == 10_000_000
+
+
+leaves = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text()
+    | st.binary()
+    | st.complex_numbers()
+    | st.datetimes()
+    | st.decimals()
+    | st.builds(object)
+    | st.builds(_Unprintable)
+)
+anything = st.recursive(
+    leaves,
+    lambda children: st.lists(children, max_size=4)
+    | st.tuples(children, children)
+    | st.frozensets(st.integers() | st.text(), max_size=4)
+    | st.dictionaries(st.text(max_size=5) | st.integers() | st.none(), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=anything, key=st.text(min_size=1, max_size=10).filter(lambda k: k != "event"))
+def test_any_value_gives_one_valid_json_line(value: Any, key: str) -> None:
+    """Property: any object as a field (and as an event name) gives one valid line."""
+    import io
+
+    out = io.BytesIO()
+    agentlog.configure(output=out, stdlib=False)
+    agentlog.get_logger().info(value, **{key: value})
+    events.tool_call("t", value, payload=value)
+    raw = out.getvalue()
+    assert raw.count(b"\n") == 2
+    for line in raw.splitlines():
+        assert isinstance(orjson.loads(line), dict)
