@@ -51,7 +51,7 @@ def _isolated_agentlog() -> Iterator[None]:
 
 @pytest.fixture
 def logs(tmp_path: Path) -> Captured:
-    """agentlog configured at debug level, writing JSON lines to a file."""
+    """Agentlog configured at debug level, writing JSON lines to a file."""
     path = tmp_path / "agent.jsonl"
     agentlog.configure(service="svc", env="test", version="1.0", output=path, level="debug")
     return Captured(path)

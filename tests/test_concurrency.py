@@ -28,7 +28,9 @@ async def _agent(index: int) -> str:
                         if index % 7 == 0 and tool_index == 0 and step_number == 0:
                             raise TimeoutError("slow")
 
-                results = await asyncio.gather(*(call(i) for i in range(TOOLS_PER_STEP)), return_exceptions=True)
+                results = await asyncio.gather(
+                    *(call(i) for i in range(TOOLS_PER_STEP)), return_exceptions=True
+                )
                 assert all(r is None or isinstance(r, TimeoutError) for r in results)
         with agentlog.llm_call("m") as llm:
             await asyncio.sleep(0)

@@ -7,6 +7,7 @@ import io
 import orjson
 import pytest
 import structlog
+from structlog.typing import EventDict
 
 import agentlog
 from agentlog import events
@@ -73,7 +74,7 @@ def test_step_finished_standalone_with_error(logs: Captured) -> None:
 
 
 def test_decision_fields(logs: Captured) -> None:
-    """decision has kind, outcome and reason, and the IDs in force."""
+    """Decision has kind, outcome and reason, and the IDs in force."""
     with agentlog.run() as run:
         events.decision("policy_block", "blocked", reason="PII in output", rule="pii-1")
     line = logs.one("decision")
@@ -138,7 +139,7 @@ def test_before_configure_events_go_through_structlog() -> None:
     """Unconfigured, typed events are logged through the app's structlog chain."""
     captured: list[dict[str, object]] = []
 
-    def capture(logger: object, method: str, event_dict: dict[str, object]) -> dict[str, object]:
+    def capture(logger: object, method: str, event_dict: EventDict) -> EventDict:
         captured.append(dict(event_dict))
         raise structlog.DropEvent
 

@@ -57,5 +57,9 @@ def test_demo_shows_the_failing_run(tmp_path: Path) -> None:
     assert "UpstreamTimeout" in done.stdout
     loggers = {line.get("logger") for line in lines if line.get("run_id") == run_id}
     assert "demo.orders_api" in loggers  # a stdlib line inside the failing run
-    recovered = [line for line in lines if line["event"] == "run_finished" and line["errors"] and line["status"] == "ok"]
+    recovered = [
+        line
+        for line in lines
+        if line["event"] == "run_finished" and line["errors"] and line["status"] == "ok"
+    ]
     assert recovered, "one run recovers from a failing tool and still ends ok"

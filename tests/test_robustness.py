@@ -109,10 +109,12 @@ leaves = (
 )
 anything = st.recursive(
     leaves,
-    lambda children: st.lists(children, max_size=4)
-    | st.tuples(children, children)
-    | st.frozensets(st.integers() | st.text(), max_size=4)
-    | st.dictionaries(st.text(max_size=5) | st.integers() | st.none(), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.tuples(children, children)
+        | st.frozensets(st.integers() | st.text(), max_size=4)
+        | st.dictionaries(st.text(max_size=5) | st.integers() | st.none(), children, max_size=4)
+    ),
     max_leaves=20,
 )
 

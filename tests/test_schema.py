@@ -34,7 +34,9 @@ def _full_scenario() -> None:
             raise TimeoutError("slow")
 
 
-def test_every_line_of_a_full_run_is_valid(logs: Captured, validator: jsonschema.Draft202012Validator) -> None:
+def test_every_line_of_a_full_run_is_valid(
+    logs: Captured, validator: jsonschema.Draft202012Validator
+) -> None:
     """Every line a full run writes (all event types, errors, a child run) validates."""
     _full_scenario()
     lines = logs.lines()

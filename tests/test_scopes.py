@@ -298,7 +298,7 @@ def test_nested_run_is_a_child_run(logs: Captured) -> None:
     """A run inside a run: new run_id, same trace_id, parent_run_id set."""
     with agentlog.run(session_id="s-9") as parent, agentlog.step("delegate"), agentlog.run() as child:
         agentlog.get_logger().info("in child")
-    child_started = [s for s in logs.events("run_started") if s["run_id"] == child.run_id][0]
+    child_started = next(s for s in logs.events("run_started") if s["run_id"] == child.run_id)
     assert child.run_id != parent.run_id
     assert child_started["trace_id"] == parent.trace_id
     assert child_started["parent_run_id"] == parent.run_id
@@ -332,7 +332,7 @@ def test_run_with_explicit_parent_continues_its_trace(logs: Captured) -> None:
     assert saved is not None
     with agentlog.run(parent=saved) as second:
         pass
-    started = [s for s in logs.events("run_started") if s["run_id"] == second.run_id][0]
+    started = next(s for s in logs.events("run_started") if s["run_id"] == second.run_id)
     assert started["trace_id"] == first.trace_id
     assert started["parent_run_id"] == first.run_id
     assert started["parent_span_id"] == saved.span_id
@@ -396,7 +396,7 @@ def test_current_is_read_only(logs: Captured) -> None:
         ctx = agentlog.current()
         assert ctx is not None
         with pytest.raises(AttributeError):
-            ctx.run_id = "other"  # type: ignore[misc]
+            ctx.run_id = "other"
         assert set(ctx.as_dict()) >= {"run_id", "trace_id", "span_id"}
 
 

@@ -76,8 +76,9 @@ def test_reconfigure_applies_to_loggers_already_used(tmp_path: Path) -> None:
 
 def test_exception_method_writes_error_fields(logs: Captured) -> None:
     """log.exception() writes error_class, error_message and a stack."""
+    empty: dict[str, int] = {}
     try:
-        {}["missing"]
+        empty["missing"]
     except KeyError:
         agentlog.get_logger().exception("lookup failed")
     line = logs.one("lookup failed")

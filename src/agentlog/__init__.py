@@ -19,8 +19,8 @@ from ._config import configure
 from ._context import RunContext, current
 from ._diagnostics import problems
 from ._hashing import hash_value
-from ._schema import SCHEMA_VERSION, event_schema
 from ._logger import BoundLogger, get_logger
+from ._schema import SCHEMA_VERSION, event_schema
 from ._scopes import LLMCall, Run, Step, ToolCall, llm_call, run, step, tool_call
 from ._serialize import canonical_json
 from ._stdlib import CorrelationFilter, LogHandler
@@ -28,13 +28,13 @@ from ._stdlib import CorrelationFilter, LogHandler
 __version__ = "0.1.0"
 
 __all__ = [
+    "SCHEMA_VERSION",
     "BoundLogger",
     "CorrelationFilter",
     "LLMCall",
     "LogHandler",
     "Run",
     "RunContext",
-    "SCHEMA_VERSION",
     "Step",
     "ToolCall",
     "__version__",

@@ -1,4 +1,7 @@
-from .cli import main
+"""``python -m agentlog``: the command line."""
+
 import sys
+
+from .cli import main
 
 sys.exit(main())

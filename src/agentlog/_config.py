@@ -77,7 +77,7 @@ def configure(
         OSError: the output file cannot be opened.
     """
     min_level = parse_level(level)
-    profile = PROFILES.get(format)  # type: ignore[call-overload]
+    profile = PROFILES.get(format)
     if profile is None:
         raise ValueError(f"unknown format {format!r}; use one of {', '.join(PROFILES)}")
     static: dict[str, Any] = {

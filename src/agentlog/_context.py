@@ -13,9 +13,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 from contextvars import ContextVar
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 __all__ = ["RunContext", "RunState", "current"]
 

@@ -31,7 +31,7 @@ NOTES = {
     "warranty": "Hardware carries a two-year limited warranty covering manufacturing defects.",
 }
 
-ORDERS = {
+ORDERS: dict[str, dict[str, Any]] = {
     "A-1001": {"status": "shipped", "carrier": "UPS"},
     "A-1002": {"status": "delivered", "carrier": "DHL"},
     "A-1009": {"status": "processing", "carrier": None},
@@ -41,7 +41,7 @@ _SLOW_ORDERS = frozenset({"A-1009"})
 http_log = logging.getLogger("demo.orders_api")
 
 
-class UpstreamTimeout(TimeoutError):
+class UpstreamTimeoutError(TimeoutError):
     """The simulated orders API did not answer in time."""
 
 
@@ -80,7 +80,7 @@ async def lookup_order(order_id: str) -> dict[str, Any]:
     await asyncio.sleep(0.02 if order_id in _SLOW_ORDERS else 0.002)
     if order_id in _SLOW_ORDERS:
         http_log.warning("orders API slow for %s, giving up", order_id)
-        raise UpstreamTimeout(f"orders API did not answer within 20 ms for order {order_id}")
+        raise UpstreamTimeoutError(f"orders API did not answer within 20 ms for order {order_id}")
     if order_id not in ORDERS:
         raise KeyError(order_id)
     return ORDERS[order_id]
@@ -97,8 +97,12 @@ class Task:
 
 
 TASKS = [
-    Task("u-101", "What is 17.5 * 4 plus shipping of 12?", (("calculator", {"expression": "17.5 * 4 + 12"}),)),
-    Task("u-102", "How do refunds work for unopened items?", (("search_notes", {"query": "refunds unopened"}),)),
+    Task(
+        "u-101", "What is 17.5 * 4 plus shipping of 12?", (("calculator", {"expression": "17.5 * 4 + 12"}),)
+    ),
+    Task(
+        "u-102", "How do refunds work for unopened items?", (("search_notes", {"query": "refunds unopened"}),)
+    ),
     Task(
         "u-103",
         "Where is my order A-1001 and what is the warranty?",
@@ -134,7 +138,10 @@ class SimulatedModel:
 
 
 async def _call_tool(name: str, args: dict[str, Any], index: int) -> Any:
-    with agentlog.step("tool", tool=name), agentlog.tool_call(name, args, tool_call_id=f"call_{index}") as call:
+    with (
+        agentlog.step("tool", tool=name),
+        agentlog.tool_call(name, args, tool_call_id=f"call_{index}") as call,
+    ):
         result = TOOLS[name](**args)
         if asyncio.iscoroutine(result):
             result = await result
@@ -156,7 +163,11 @@ async def _agent(task: Task, model: SimulatedModel, log: Any) -> None:
                 log.warning("tool failed, falling back", tool=tool, missing=str(missing))
                 agentlog.events.decision("fallback", "next_tool", reason=f"{tool} found nothing")
                 continue
-            log.info("tool answered", tool=tool, result_items=len(result) if isinstance(result, (list, dict)) else 1)
+            log.info(
+                "tool answered",
+                tool=tool,
+                result_items=len(result) if isinstance(result, (list, dict)) else 1,
+            )
         with agentlog.step("model"), agentlog.llm_call("sim-1", provider="offline") as llm:
             tokens_in, tokens_out = await model.complete(task.text)
             llm.set_usage(input_tokens=tokens_in, output_tokens=tokens_out, finish_reason="stop")
@@ -194,11 +205,15 @@ def run_demo(output: str, *, runs: int, seed: int, out: IO[str]) -> int:
     if skipped:
         print(f"({skipped} lines were not agentlog JSON and were skipped)", file=out)
     print(file=out)
-    print(f"{'run':<10}{'user':<8}{'status':<8}{'stop_reason':<13}{'steps':>6}{'tools':>6}{'errors':>7}", file=out)
+    print(
+        f"{'run':<10}{'user':<8}{'status':<8}{'stop_reason':<13}{'steps':>6}{'tools':>6}{'errors':>7}",
+        file=out,
+    )
     for summary in runs_seen:
         print(
             f"{summary.run_id[:8]:<10}{summary.user_id or '-':<8}{summary.status or '?':<8}"
-            f"{summary.stop_reason or '?':<13}{summary.total_steps:>6}{summary.tool_calls:>6}{summary.errors:>7}",
+            f"{summary.stop_reason or '?':<13}{summary.total_steps:>6}"
+            f"{summary.tool_calls:>6}{summary.errors:>7}",
             file=out,
         )
     failed = [s for s in runs_seen if s.status == "error"]
@@ -206,5 +221,8 @@ def run_demo(output: str, *, runs: int, seed: int, out: IO[str]) -> int:
     for summary in failed:
         print(describe_failure(lines, summary.run_id), file=out)
         print(file=out)
-    print(f"Every line of a run shares its run_id: grep {failed[0].run_id[:8] if failed else ''} {output}", file=out)
+    print(
+        f"Every line of a run shares its run_id: grep {failed[0].run_id[:8] if failed else ''} {output}",
+        file=out,
+    )
     return 0

@@ -36,10 +36,7 @@ def report(problem: str, exc: BaseException | None = None) -> None:
     if stream is None:
         return
     try:
-        stream.write(
-            f"agentlog: {problem}{detail}; later occurrences are counted, "
-            "see agentlog.problems()\n"
-        )
+        stream.write(f"agentlog: {problem}{detail}; later occurrences are counted, see agentlog.problems()\n")
         stream.flush()
     except Exception:  # noqa: S110 - nowhere left to report to
         pass

@@ -54,8 +54,5 @@ def is_valid_span_id(value: object) -> bool:
 
 def _is_lower_hex(value: object, length: int) -> bool:
     return (
-        isinstance(value, str)
-        and len(value) == length
-        and _HEX.issuperset(value)
-        and value != "0" * length
+        isinstance(value, str) and len(value) == length and _HEX.issuperset(value) and value != "0" * length
     )

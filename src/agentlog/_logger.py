@@ -165,7 +165,7 @@ class Sink:
 
 
 def sink_factory(*args: Any) -> Sink:
-    """structlog ``logger_factory``: a sink named by the first argument, if any."""
+    """Structlog ``logger_factory``: a sink named by the first argument, if any."""
     return Sink(safe_str(args[0]) if args and args[0] is not None else None)
 
 

@@ -13,7 +13,8 @@ is not dropped and does not overwrite agentlog's value: it is kept under
 from __future__ import annotations
 
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from . import _diagnostics
 from ._clock import format_timestamp

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from contextvars import Token
 from types import TracebackType
-from typing import Any, Mapping
+from typing import Any, TypeVar
 
 from . import _diagnostics
 from ._context import _CURRENT, RunContext, RunState
@@ -34,6 +35,8 @@ from .events import (
 __all__ = ["LLMCall", "Run", "Step", "ToolCall", "llm_call", "run", "step", "tool_call"]
 
 _CANCELLATIONS = (asyncio.CancelledError, KeyboardInterrupt)
+
+_S = TypeVar("_S", bound="_Scope")
 
 
 class _Scope:
@@ -72,7 +75,7 @@ class _Scope:
             raise RuntimeError(f"this {type(self).__name__} scope was already entered; create a new one")
         self._entered = True
 
-    def __enter__(self) -> Any:
+    def __enter__(self: _S) -> _S:
         self._check_fresh()
         self._start_ns = time.perf_counter_ns()
         try:
@@ -94,7 +97,7 @@ class _Scope:
         finally:
             self._deactivate()
 
-    async def __aenter__(self) -> Any:
+    async def __aenter__(self: _S) -> _S:
         return self.__enter__()
 
     async def __aexit__(
@@ -265,7 +268,9 @@ class ToolCall(_Scope):
         result: Set it to the tool's result (recorded per the capture policy).
     """
 
-    def __init__(self, tool: str, args: Any = None, *, tool_call_id: str | None = None, **fields: Any) -> None:
+    def __init__(
+        self, tool: str, args: Any = None, *, tool_call_id: str | None = None, **fields: Any
+    ) -> None:
         self.tool = tool
         self.args = args
         self.tool_call_id = tool_call_id if tool_call_id is not None else new_tool_call_id()

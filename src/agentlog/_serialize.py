@@ -20,9 +20,7 @@ import orjson
 __all__ = ["canonical_json", "dumps_line", "fallback", "safe_repr", "safe_str"]
 
 _LINE_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
-_CANONICAL_OPTIONS = (
-    orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
-)
+_CANONICAL_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
 _MAX_REPR = 4096
 # orjson refuses nesting deeper than 254 levels.
 _MAX_DEPTH = 250
@@ -91,7 +89,7 @@ def fallback(obj: Any) -> Any:
     tolist = getattr(obj, "tolist", None)  # numpy arrays and scalars
     if callable(tolist):
         return tolist()
-    if type(obj).__repr__ is object.__repr__:
+    if getattr(type(obj), "__repr__", None) is object.__repr__:
         return f"<{type_name(obj)}>"
     return safe_repr(obj)
 
