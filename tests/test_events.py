@@ -39,6 +39,16 @@ def test_standalone_events_get_a_span_under_the_current_one(logs: Captured) -> N
     assert result["span_id"] != run.span_id
 
 
+def test_tool_result_inside_a_tool_call_scope_describes_that_call(logs: Captured) -> None:
+    """events.tool_result inside agentlog.tool_call uses the call's ID and span."""
+    with agentlog.run(), agentlog.tool_call("search", {}) as call:
+        events.tool_result("search", latency_ms=2.0, status="ok", hits=3)
+    first = logs.events("tool_result")[0]
+    assert first["tool_call_id"] == call.tool_call_id
+    assert first["span_id"] == call.span_id
+    assert first["hits"] == 3
+
+
 def test_standalone_llm_result_adds_tokens(logs: Captured) -> None:
     """events.llm_result counts LLM calls and tokens in the run's totals."""
     with agentlog.run():

@@ -179,6 +179,10 @@ def get_logger(name: str | None = None, **initial_values: Any) -> Any:
         name: Written as the ``logger`` field of every line.
         initial_values: Fields bound to every line of this logger.
     """
+    if _pipeline.current() is not None:
+        # No lazy proxy: the chain and sink dispatch to the configuration in
+        # force at each call, so this logger follows any later configure().
+        return BoundLogger(sink_factory(name), [finish_line], initial_values)
     if name is None:
         return structlog.get_logger(**initial_values)
     return structlog.get_logger(name, **initial_values)

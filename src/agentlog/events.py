@@ -8,7 +8,9 @@ and count toward its totals in ``run_finished``; called outside a run they
 carry no run IDs. ``tool_call``, ``tool_result``, ``llm_result``,
 ``agent_step`` and ``step_finished`` called on their own describe a scope
 nested in the current one, so they get a span ID of their own whose parent is
-the current span.
+the current span — except that ``tool_call``/``tool_result`` inside a tool
+call scope (and ``step_finished`` inside a step) with no other ID describe
+that very scope and use its span.
 
 No helper raises because of what it is given; a value that cannot be
 serialized is written as a marker.
@@ -412,10 +414,12 @@ def step_finished(
     """
     try:
         ctx = get_context()
-        if step_id is None and ctx is not None:
-            step_id = ctx.step_id
         status, errors = _error_part(status, error, error_class, error_message)
-        leaf = _leaf(ctx, step_id=step_id, step_type=step_type)
+        if ctx is not None and ctx.step_id is not None and step_id in (None, ctx.step_id):
+            leaf: RunContext | None = ctx  # describes the step in force
+            step_id = ctx.step_id
+        else:
+            leaf = _leaf(ctx, step_id=step_id, step_type=step_type)
         emit_step_finished(leaf, step_type, step_id, latency_ms, status, errors, error, fields)
     except Exception as exc:
         _diagnostics.report("event helper failed", exc)
@@ -437,8 +441,13 @@ def tool_call(
         fields: Further fields for the line.
     """
     try:
-        call_id = tool_call_id if tool_call_id is not None else new_tool_call_id()
-        leaf = _leaf(get_context(), tool_call_id=call_id, tool=tool)
+        ctx = get_context()
+        if ctx is not None and ctx.tool_call_id is not None and tool_call_id in (None, ctx.tool_call_id):
+            leaf: RunContext | None = ctx  # describes the tool call in force
+            call_id = ctx.tool_call_id
+        else:
+            call_id = tool_call_id if tool_call_id is not None else new_tool_call_id()
+            leaf = _leaf(ctx, tool_call_id=call_id, tool=tool)
         emit_tool_call(leaf, tool, call_id, args, fields)
     except Exception as exc:
         _diagnostics.report("event helper failed", exc)
@@ -462,7 +471,7 @@ def tool_result(
 
     Args:
         tool: The tool's name.
-        tool_call_id: The call's ID (defaults to the enclosing tool call's,
+        tool_call_id: The call's ID (defaults to the tool call in force,
             else a generated one).
         latency_ms: How long the call took.
         status: ``ok`` or ``error``; ``error`` when *error* or an error class
@@ -474,10 +483,14 @@ def tool_result(
     """
     try:
         ctx = get_context()
-        if tool_call_id is None:
-            tool_call_id = (ctx.tool_call_id if ctx is not None else None) or new_tool_call_id()
         status, errors = _error_part(status, error, error_class, error_message)
-        leaf = _leaf(ctx, tool_call_id=tool_call_id, tool=tool)
+        if ctx is not None and ctx.tool_call_id is not None and tool_call_id in (None, ctx.tool_call_id):
+            leaf: RunContext | None = ctx  # describes the tool call in force
+            tool_call_id = ctx.tool_call_id
+        else:
+            if tool_call_id is None:
+                tool_call_id = new_tool_call_id()
+            leaf = _leaf(ctx, tool_call_id=tool_call_id, tool=tool)
         emit_tool_result(leaf, tool, tool_call_id, latency_ms, status, errors, error, fields)
     except Exception as exc:
         _diagnostics.report("event helper failed", exc)
