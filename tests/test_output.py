@@ -171,3 +171,16 @@ def test_file_written_by_os_write_survives_fork(tmp_path: Path) -> None:
     outcomes = sorted(orjson.loads(x)["outcome"] for x in path.read_bytes().splitlines())
     assert outcomes == ["child", "parent"]
     assert sys.platform != "win32"
+
+
+def test_full_disk_does_not_raise(capfd: pytest.CaptureFixture[str]) -> None:
+    """Writing to a full device (ENOSPC) never raises; reported once, counted per line."""
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    agentlog.configure(output="/dev/full")
+    for _ in range(5):
+        events.decision("route", "a")
+    assert agentlog.problems() == {"write failed, line dropped": 5}
+    err = capfd.readouterr().err
+    assert err.count("agentlog: write failed") == 1
+    assert "OSError" in err

@@ -7,6 +7,7 @@ import decimal
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -55,10 +56,12 @@ def _deep(depth: int) -> list[Any]:
     return value
 
 
-def test_hostile_fields_in_every_kind_of_line(logs: Captured) -> None:
-    """Typed events, structlog and stdlib lines with hostile values: valid lines, no raise."""
+@pytest.mark.parametrize("fmt", ["json", "console"])
+def test_hostile_fields_in_every_kind_of_line(logs: Captured, fmt: str) -> None:
+    """Typed events, structlog and stdlib lines with hostile values: whole lines, no raise."""
     import logging
 
+    agentlog.configure(output=logs.path, format=fmt, level="debug")  # type: ignore[arg-type]
     hostile = _hostile()
     with agentlog.run(task=hostile, metadata=hostile), agentlog.step("tool", **hostile):
         with agentlog.tool_call("t", hostile, **hostile) as call:
@@ -66,6 +69,10 @@ def test_hostile_fields_in_every_kind_of_line(logs: Captured) -> None:
         agentlog.get_logger().info(_Unprintable(), **hostile)
         logging.getLogger("lib").info("stdlib %s", _Unprintable(), extra=hostile)
         events.decision("route", "x", **hostile)
+    assert agentlog.problems() == {}
+    if fmt == "console":
+        assert len(logs.raw().splitlines()) == 9
+        return
     lines = logs.lines()
     assert len(lines) == 9
     line = logs.one("decision")
@@ -88,10 +95,14 @@ def test_exception_whose_str_raises_is_recorded(logs: Captured) -> None:
     assert result["error_message"].startswith("<unprintable")
 
 
-def test_ten_megabyte_field_is_written(logs: Captured) -> None:
-    """A 10 MB value neither raises nor tears the line."""
-    agentlog.get_logger().info("big", payload="z" * 10_000_000)
-    assert len(logs.lines()[0]["payload"]) == 10_000_000
+def test_ten_megabyte_field_is_cut_not_dropped(logs: Captured) -> None:
+    """A 10 MB value is written cut to 16 KiB with a marker; the line stays whole."""
+    agentlog.get_logger().info("big", payload="z" * 10_000_000, small="kept")
+    line = logs.one("big")
+    assert line["payload"].startswith("z" * 16384)
+    assert line["payload"].endswith("…[truncated 9983616 bytes]")
+    assert line["small"] == "kept"
+    assert len(logs.raw()) < 64 * 1024
 
 
 leaves = (

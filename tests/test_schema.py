@@ -25,8 +25,9 @@ def _full_scenario() -> None:
     with pytest.raises(TimeoutError), agentlog.run(task="t", user_id="u", metadata={"prompt_version": "v1"}):
         with agentlog.step("plan"), agentlog.llm_call("m", provider="p") as llm:
             llm.set_usage(1, 2, "stop")
-        with agentlog.step("tool", tool="a"), agentlog.tool_call("a", {"x": 1}):
+        with agentlog.step("tool", tool="a"), agentlog.tool_call("a", {"x": 1}) as call:
             log.info("inside")
+            call.result = {"text": "y" * 5000}
         events.decision("retry", "again", reason="flaky")
         with agentlog.run(), agentlog.step("tool"), agentlog.tool_call("b", None):
             pass
@@ -34,10 +35,12 @@ def _full_scenario() -> None:
             raise TimeoutError("slow")
 
 
+@pytest.mark.parametrize("mode", ["hash", "redacted", "full", "none"])
 def test_every_line_of_a_full_run_is_valid(
-    logs: Captured, validator: jsonschema.Draft202012Validator
+    logs: Captured, validator: jsonschema.Draft202012Validator, mode: str
 ) -> None:
-    """Every line a full run writes (all event types, errors, a child run) validates."""
+    """Every line of a full run (all event types, errors, a child run) validates, in every capture mode."""
+    agentlog.configure(output=logs.path, capture=mode, level="debug")
     _full_scenario()
     lines = logs.lines()
     names = {line["event"] for line in lines}

@@ -15,11 +15,13 @@ structlog loggers, stdlib ``logging`` — carries the run's IDs::
 from __future__ import annotations
 
 from . import events, processors
+from ._capture import CapturePolicy
 from ._config import configure
 from ._context import RunContext, current
 from ._diagnostics import problems
-from ._hashing import hash_value
+from ._hashing import HASH_KEY_ENV, hash_value
 from ._logger import BoundLogger, get_logger
+from ._redact import Redactor
 from ._schema import SCHEMA_VERSION, event_schema
 from ._scopes import LLMCall, Run, Step, ToolCall, llm_call, run, step, tool_call
 from ._serialize import canonical_json
@@ -28,11 +30,14 @@ from ._stdlib import CorrelationFilter, LogHandler
 __version__ = "0.1.0"
 
 __all__ = [
+    "HASH_KEY_ENV",
     "SCHEMA_VERSION",
     "BoundLogger",
+    "CapturePolicy",
     "CorrelationFilter",
     "LLMCall",
     "LogHandler",
+    "Redactor",
     "Run",
     "RunContext",
     "Step",

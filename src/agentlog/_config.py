@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import IO, Any
 
 import structlog
 
-from . import _logger, _pipeline, _stdlib
+from . import _hashing, _logger, _pipeline, _stdlib
+from ._capture import DEFAULT_LIMIT, CapturePolicy
 from ._formats import PROFILES
 from ._output import make_writer
+from ._redact import DEFAULT as DEFAULT_REDACTOR
+from ._redact import Redactor
 from .typing import Format, Level
 
 __all__ = ["configure"]
@@ -45,7 +49,11 @@ def configure(
     format: Format = "json",  # noqa: A002 - the contract's name
     output: IO[str] | IO[bytes] | str | os.PathLike[str] | None = None,
     level: Level = "info",
+    capture: str | Mapping[str, str] = "hash",
+    hash_key: str | bytes | None = None,
     stdlib: bool = True,
+    redactor: Redactor | None = None,
+    capture_limit: int = DEFAULT_LIMIT,
 ) -> None:
     """Configure agentlog (and structlog, and stdlib logging) once at startup.
 
@@ -67,12 +75,25 @@ def configure(
             binary stream, or a file path (appended to, created if missing).
         level: The lowest level written: a name (``"debug"`` …
             ``"critical"``) or a stdlib number.
+        capture: What of tool arguments and results, tasks, prompts and
+            completions is written: ``"hash"`` (hash and size only, the
+            default), ``"redacted"`` (also the value, with secrets, emails and
+            phone numbers replaced), ``"full"`` (also the value, with secrets
+            replaced), ``"none"`` (size only). A mapping sets modes per tool
+            name, with ``"*"`` for everything else.
+        hash_key: A secret that makes every hash keyed (HMAC-SHA256), so
+            low-entropy values cannot be recovered by guessing. Defaults to
+            ``$AGENTLOG_HASH_KEY``; plain SHA-256 when neither is set.
         stdlib: Route the stdlib ``logging`` module (including third-party
             libraries) through agentlog by installing a `LogHandler` on the
             root logger and setting the root level.
+        redactor: How secrets are found (extra patterns, allowed keys, a
+            callback, emails and phone numbers); `Redactor()` by default.
+        capture_limit: The most bytes of one captured value written.
 
     Raises:
-        ValueError: *format* or *level* is not known.
+        ValueError: *format*, *level* or a capture mode is not known, or
+            *hash_key* is empty.
         TypeError: *output* is not a stream, a path or None.
         OSError: the output file cannot be opened.
     """
@@ -85,12 +106,17 @@ def configure(
         for name, value in (("service", service), ("env", env), ("version", version))
         if value is not None
     }
+    policy = CapturePolicy(capture, capture_limit)
+    hasher = _hashing.from_environment() if hash_key is None else _hashing.Hasher(hash_key)
     pipeline = _pipeline.Pipeline(
         min_level=min_level,
         static=static,
         profile=profile,
         writer=make_writer(output),
+        redactor=redactor if redactor is not None else DEFAULT_REDACTOR,
+        capture=policy,
     )
+    _hashing.install(hasher)
     _pipeline.install(pipeline)
     _logger.set_min_level(min_level)
     structlog.configure(
@@ -109,6 +135,7 @@ def configure(
 def reset() -> None:
     """Undo `configure`: agentlog defers to structlog's defaults again."""
     _pipeline.install(None)
+    _hashing.install(_hashing.from_environment())
     _logger.set_min_level(0)
     structlog.reset_defaults()
     _stdlib.remove_handler()

@@ -138,11 +138,18 @@ def finish_line(logger: WrappedLogger, method_name: str, event_dict: EventDict) 
     ctx = get_context()
     try:
         return pipeline.render(
-            pipeline.build(level, event, ctx._fields if ctx is not None else None, owned, event_dict)
+            pipeline.build(
+                level,
+                event,
+                ctx._fields if ctx is not None else None,
+                owned,
+                event_dict,
+                free_text_event=True,
+            )
         )
     except Exception as exc:
         _diagnostics.report("line could not be rendered", exc)
-        return pipeline.render(pipeline.build(level, safe_str(event), None, None, None))
+        return pipeline.render(pipeline.build(level, safe_str(event), None, None, None, free_text_event=True))
 
 
 class Sink:

@@ -8,6 +8,13 @@ so every line has the same shape whatever produced it::
 A field the caller passes under a name agentlog already wrote in that line
 is not dropped and does not overwrite agentlog's value: it is kept under
 ``extra`` (``metadata`` for run metadata).
+
+Everything that could hold a secret is redacted while the line is built:
+caller fields (by key name and by value shape), the message of a structlog or
+stdlib line, and the free-text fields agentlog itself writes (error messages,
+stack traces, decision reasons). A line larger than 256 KiB — more than
+shippers such as the Datadog Agent accept — has its largest fields cut to
+16 KiB each, with a truncation marker, before it is written.
 """
 
 from __future__ import annotations
@@ -17,9 +24,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import _diagnostics
+from ._capture import CapturePolicy
 from ._clock import format_timestamp
 from ._formats import Profile
 from ._output import Writer
+from ._redact import DEFAULT as DEFAULT_REDACTOR
+from ._redact import Redactor
+from ._serialize import dumps_line, safe_str, truncate_utf8
 
 __all__ = ["LEVELS", "LEVEL_NAMES", "Pipeline", "current", "install"]
 
@@ -31,6 +42,11 @@ LEVELS: dict[str, int] = {
     "critical": 50,
 }
 LEVEL_NAMES: dict[int, str] = {number: name for name, number in LEVELS.items()}
+
+MAX_LINE_BYTES = 256 * 1024
+SHRUNK_FIELD_BYTES = 16 * 1024
+# Fields agentlog writes whose text comes from the caller or an exception.
+_FREE_TEXT = frozenset({"error_message", "error_stack", "reason"})
 
 
 def merge_fields(line: dict[str, Any], fields: Mapping[str, Any], spill_key: str = "extra") -> None:
@@ -60,9 +76,11 @@ class Pipeline:
         static: Fields written on every line (service, env, version).
         profile: The output profile.
         writer: Where lines go.
+        redactor: What replaces secrets.
+        capture: What of arguments, results, prompts and completions is written.
     """
 
-    __slots__ = ("min_level", "profile", "static", "writer")
+    __slots__ = ("capture", "min_level", "profile", "redactor", "static", "writer")
 
     def __init__(
         self,
@@ -71,11 +89,37 @@ class Pipeline:
         static: Mapping[str, Any],
         profile: Profile,
         writer: Writer,
+        redactor: Redactor = DEFAULT_REDACTOR,
+        capture: CapturePolicy | None = None,
     ) -> None:
         self.min_level = min_level
         self.static = dict(static)
         self.profile = profile
         self.writer = writer
+        self.redactor = redactor
+        self.capture = capture if capture is not None else CapturePolicy()
+
+    def clean(
+        self,
+        event: Any,
+        owned: Mapping[str, Any] | None,
+        fields: Mapping[str, Any] | None,
+        free_text_event: bool,
+    ) -> tuple[Any, Mapping[str, Any] | None, Mapping[str, Any] | None]:
+        """Redact what could hold a secret: caller fields, a free-text message, error texts."""
+        redactor = self.redactor
+        if fields:
+            fields = redactor.scrub_fields(fields)
+        if free_text_event:
+            event = redactor.scrub_text(event) if isinstance(event, str) else redactor.scrub(event)
+        if owned and not _FREE_TEXT.isdisjoint(owned):
+            owned = {
+                key: redactor.scrub_text(safe_str(value), key)
+                if key in _FREE_TEXT and value is not None
+                else value
+                for key, value in owned.items()
+            }
+        return event, owned, fields
 
     def build(
         self,
@@ -86,8 +130,9 @@ class Pipeline:
         fields: Mapping[str, Any] | None,
         timestamp: str | None = None,
         spill_key: str = "extra",
+        free_text_event: bool = False,
     ) -> dict[str, Any]:
-        """Assemble one line in the canonical field order.
+        """Assemble one line in the canonical field order, redacted.
 
         Args:
             level: The level name.
@@ -98,7 +143,10 @@ class Pipeline:
             fields: Caller fields; see `merge_fields` for name clashes.
             timestamp: The RFC 3339 time; now if None.
             spill_key: Where caller fields that clash go.
+            free_text_event: *event* is a message (structlog, stdlib), not a
+                typed event's name, and is redacted too.
         """
+        event, owned, fields = self.clean(event, owned, fields, free_text_event)
         line: dict[str, Any] = {
             "timestamp": timestamp if timestamp is not None else format_timestamp(time.time_ns()),
             "level": level,
@@ -115,10 +163,23 @@ class Pipeline:
         return line
 
     def render(self, line: dict[str, Any]) -> bytes:
-        """Turn a built line into output bytes with this pipeline's profile."""
+        """Turn a built line into output bytes with this pipeline's profile.
+
+        Lines over 256 KiB have their largest fields cut (see module docs).
+        """
+        data = self._render(line)
+        if len(data) > MAX_LINE_BYTES:
+            data = self._render(_shrink(line))
+        return data
+
+    def _render(self, line: dict[str, Any]) -> bytes:
         profile = self.profile
         if profile.transform is not None:
-            line = profile.transform(line)
+            try:
+                line = profile.transform(line)
+            except Exception as exc:
+                # A mapping bug must not lose the event: write it unmapped.
+                _diagnostics.report(f"{profile.name} mapping failed; line written unmapped", exc)
         return profile.serialize(line)
 
     def emit(
@@ -130,14 +191,32 @@ class Pipeline:
         fields: Mapping[str, Any] | None,
         timestamp: str | None = None,
         spill_key: str = "extra",
+        free_text_event: bool = False,
     ) -> None:
         """Build, render and write one line (see `build`). Never raises."""
         try:
-            data = self.render(self.build(level, event, ids, owned, fields, timestamp, spill_key))
+            data = self.render(
+                self.build(level, event, ids, owned, fields, timestamp, spill_key, free_text_event)
+            )
         except Exception as exc:
             _diagnostics.report("line could not be rendered", exc)
             return
         self.writer(data)
+
+
+def _shrink(line: dict[str, Any]) -> dict[str, Any]:
+    shrunk: dict[str, Any] = {}
+    for key, value in line.items():
+        if isinstance(value, str):
+            shrunk[key] = truncate_utf8(value, SHRUNK_FIELD_BYTES)
+        elif isinstance(value, (dict, list, tuple)):
+            text = dumps_line(value)[:-1].decode("utf-8")
+            shrunk[key] = (
+                value if len(text) <= SHRUNK_FIELD_BYTES else truncate_utf8(text, SHRUNK_FIELD_BYTES)
+            )
+        else:
+            shrunk[key] = value
+    return shrunk
 
 
 _current: list[Pipeline | None] = [None]
@@ -167,6 +246,11 @@ def level_name(levelno: int) -> str:
 
 
 _fallback: list[Pipeline] = []
+
+
+def settings() -> Pipeline:
+    """The configured pipeline, or the defaults before configure()."""
+    return _current[0] or fallback()
 
 
 def fallback() -> Pipeline:

@@ -18,9 +18,10 @@ from typing import Any, TypeVar
 
 from . import _diagnostics
 from ._context import _CURRENT, RunContext, RunState
-from ._errors import error_fields
 from ._ids import new_run_id, new_span_id, new_tool_call_id, new_trace_id
 from .events import (
+    MISSING,
+    capture_payload,
     emit_agent_step,
     emit_llm_result,
     emit_run_finished,
@@ -28,7 +29,9 @@ from .events import (
     emit_step_finished,
     emit_tool_call,
     emit_tool_result,
+    failure_fields,
     latency_since,
+    llm_payloads,
     run_totals,
 )
 
@@ -196,7 +199,8 @@ class Run(_Scope):
             state=RunState(),
         )
         self._activate(ctx)
-        emit_run_started(ctx, self._task, user_id, request_id, session_id, self._metadata, None)
+        task = capture_payload("task", self._task) if self._task is not None else None
+        emit_run_started(ctx, task, user_id, request_id, session_id, self._metadata, None)
 
     def _close(self, exc: BaseException | None) -> None:
         ctx = self._ctx
@@ -205,7 +209,7 @@ class Run(_Scope):
         state = ctx._state
         status = "ok" if exc is None else "error"
         stop_reason = self._stop_reason or self._infer_stop_reason(state, exc)
-        errors = error_fields(exc) if exc is not None else {}
+        errors = failure_fields(ctx, exc) if exc is not None else {}
         emit_run_finished(ctx, status, stop_reason, run_totals(state), errors, self._finish_fields)
         if state is not None:
             state.forget_errors()
@@ -246,7 +250,7 @@ class Step(_Scope):
 
     def _close(self, exc: BaseException | None) -> None:
         status = "ok" if exc is None else "error"
-        errors = error_fields(exc) if exc is not None else {}
+        errors = failure_fields(self._ctx, exc) if exc is not None else {}
         emit_step_finished(
             self._ctx,
             self.step_type,
@@ -265,17 +269,36 @@ class ToolCall(_Scope):
     Attributes:
         tool: The tool's name.
         tool_call_id: The provider's call ID, or a generated one.
-        result: Set it to the tool's result (recorded per the capture policy).
     """
 
     def __init__(
-        self, tool: str, args: Any = None, *, tool_call_id: str | None = None, **fields: Any
+        self,
+        tool: str,
+        args: Any = None,
+        *,
+        tool_call_id: str | None = None,
+        capture: str | None = None,
+        **fields: Any,
     ) -> None:
         self.tool = tool
         self.args = args
         self.tool_call_id = tool_call_id if tool_call_id is not None else new_tool_call_id()
-        self.result: Any = None
+        self._capture = capture
+        self._result: Any = MISSING
         self._fields = fields
+
+    @property
+    def result(self) -> Any:
+        """The tool's result, once set (None before).
+
+        Set it inside the scope; ``tool_result`` records it per the capture
+        policy (``result_hash`` and ``result_size`` by default).
+        """
+        return None if self._result is MISSING else self._result
+
+    @result.setter
+    def result(self, value: Any) -> None:
+        self._result = value
 
     def _open(self) -> None:
         outer = _CURRENT.get()
@@ -283,11 +306,15 @@ class ToolCall(_Scope):
         if outer is not None:
             ctx = outer.child(span_id=new_span_id(), tool_call_id=self.tool_call_id, tool=self.tool)
         self._activate(ctx)
-        emit_tool_call(ctx, self.tool, self.tool_call_id, self.args, self._fields)
+        args = capture_payload("args", self.args, self.tool, self._capture)
+        emit_tool_call(ctx, self.tool, self.tool_call_id, args, self._fields)
 
     def _close(self, exc: BaseException | None) -> None:
         status = "ok" if exc is None else "error"
-        errors = error_fields(exc) if exc is not None else {}
+        errors = failure_fields(self._ctx, exc) if exc is not None else {}
+        result = None
+        if self._result is not MISSING:
+            result = capture_payload("result", self._result, self.tool, self._capture)
         emit_tool_result(
             self._ctx,
             self.tool,
@@ -296,6 +323,7 @@ class ToolCall(_Scope):
             status,
             errors,
             exc,
+            result,
             None,
         )
 
@@ -309,14 +337,21 @@ class LLMCall(_Scope):
         input_tokens: Set by `set_usage`.
         output_tokens: Set by `set_usage`.
         finish_reason: Set by `set_usage`.
+        prompt: Set it to the messages sent; recorded per the capture policy.
+        completion: Set it to the model's answer; recorded per the capture policy.
     """
 
-    def __init__(self, model: str, provider: str | None = None, **fields: Any) -> None:
+    def __init__(
+        self, model: str, provider: str | None = None, *, capture: str | None = None, **fields: Any
+    ) -> None:
         self.model = model
         self.provider = provider
         self.input_tokens: int | None = None
         self.output_tokens: int | None = None
         self.finish_reason: str | None = None
+        self.prompt: Any = MISSING
+        self.completion: Any = MISSING
+        self._capture = capture
         self._fields = fields
 
     def set_usage(
@@ -345,7 +380,7 @@ class LLMCall(_Scope):
 
     def _close(self, exc: BaseException | None) -> None:
         status = "ok" if exc is None else "error"
-        errors = error_fields(exc) if exc is not None else {}
+        errors = failure_fields(self._ctx, exc) if exc is not None else {}
         emit_llm_result(
             self._ctx,
             self.model,
@@ -357,6 +392,7 @@ class LLMCall(_Scope):
             self.finish_reason,
             errors,
             exc,
+            llm_payloads(self.prompt, self.completion, self._capture),
             self._fields,
         )
 
@@ -417,30 +453,45 @@ def step(step_type: str, *, tool: str | None = None, **fields: Any) -> Step:
     return Step(step_type, tool=tool, **fields)
 
 
-def tool_call(tool: str, args: Any = None, *, tool_call_id: str | None = None, **fields: Any) -> ToolCall:
+def tool_call(
+    tool: str,
+    args: Any = None,
+    *,
+    tool_call_id: str | None = None,
+    capture: str | None = None,
+    **fields: Any,
+) -> ToolCall:
     """Open a tool call: ``with agentlog.tool_call("search", args) as call: ...``.
 
-    Writes ``tool_call`` (with ``args_hash``, never the raw arguments) on
-    entry and ``tool_result`` (latency, status, error) on exit.
+    Writes ``tool_call`` on entry and ``tool_result`` (latency, status,
+    error) on exit. The arguments and the result (``call.result = ...``) are
+    written per the capture policy: by default only as ``args_hash`` /
+    ``result_hash`` and their sizes, never raw.
 
     Args:
         tool: The tool's name.
         args: The arguments (any value).
         tool_call_id: The LLM provider's call ID; generated when not given.
+        capture: A capture mode for this call's arguments and result
+            (``hash``, ``redacted``, ``full``, ``none``), overriding the policy.
         fields: Further fields for the ``tool_call`` line.
     """
-    return ToolCall(tool, args, tool_call_id=tool_call_id, **fields)
+    return ToolCall(tool, args, tool_call_id=tool_call_id, capture=capture, **fields)
 
 
-def llm_call(model: str, provider: str | None = None, **fields: Any) -> LLMCall:
+def llm_call(
+    model: str, provider: str | None = None, *, capture: str | None = None, **fields: Any
+) -> LLMCall:
     """Open an LLM call: ``with agentlog.llm_call("gpt-4o", provider="openai") as llm: ...``.
 
     Writes ``llm_result`` on exit, with the usage given to
-    `LLMCall.set_usage`, the latency and the status.
+    `LLMCall.set_usage`, the latency and the status; ``llm.prompt`` and
+    ``llm.completion``, when set, are written per the capture policy.
 
     Args:
         model: The model name.
         provider: The provider (``openai``, ``anthropic`` …).
+        capture: A capture mode for the prompt and completion, overriding the policy.
         fields: Further fields for the ``llm_result`` line.
     """
-    return LLMCall(model, provider, **fields)
+    return LLMCall(model, provider, capture=capture, **fields)

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["canonical_json", "dumps_line", "fallback", "safe_repr", "safe_str"]
+__all__ = ["canonical_json", "dumps_line", "fallback", "safe_repr", "safe_str", "truncate_utf8"]
 
 _LINE_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
 _CANONICAL_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
@@ -60,6 +60,14 @@ def safe_str(obj: object) -> str:
     if not isinstance(text, str):
         return f"<unprintable {type_name(obj)}>"
     return text
+
+
+def truncate_utf8(text: str, limit: int) -> str:
+    """Cut *text* to at most *limit* UTF-8 bytes (on a character boundary) plus a marker."""
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) <= limit:
+        return text
+    return data[:limit].decode("utf-8", "ignore") + f"…[truncated {len(data) - limit} bytes]"
 
 
 def fallback(obj: Any) -> Any:
@@ -155,12 +163,12 @@ def sanitize(value: Any, _depth: int = 0, _path: frozenset[int] = frozenset()) -
         return f"<unserializable {type_name(value)}>"
 
 
-def dumps_line(event_dict: Mapping[str, Any]) -> bytes:
-    """Serialize one log line: compact JSON ending in a newline. Never raises."""
+def dumps_line(value: Any) -> bytes:
+    """Serialize one log line (or any value): compact JSON and a newline. Never raises."""
     try:
-        return orjson.dumps(event_dict, default=fallback, option=_LINE_OPTIONS)
+        return orjson.dumps(value, default=fallback, option=_LINE_OPTIONS)
     except Exception:
-        return orjson.dumps(sanitize(event_dict), option=_LINE_OPTIONS)
+        return orjson.dumps(sanitize(value), option=_LINE_OPTIONS)
 
 
 def canonical_json(value: Any) -> bytes:

@@ -87,6 +87,7 @@ class LogHandler(logging.Handler):
                 owned,
                 extra,
                 timestamp=format_timestamp(int(record.created * 1_000_000_000)),
+                free_text_event=True,
             )
         except Exception as exc:
             _diagnostics.report("stdlib record could not be logged", exc)

@@ -24,10 +24,10 @@ from typing import Any
 
 import structlog
 
-from . import _diagnostics, _pipeline
+from . import _diagnostics, _hashing, _pipeline
+from ._capture import captured
 from ._context import RunContext, RunState, get_context
 from ._errors import MAX_MESSAGE_CHARS, error_fields
-from ._hashing import hash_value
 from ._ids import new_span_id, new_tool_call_id
 from ._serialize import safe_str
 
@@ -44,6 +44,57 @@ __all__ = [
 
 _INFO = 20
 _ERROR = 40
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "<not given>"
+
+
+MISSING: Any = _Missing()
+"""Marks a payload (result, prompt, completion) that was not given."""
+
+
+def capture_payload(
+    name: str, value: Any, tool: str | None = None, mode: str | None = None
+) -> dict[str, Any]:
+    """The fields describing payload *value* under the capture policy in force.
+
+    Args:
+        name: ``args``, ``result``, ``task``, ``prompt`` or ``completion``.
+        value: The payload.
+        tool: The tool it belongs to, for a per-tool mode.
+        mode: A mode that overrides the policy (a per-call choice).
+    """
+    settings = _pipeline.settings()
+    policy = settings.capture
+    return captured(
+        name,
+        value,
+        mode if mode is not None else policy.mode_for(tool),
+        _hashing.active(),
+        settings.redactor,
+        policy.limit,
+    )
+
+
+def llm_payloads(prompt: Any, completion: Any, mode: str | None) -> dict[str, Any] | None:
+    """Captured fields for an LLM call's prompt and completion, those given."""
+    if prompt is MISSING and completion is MISSING:
+        return None
+    fields: dict[str, Any] = {}
+    if prompt is not MISSING:
+        fields.update(capture_payload("prompt", prompt, None, mode))
+    if completion is not MISSING:
+        fields.update(capture_payload("completion", completion, None, mode))
+    return fields
+
+
+def failure_fields(ctx: RunContext | None, exc: BaseException) -> dict[str, Any]:
+    """Error fields for *exc* leaving a scope; the stack only where it is first recorded."""
+    state = _state(ctx)
+    first = state is None or not state.escaped_kinds(exc)
+    return error_fields(exc, stack=first)
 
 
 def latency_since(start_ns: int) -> float:
@@ -143,7 +194,7 @@ def _error_part(
 
 def emit_run_started(
     ctx: RunContext | None,
-    task: Any,
+    task: Mapping[str, Any] | None,
     user_id: str | None,
     request_id: str | None,
     session_id: str | None,
@@ -151,7 +202,10 @@ def emit_run_started(
     fields: Mapping[str, Any] | None,
 ) -> None:
     owned = _opening(ctx)
-    owned["task_hash"] = hash_value(task) if task is not None else None
+    if task is not None:
+        owned.update(task)
+    else:
+        owned["task_hash"] = None
     owned["user_id"] = user_id
     owned["request_id"] = request_id
     owned["session_id"] = session_id
@@ -208,13 +262,13 @@ def emit_tool_call(
     ctx: RunContext | None,
     tool: str,
     tool_call_id: str,
-    args: Any,
+    args: Mapping[str, Any],
     fields: Mapping[str, Any] | None,
 ) -> None:
     owned = _opening(ctx)
     owned["tool"] = tool
     owned["tool_call_id"] = tool_call_id
-    owned["args_hash"] = hash_value(args)
+    owned.update(args)
     _emit(_INFO, "tool_call", ctx, owned, fields)
 
 
@@ -226,6 +280,7 @@ def emit_tool_result(
     status: str,
     errors: dict[str, Any],
     exc: BaseException | None,
+    result: Mapping[str, Any] | None,
     fields: Mapping[str, Any] | None,
 ) -> None:
     state = _state(ctx)
@@ -237,6 +292,8 @@ def emit_tool_result(
     owned["latency_ms"] = latency_ms
     owned["status"] = status
     owned.update(errors)
+    if result:
+        owned.update(result)
     _emit(_ERROR if status == "error" else _INFO, "tool_result", ctx, owned, fields)
 
 
@@ -255,6 +312,7 @@ def emit_llm_result(
     finish_reason: str | None,
     errors: dict[str, Any],
     exc: BaseException | None,
+    payloads: Mapping[str, Any] | None,
     fields: Mapping[str, Any] | None,
 ) -> None:
     state = _state(ctx)
@@ -276,6 +334,8 @@ def emit_llm_result(
     owned["status"] = status
     owned["finish_reason"] = finish_reason
     owned.update(errors)
+    if payloads:
+        owned.update(payloads)
     _emit(_ERROR if status == "error" else _INFO, "llm_result", ctx, owned, fields)
 
 
@@ -329,6 +389,7 @@ def run_started(
     request_id: str | None = None,
     session_id: str | None = None,
     metadata: Mapping[str, Any] | None = None,
+    capture: str | None = None,
     **fields: Any,
 ) -> None:
     """Write a ``run_started`` line.
@@ -337,13 +398,15 @@ def run_started(
     agentlog's scopes do not manage.
 
     Args:
-        task: The run's task (any value); written only as ``task_hash``.
+        task: The run's task (any value); written as ``task_hash`` and
+            ``task_size``, and as ``task`` only if the capture policy says so.
         user_id: The user the run acts for (defaults to the run's).
         request_id: The inbound request (defaults to the run's).
         session_id: The conversation (defaults to the run's).
         metadata: Written as top-level fields (``prompt_version`` …); a key
             that clashes with a field agentlog writes is kept under
             ``metadata``.
+        capture: A capture mode for *task*, overriding the policy.
         fields: Further fields for the line.
     """
     try:
@@ -352,7 +415,8 @@ def run_started(
             user_id = user_id if user_id is not None else ctx.user_id
             request_id = request_id if request_id is not None else ctx.request_id
             session_id = session_id if session_id is not None else ctx.session_id
-        emit_run_started(ctx, task, user_id, request_id, session_id, metadata, fields)
+        captured_task = capture_payload("task", task, None, capture) if task is not None else None
+        emit_run_started(ctx, captured_task, user_id, request_id, session_id, metadata, fields)
     except Exception as exc:
         _diagnostics.report("event helper failed", exc)
 
@@ -430,14 +494,17 @@ def tool_call(
     args: Any = None,
     *,
     tool_call_id: str | None = None,
+    capture: str | None = None,
     **fields: Any,
 ) -> None:
     """Write a ``tool_call`` line: a tool is being invoked.
 
     Args:
         tool: The tool's name.
-        args: The arguments; written only as ``args_hash``.
+        args: The arguments: written as ``args_hash`` and ``args_size``, and
+            as ``args`` only if the capture policy says so.
         tool_call_id: The LLM provider's call ID; generated when not given.
+        capture: A capture mode for *args*, overriding the policy.
         fields: Further fields for the line.
     """
     try:
@@ -448,7 +515,7 @@ def tool_call(
         else:
             call_id = tool_call_id if tool_call_id is not None else new_tool_call_id()
             leaf = _leaf(ctx, tool_call_id=call_id, tool=tool)
-        emit_tool_call(leaf, tool, call_id, args, fields)
+        emit_tool_call(leaf, tool, call_id, capture_payload("args", args, tool, capture), fields)
     except Exception as exc:
         _diagnostics.report("event helper failed", exc)
 
@@ -462,6 +529,8 @@ def tool_result(
     error: BaseException | None = None,
     error_class: str | None = None,
     error_message: str | None = None,
+    result: Any = MISSING,
+    capture: str | None = None,
     **fields: Any,
 ) -> None:
     """Write a ``tool_result`` line: a tool call ended.
@@ -479,6 +548,10 @@ def tool_result(
         error: The exception the tool raised.
         error_class: The error's class name, when there is no exception object.
         error_message: The error's message, when there is no exception object.
+        result: What the tool returned: written as ``result_hash`` and
+            ``result_size``, and as ``result`` only if the capture policy
+            says so.
+        capture: A capture mode for *result*, overriding the policy.
         fields: Further fields for the line.
     """
     try:
@@ -491,7 +564,8 @@ def tool_result(
             if tool_call_id is None:
                 tool_call_id = new_tool_call_id()
             leaf = _leaf(ctx, tool_call_id=tool_call_id, tool=tool)
-        emit_tool_result(leaf, tool, tool_call_id, latency_ms, status, errors, error, fields)
+        captured_result = capture_payload("result", result, tool, capture) if result is not MISSING else None
+        emit_tool_result(leaf, tool, tool_call_id, latency_ms, status, errors, error, captured_result, fields)
     except Exception as exc:
         _diagnostics.report("event helper failed", exc)
 
@@ -508,6 +582,9 @@ def llm_result(
     error: BaseException | None = None,
     error_class: str | None = None,
     error_message: str | None = None,
+    prompt: Any = MISSING,
+    completion: Any = MISSING,
+    capture: str | None = None,
     **fields: Any,
 ) -> None:
     """Write an ``llm_result`` line: a model call ended.
@@ -526,6 +603,10 @@ def llm_result(
         error: The exception the call raised.
         error_class: The error's class name, when there is no exception object.
         error_message: The error's message, when there is no exception object.
+        prompt: The messages sent: written as ``prompt_hash`` and
+            ``prompt_size``, and as ``prompt`` only if the capture policy says so.
+        completion: The model's answer, likewise as ``completion_*``.
+        capture: A capture mode for *prompt* and *completion*, overriding the policy.
         fields: Further fields for the line.
     """
     try:
@@ -542,6 +623,7 @@ def llm_result(
             finish_reason,
             errors,
             error,
+            llm_payloads(prompt, completion, capture),
             fields,
         )
     except Exception as exc:

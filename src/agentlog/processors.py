@@ -8,6 +8,7 @@ already configures structlog, put these in your own chain instead::
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         agentlog.processors.add_error_fields,
+        agentlog.processors.redact,
         structlog.processors.JSONRenderer(serializer=orjson.dumps),
     ], ...)
 
@@ -20,11 +21,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import _pipeline
 from ._context import get_context
 from ._errors import error_fields, exc_info_to_exception
 from .typing import EventDict, WrappedLogger
 
-__all__ = ["add_error_fields", "add_ids"]
+__all__ = ["add_error_fields", "add_ids", "redact"]
+
+_ID_KEYS = frozenset(
+    {"run_id", "trace_id", "span_id", "parent_span_id", "parent_run_id", "step_id", "tool_call_id"}
+)
 
 
 def add_ids(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
@@ -64,3 +70,27 @@ def add_error_fields(logger: WrappedLogger, method_name: str, event_dict: EventD
     if exc is not None:
         event_dict.update(error_fields(exc, stack=True))
     return event_dict
+
+
+def redact(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+    """Replace secrets in the event and its fields (by key name and by value shape).
+
+    Uses the redactor given to `agentlog.configure` (the default one before).
+    Put it after `add_error_fields`, so error messages and stacks are
+    redacted too, and before the renderer.
+
+    Args:
+        logger: The wrapped logger (unused).
+        method_name: The log method's name (unused).
+        event_dict: The event being processed.
+    """
+    redactor = _pipeline.settings().redactor
+    ids = {key: event_dict.pop(key) for key in _ID_KEYS.intersection(event_dict)}
+    event = event_dict.pop("event", None)
+    cleaned = redactor.scrub_fields(event_dict)
+    cleaned.update(ids)
+    if isinstance(event, str):
+        cleaned["event"] = redactor.scrub_text(event)
+    elif event is not None:
+        cleaned["event"] = redactor.scrub(event)
+    return cleaned

@@ -1,0 +1,231 @@
+"""Secrets never reach the output: in any field, any capture mode, any format."""
+
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import structlog
+
+import agentlog
+from agentlog import events
+from tests.secret_corpus import CORES, PASSWORD, SECRETS
+
+FORMATS = ["json", "console"]
+MODES = ["hash", "redacted", "full", "none"]
+
+
+def _leaks(output: bytes) -> list[str]:
+    text = output.decode("utf-8")
+    return [secret for secret in CORES if secret in text]
+
+
+def _everywhere(secret: str) -> None:
+    """Hide *secret* in every place a user could put it."""
+    log = agentlog.get_logger("app")
+    args = {"query": f"look up {secret}", "nested": {"deeper": [secret, {"note": secret}]}}
+    with agentlog.run(task=f"task with {secret}", metadata={"prompt_version": "v1", "note": secret}):
+        with agentlog.step("tool"):
+            try:
+                with agentlog.tool_call("search", args) as call:
+                    call.result = {"echo": secret}
+                    raise ConnectionError(f"upstream rejected {secret}")
+            except ConnectionError:
+                log.exception("tool failed", detail=secret)
+        with agentlog.llm_call("m") as llm:
+            llm.prompt = [{"role": "user", "content": secret}]
+            llm.completion = f"answer {secret}"
+        logging.getLogger("httpx").warning("request failed: %s", secret, extra={"header": secret})
+        log.info(f"free text {secret}", payload={"list": [secret]})
+        events.decision("policy_block", "blocked", reason=f"found {secret}")
+        events.tool_result("search", error_message=f"bad {secret}", result=[secret])
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("mode", MODES)
+def test_secret_corpus_never_leaks(fmt: str, mode: str) -> None:
+    """Every corpus secret, everywhere, in every capture mode and format: zero leaks."""
+    out = io.BytesIO()
+    agentlog.configure(output=out, format=fmt, capture=mode)  # type: ignore[arg-type]
+    for _, secret in SECRETS:
+        _everywhere(secret)
+    assert _leaks(out.getvalue()) == []
+    assert b"[REDACTED:" in out.getvalue()
+    if fmt == "json":
+        lines = [orjson.loads(line) for line in out.getvalue().splitlines()]
+        assert sum(line["event"] == "run_finished" for line in lines) == len(SECRETS)
+
+
+def test_markers_name_the_kind() -> None:
+    """Markers say what was removed: api_key, jwt, card_number, url_credentials."""
+    redactor = agentlog.Redactor()
+    text = " | ".join(secret for _, secret in SECRETS)
+    clean = redactor.scrub_text(text)
+    for kind in ("api_key", "jwt", "bearer_token", "private_key", "url_credentials", "card_number"):
+        assert f"[REDACTED:{kind}]" in clean
+    assert "postgres://[REDACTED:url_credentials]@db.internal:5432/app" in clean
+
+
+def test_marker_never_repeats_part_of_the_secret() -> None:
+    """No fragment of 4+ characters of a secret survives next to its marker."""
+    redactor = agentlog.Redactor()
+    for kind, secret in SECRETS:
+        secret_core = CORES[[s for _, s in SECRETS].index(secret)]
+        clean = redactor.scrub_text(f"value: {secret} end")
+        fragments = {secret_core[i : i + 6] for i in range(len(secret_core) - 5)}
+        leaked = [f for f in fragments if f in clean and f.strip() and f not in "value: end"]
+        assert leaked == [], (kind, clean)
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["password", "db_password", "apiKey", "x-api-key", "Authorization", "client_secret", "access_token",
+     "refreshToken", "cookie", "Set-Cookie", "private_key", "credentials", "ssn", "credit_card", "session",
+     "jwt", "auth"],
+)  # fmt: skip
+def test_secret_key_names_are_redacted(key: str) -> None:
+    """A field named like a secret is replaced whole, at any depth."""
+    redactor = agentlog.Redactor()
+    assert redactor.scrub({key: "hunter2hunter2"}) == {key: f"[REDACTED:{redactor.key_kind(key)}]"}
+    assert "hunter2" not in str(redactor.scrub({"outer": [{key: {"v": "hunter2hunter2"}}]}))
+
+
+@pytest.mark.parametrize(
+    "key", ["input_tokens", "max_tokens", "token_count", "session_id", "secret_name", "author", "tokens"]
+)
+def test_descriptive_keys_are_kept(key: str) -> None:
+    """Keys that describe secrets (counts, names, IDs) keep their values."""
+    assert agentlog.Redactor().scrub({key: 1234567}) == {key: 1234567}
+
+
+def test_secret_seen_under_a_key_is_scrubbed_when_it_reappears(tmp_path: Path) -> None:
+    """The password argument, echoed later in an error message, is scrubbed there too."""
+    path = tmp_path / "out.jsonl"
+    agentlog.configure(output=path, capture="redacted")
+    with agentlog.run():
+        try:
+            with agentlog.tool_call("login", {"user": "ann", "password": PASSWORD}):
+                raise PermissionError(f"login failed for ann with {PASSWORD}")
+        except PermissionError:
+            pass
+        logging.getLogger("auth").info("retrying with %s", PASSWORD)
+    raw = path.read_text()
+    assert PASSWORD not in raw
+    assert raw.count("[REDACTED:password]") >= 3
+
+
+def test_remembered_secret_from_a_log_field(tmp_path: Path) -> None:
+    """A secret logged under a secret key in a structlog line is remembered too."""
+    path = tmp_path / "out.jsonl"
+    agentlog.configure(output=path)
+    log = agentlog.get_logger()
+    log.info("connecting", db_password="pg-pass-8812")
+    log.error("connection string postgres://u@h?pw=pg-pass-8812 refused")
+    assert "pg-pass-8812" not in path.read_text()
+
+
+def test_luhn_invalid_numbers_are_kept() -> None:
+    """Order numbers and IDs that fail the Luhn check stay readable."""
+    redactor = agentlog.Redactor()
+    assert redactor.scrub_text("order 1234 5678 9012 3456 shipped") == "order 1234 5678 9012 3456 shipped"
+    assert redactor.scrub_text("card 4111111111111111 declined") == "card [REDACTED:card_number] declined"
+
+
+def test_emails_and_phones_are_optional() -> None:
+    """Emails and phone numbers are replaced only when asked (or in redacted capture)."""
+    text = "contact ann.lee@example.com or +1 (415) 555-0132"
+    assert agentlog.Redactor().scrub_text(text) == text
+    clean = agentlog.Redactor(emails=True, phones=True).scrub_text(text)
+    assert clean == "contact [REDACTED:email] or [REDACTED:phone]"
+
+
+def test_custom_patterns_allow_and_deny_keys() -> None:
+    """Users add shapes, allow-list keys and mark their own keys secret."""
+    redactor = agentlog.Redactor(
+        patterns={"employee_id": r"EMP-[0-9]{6}"}, allow_keys=["token"], secret_keys=["pin_code"]
+    )
+    assert redactor.scrub_text("badge EMP-004211 scanned") == "badge [REDACTED:employee_id] scanned"
+    assert redactor.scrub({"token": "visible", "pin_code": "123456"}) == {
+        "token": "visible",
+        "pin_code": "[REDACTED:secret]",
+    }
+
+
+def test_callback_rewrites_strings() -> None:
+    """A callback sees each string (with its key) after built-in redaction."""
+    redactor = agentlog.Redactor(callback=lambda key, text: text.replace("ACME", "[client]"))
+    assert redactor.scrub({"note": "ACME renewal"}) == {"note": "[client] renewal"}
+
+
+def test_callback_that_raises_fails_closed(tmp_path: Path) -> None:
+    """A throwing callback redacts the value; the event is still written; counted once."""
+
+    def broken(key: str | None, text: str) -> str:
+        raise RuntimeError("bug in user callback")
+
+    path = tmp_path / "out.jsonl"
+    agentlog.configure(output=path, redactor=agentlog.Redactor(callback=broken))
+    agentlog.get_logger().info("hello", note="private note")
+    line = orjson.loads(path.read_bytes())
+    assert line["note"] == "[REDACTED:callback_error]"
+    assert line["event"] == "[REDACTED:callback_error]"
+    assert agentlog.problems()["redaction callback raised; value redacted"] >= 1
+
+
+def test_redact_processor_for_own_chains() -> None:
+    """agentlog.processors.redact cleans events in an application's own chain."""
+    out = io.BytesIO()
+    structlog.configure(
+        processors=[
+            agentlog.processors.add_ids,
+            agentlog.processors.redact,
+            structlog.processors.JSONRenderer(serializer=orjson.dumps),
+        ],
+        logger_factory=structlog.BytesLoggerFactory(out),
+    )
+    with agentlog.run() as run:
+        structlog.get_logger().info(f"key {SECRETS[0][1]}", api_key="abc123456", ok="fine")
+    lines = [orjson.loads(x) for x in out.getvalue().splitlines()]
+    mine = next(line for line in lines if line["event"].startswith("key"))
+    assert mine["event"] == "key [REDACTED:api_key]"
+    assert mine["api_key"] == "[REDACTED:api_key]"
+    assert mine["run_id"] == run.run_id
+    assert SECRETS[0][1] not in out.getvalue().decode()
+
+
+def test_exception_stack_is_redacted_and_has_no_locals(tmp_path: Path) -> None:
+    """error_stack is written once, at the innermost scope, redacted, without locals."""
+    path = tmp_path / "out.jsonl"
+    agentlog.configure(output=path)
+    secret = SECRETS[0][1]
+
+    def tool() -> None:
+        local_only = "local-variable-value-9931"  # noqa: F841 - must never be written
+        raise ValueError(f"key {secret} rejected")
+
+    with pytest.raises(ValueError), agentlog.run(), agentlog.step("tool"), agentlog.tool_call("t", {}):
+        tool()
+    lines = [orjson.loads(x) for x in path.read_bytes().splitlines()]
+    with_stack = [line["event"] for line in lines if "error_stack" in line]
+    assert with_stack == ["tool_result"]
+    result = next(line for line in lines if line["event"] == "tool_result")
+    assert "in tool" in result["error_stack"]
+    assert "[REDACTED:api_key]" in result["error_stack"]
+    raw = path.read_text()
+    assert secret not in raw
+    assert "local-variable-value-9931" not in raw
+
+
+def test_user_fields_cannot_smuggle_secrets_past_the_schema(tmp_path: Path) -> None:
+    """Secrets in clashing fields (kept under extra) are redacted too."""
+    path = tmp_path / "out.jsonl"
+    agentlog.configure(output=path)
+    with agentlog.run():
+        events.decision("route", "x", run_id=SECRETS[2][1], password="p4ssw0rd!!")
+    line: dict[str, Any] = orjson.loads(path.read_bytes().splitlines()[1])
+    assert line["extra"]["run_id"] == "[REDACTED:api_key]"
+    assert line["password"] == "[REDACTED:password]"
