@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 import agentlog
-from agentlog import _config, _diagnostics
+from agentlog import _config, _diagnostics, _redact
 
 
 class Captured:
@@ -42,9 +42,11 @@ def _isolated_agentlog() -> Iterator[None]:
     handlers, level = list(root.handlers), root.level
     _config.reset()
     _diagnostics.clear()
+    _redact.MEMORY.clear()
     yield
     _config.reset()
     _diagnostics.clear()
+    _redact.MEMORY.clear()
     root.handlers[:] = handlers
     root.setLevel(level)
 

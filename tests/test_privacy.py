@@ -229,3 +229,47 @@ def test_user_fields_cannot_smuggle_secrets_past_the_schema(tmp_path: Path) -> N
     line: dict[str, Any] = orjson.loads(path.read_bytes().splitlines()[1])
     assert line["extra"]["run_id"] == "[REDACTED:api_key]"
     assert line["password"] == "[REDACTED:password]"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "connect failed: password=hunter22 user=admin",
+            "connect failed: password=[REDACTED:password] user=admin",
+        ),
+        (
+            'body {"password": "hunter22", "user": "x"}',
+            'body {"password": "[REDACTED:password]", "user": "x"}',
+        ),
+        ("Authorization: Basic dXNlcjpwYXNz", "Authorization: [REDACTED:authorization]"),
+        ("GET /cb?api_key=abc123xyz&page=2", "GET /cb?api_key=[REDACTED:api_key]&page=2"),
+        ("DD_API_KEY=0123456789abcdef", "DD_API_KEY=[REDACTED:api_key]"),
+        ("token_count=5 max_tokens=100 author=bob", "token_count=5 max_tokens=100 author=bob"),
+        ("the bearer of bad news", "the bearer of bad news"),
+    ],
+)
+def test_key_value_pairs_inside_text(text: str, expected: str) -> None:
+    """Secrets written as key=value or "key": "value" inside text are replaced; prose stays."""
+    assert agentlog.Redactor().scrub_text(text) == expected
+
+
+def test_secrets_in_dict_keys_and_bytes_are_found() -> None:
+    """A secret used as a dict key, or inside bytes, is replaced too."""
+    secret = SECRETS[0][1]
+    clean = agentlog.Redactor().scrub(
+        {secret: 1, "raw": secret.encode(), "nested": [b"x " + secret.encode()]}
+    )
+    assert secret not in str(clean)
+    assert clean["raw"] == "[REDACTED:api_key]"
+
+
+def test_decision_outcome_and_stop_reason_are_redacted(tmp_path: Path) -> None:
+    """Free-text fields agentlog writes (outcome, stop_reason) are scrubbed too."""
+    path = tmp_path / "out.jsonl"
+    agentlog.configure(output=path)
+    secret = SECRETS[2][1]
+    with agentlog.run() as run:
+        events.decision("route", f"to {secret}")
+        run.finish(stop_reason=f"key {secret} revoked")
+    assert secret not in path.read_text()

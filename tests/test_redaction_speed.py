@@ -30,15 +30,23 @@ HOSTILE = {
     "email-ish": ("a." * 40 + "@b") * (MB // 84),
     "phone-ish": "+1 (" * (MB // 4),
     "mixed": ("x-1_2:3/@eyJ.sk-" * (MB // 16)),
+    "key-value keys": "password=" * (MB // 9),
+    "long key run": "a_" * (MB // 2) + "password",
+    "quoted values": '"token": "' * (MB // 10),
+    "separators": "password" + " " * MB,
+    "backslashes": '\\"secret\\":' * (MB // 12),
 }
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_one_megabyte_hostile_input_is_scrubbed_in_linear_time(name: str) -> None:
-    """Each 1 MB adversarial string is scrubbed in well under two seconds (all shapes on)."""
+    """Each 1 MB adversarial string is scanned whole in seconds, not hours (all shapes on).
+
+    The bound is loose on purpose (shared CI machines); `nox -s bench` reports the times.
+    """
     redactor = agentlog.Redactor(emails=True, phones=True)
     text = HOSTILE[name]
     started = time.perf_counter()
-    redactor.scrub_text(text)
-    redactor.scrub_text(text, pii=True)
-    assert time.perf_counter() - started < 2.0
+    redactor.scrub_text(text, max_chars=2 * MB)
+    redactor.scrub_text(text, pii=True, max_chars=2 * MB)
+    assert time.perf_counter() - started < 5.0

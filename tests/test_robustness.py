@@ -96,13 +96,21 @@ def test_exception_whose_str_raises_is_recorded(logs: Captured) -> None:
 
 
 def test_ten_megabyte_field_is_cut_not_dropped(logs: Captured) -> None:
-    """A 10 MB value is written cut to 16 KiB with a marker; the line stays whole."""
+    """A 10 MB value is cut with a marker; the line stays whole and under 256 KiB."""
     agentlog.get_logger().info("big", payload="z" * 10_000_000, small="kept")
     line = logs.one("big")
     assert line["payload"].startswith("z" * 16384)
-    assert line["payload"].endswith("…[truncated 9983616 bytes]")
+    assert "…[truncated " in line["payload"]
     assert line["small"] == "kept"
-    assert len(logs.raw()) < 64 * 1024
+    assert len(logs.raw()) <= 256 * 1024
+
+
+def test_many_large_fields_are_shrunk_under_the_line_limit(logs: Captured) -> None:
+    """Twenty 100 KB fields: each is cut to 16 KiB so the line stays under 512 KiB."""
+    agentlog.get_logger().info("wide", **{f"f{i}": "y" * 100_000 for i in range(20)})
+    line = logs.one("wide")
+    assert all(line[f"f{i}"].endswith("bytes]") for i in range(20))
+    assert len(logs.raw()) < 20 * 17 * 1024
 
 
 leaves = (

@@ -89,7 +89,7 @@ def captured(
     fields: dict[str, Any] = {f"{name}_hash": hasher.hash_bytes(data), f"{name}_size": len(data)}
     if mode == "hash":
         return fields
-    clean = redactor.scrub(value, pii=mode == "redacted")
+    clean = redactor.scrub(value, pii=mode == "redacted", max_chars=limit + 8192)
     if isinstance(clean, str):
         text = clean
         if len(text.encode("utf-8")) <= limit:

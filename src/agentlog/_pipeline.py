@@ -46,7 +46,7 @@ LEVEL_NAMES: dict[int, str] = {number: name for name, number in LEVELS.items()}
 MAX_LINE_BYTES = 256 * 1024
 SHRUNK_FIELD_BYTES = 16 * 1024
 # Fields agentlog writes whose text comes from the caller or an exception.
-_FREE_TEXT = frozenset({"error_message", "error_stack", "reason"})
+_FREE_TEXT = frozenset({"error_message", "error_stack", "reason", "outcome", "stop_reason", "finish_reason"})
 
 
 def merge_fields(line: dict[str, Any], fields: Mapping[str, Any], spill_key: str = "extra") -> None:

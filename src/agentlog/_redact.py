@@ -21,6 +21,7 @@ string costs one pass, not a quadratic backtrack.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections import OrderedDict
@@ -116,6 +117,7 @@ _WORDS = re.compile(r"[a-z0-9]+")
 _KEY_CACHE_LIMIT = 4096
 
 
+@functools.lru_cache(maxsize=2048)
 def classify_key(key: str) -> str | None:
     """Return the kind of secret a field named *key* holds, or None."""
     words = _WORDS.findall(_CAMEL.sub(r"\1_\2", key).lower())
@@ -141,12 +143,30 @@ _TOKEN = "A-Za-z0-9_-"  # noqa: S105 - a character class, not a password
 _SHAPES: list[tuple[str, str, tuple[str, ...]]] = [
     (
         "private_key",
-        r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----[A-Za-z0-9+/=\s\\]*"
-        r"(?:-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----)?",
-        ("private key-----",),
+        r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----[A-Za-z0-9+/=\s\\:.,-]*?"
+        r"(?:-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|(?=-----)|$)",
+        ("private key",),
+    ),
+    # "password=hunter2", "api_key: abc", "\"token\": \"xyz\"" inside free text:
+    # the key and separator stay, the value goes.
+    (
+        "key_value",
+        r"(?i)(?<![a-z0-9_.-])(?P<key>[\"']?[a-z0-9_.-]*?"
+        r"(?:password|passwd|pwd|passphrase|secret|token|api[_-]?key|access[_-]?key|secret[_-]?key"
+        r"|private[_-]?key|account[_-]?key|signing[_-]?key|authorization|auth|credentials?|sessionid"
+        r"|cookie|signature|sig)(?:\\?[\"'])?)(?P<sep>[ \t]{0,5}[:=][ \t]{0,5})"
+        r"(?P<value>\\?\"[^\"\\\n]{0,1024}\\?\"|'[^'\n]{0,1024}'"
+        r"|(?:(?:bearer|basic|digest|token|bot)[ \t]+)?[^\s,;&\"'<>(){}\[\]]{1,1024})",
+        ("pass", "pwd", "secret", "token", "key", "auth", "credential", "session", "cookie", "sig"),
     ),
     ("jwt", rf"(?<![{_TOKEN}])eyJ[{_TOKEN}]+\.eyJ[{_TOKEN}]+\.[{_TOKEN}]*", ("eyj",)),
-    ("bearer_token", r"(?<![A-Za-z0-9])[Bb][Ee][Aa][Rr][Ee][Rr][ \t]+[A-Za-z0-9._~+/-]+=*", ("bearer",)),
+    (
+        "bearer_token",
+        # The token must hold a non-letter early on, so "the bearer of" stays prose.
+        r"(?<![A-Za-z0-9])[Bb][Ee][Aa][Rr][Ee][Rr][ \t]+"
+        r"(?=[A-Za-z]{0,200}[0-9._~+/-])[A-Za-z0-9._~+/-]{6,}=*",
+        ("bearer",),
+    ),
     ("api_key", rf"(?<![{_TOKEN}])sk-[{_TOKEN}]{{20,}}", ("sk-",)),
     ("api_key", r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])", ("akia", "asia")),
     ("api_key", r"(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{30,}", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")),
@@ -157,6 +177,17 @@ _SHAPES: list[tuple[str, str, tuple[str, ...]]] = [
     ("api_key", r"(?<![A-Za-z0-9_])hf_[A-Za-z0-9]{30,}", ("hf_",)),
     ("api_key", rf"(?<![{_TOKEN}])glpat-[{_TOKEN}]{{20,}}", ("glpat-",)),
     ("api_key", r"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36,}", ("npm_",)),
+    ("api_key", rf"(?<![{_TOKEN}])pypi-[{_TOKEN}]{{50,}}", ("pypi-",)),
+    ("api_key", rf"(?<![A-Za-z0-9_.-])SG\.[{_TOKEN}]{{16,32}}\.[{_TOKEN}]{{16,64}}", ("sg.",)),
+    ("api_key", r"(?<![A-Za-z0-9_-])key-[0-9a-f]{32}(?![0-9a-f])", ("key-",)),
+    ("api_key", rf"(?<![{_TOKEN}])ya29\.[{_TOKEN}]{{20,}}", ("ya29.",)),
+    ("api_key", r"(?<![A-Za-z0-9_])whsec_[A-Za-z0-9]{24,}", ("whsec_",)),
+    ("api_key", rf"(?<![0-9])[0-9]{{8,10}}:AA[{_TOKEN}]{{33}}(?![{_TOKEN}])", (":aa",)),
+    (
+        "webhook_url",
+        r"(?:hooks\.slack\.com/(?:services|workflows|triggers)|discord(?:app)?\.com/api/webhooks)/[A-Za-z0-9/_-]+",
+        ("hooks.slack.com", "/api/webhooks"),
+    ),
     ("url_credentials", r"(?<=://)[^\s/?#@:]*:[^\s/?#@]+(?=@)", ("://",)),
     (
         "card_number",
@@ -240,6 +271,11 @@ _MIN_REMEMBERED = 6
 # remembering the answer makes the common case a dict lookup.
 _CACHEABLE_LENGTH = 256
 _CACHE_LIMIT = 4096
+# Text beyond this is never written (lines over 256 KiB are cut), so it is not
+# scanned either: a 10 MB string costs what 256 KiB does. The cut drops a
+# margin after scanning, so a secret straddling the cut is not half-written.
+SCAN_LIMIT = 256 * 1024
+_CUT_MARGIN = 1024
 
 
 class _SecretMemory:
@@ -252,7 +288,7 @@ class _SecretMemory:
         self.snapshot: tuple[tuple[str, str], ...] = ()
 
     def remember(self, value: str, kind: str) -> None:
-        if len(value) < _MIN_REMEMBERED:
+        if len(value) < _MIN_REMEMBERED or "[REDACTED:" in value:
             return
         with self._lock:
             if value in self._values:
@@ -333,7 +369,9 @@ class Redactor:
         self._key_cache[key] = kind
         return kind
 
-    def scrub_text(self, text: str, key: str | None = None, *, pii: bool = False) -> str:
+    def scrub_text(
+        self, text: str, key: str | None = None, *, pii: bool = False, max_chars: int = SCAN_LIMIT
+    ) -> str:
         """Return *text* with every secret it contains replaced by a marker.
 
         Args:
@@ -341,7 +379,16 @@ class Redactor:
             key: The field it belongs to, passed to the callback.
             pii: Also replace emails and phone numbers, whatever the
                 redactor's own setting.
+            max_chars: Text beyond this many characters is cut (with a
+                marker) rather than scanned.
         """
+        clean = self._scrub_plain(text, pii, max_chars)
+        if self._callback is not None:
+            clean = self._call_back(key, clean)
+        return clean
+
+    def _scrub_plain(self, text: str, pii: bool = False, max_chars: int = SCAN_LIMIT) -> str:
+        """`scrub_text` without the user's callback (also used for dict keys)."""
         snapshot = MEMORY.snapshot
         if len(text) <= _CACHEABLE_LENGTH:
             cache = self._pii_cache if pii else self._cache
@@ -356,10 +403,12 @@ class Redactor:
                 if len(cache) >= _CACHE_LIMIT:
                     cache.clear()
                 cache[text] = clean
+        elif len(text) > max_chars:
+            kept = max(max_chars - _CUT_MARGIN, 0)
+            clean = self._scan(text[:max_chars], snapshot, pii)[:kept]
+            clean += f"…[truncated {len(text) - kept} chars]"
         else:
             clean = self._scan(text, snapshot, pii)
-        if self._callback is not None:
-            clean = self._call_back(key, clean)
         return clean
 
     def _scan(self, text: str, snapshot: tuple[tuple[str, str], ...], pii: bool) -> str:
@@ -382,32 +431,39 @@ class Redactor:
             return marker("callback_error")
         return result if isinstance(result, str) else safe_str(result)
 
-    def scrub(self, value: Any, key: str | None = None, *, pii: bool = False) -> Any:
+    def scrub(
+        self, value: Any, key: str | None = None, *, pii: bool = False, max_chars: int = SCAN_LIMIT
+    ) -> Any:
         """Return *value* with secrets replaced, by key name and by shape, at any depth.
 
         Values under a secret key name are replaced whole (None and booleans
-        are kept) and remembered. The result is plain JSON data.
+        are kept) and remembered; dict keys are scrubbed like any text; bytes
+        are read as UTF-8 text so that secrets inside them are found. The
+        result is plain JSON data.
 
         Args:
             value: Any value.
             key: The field *value* belongs to, if any.
             pii: Also replace emails and phone numbers.
+            max_chars: The longest string scanned; longer ones are cut.
         """
-        return self._scrub(sanitize(value), key, pii)
+        return self._scrub(sanitize(value, bytes_as_text=True), key, pii, max_chars)
 
-    def _scrub(self, value: Any, key: str | None, pii: bool) -> Any:
+    def _scrub(self, value: Any, key: str | None, pii: bool, max_chars: int) -> Any:
         if isinstance(value, str):
-            return self.scrub_text(value, key, pii=pii)
+            return self.scrub_text(value, key, pii=pii, max_chars=max_chars)
         if isinstance(value, dict):
-            return {k: self._scrub_item(k, v, pii) for k, v in value.items()}
+            return {
+                self._scrub_plain(k, pii): self._scrub_item(k, v, pii, max_chars) for k, v in value.items()
+            }
         if isinstance(value, list):
-            return [self._scrub(v, key, pii) for v in value]
+            return [self._scrub(v, key, pii, max_chars) for v in value]
         return value
 
-    def _scrub_item(self, key: str, value: Any, pii: bool) -> Any:
+    def _scrub_item(self, key: str, value: Any, pii: bool, max_chars: int) -> Any:
         kind = self.key_kind(key)
         if kind is None:
-            return self._scrub(value, key, pii)
+            return self._scrub(value, key, pii, max_chars)
         if value is None or isinstance(value, bool):
             return value
         _remember_all(value, kind)
@@ -417,16 +473,20 @@ class Redactor:
         """Scrub the top-level fields of a line (cheap for plain scalars)."""
         out: dict[str, Any] = {}
         for key, value in fields.items():
-            kind = self.key_kind(key) if isinstance(key, str) else None
+            if not isinstance(key, str):
+                out[key] = self.scrub({key: value})
+                continue
+            kind = self.key_kind(key)
+            clean_key = self._scrub_plain(key)
             if kind is not None and value is not None and not isinstance(value, bool):
                 _remember_all(value, kind)
-                out[key] = marker(kind)
+                out[clean_key] = marker(kind)
             elif isinstance(value, str):
-                out[key] = self.scrub_text(value, key)
+                out[clean_key] = self.scrub_text(value, key)
             elif value is None or isinstance(value, (bool, int, float)):
-                out[key] = value
+                out[clean_key] = value
             else:
-                out[key] = self.scrub(value, key if isinstance(key, str) else None)
+                out[clean_key] = self.scrub(value, key)
         return out
 
 
@@ -437,6 +497,13 @@ def _replacer(kind: str) -> Callable[[re.Match[str]], str]:
             return found
         if kind == "bearer_token":
             return found[:6] + " " + marker(kind)
+        if kind == "key_value":
+            key, value = match.group("key"), match.group("value")
+            named = classify_key(key.strip("\\\"'")) or "secret"
+            quote = value[: len(value) - len(value.lstrip("\\\"'"))]
+            bare = value.strip("\\\"'")
+            MEMORY.remember(bare.split()[-1] if bare.split() else bare, named)
+            return f"{key}{match.group('sep')}{quote}{marker(named)}{quote}"
         return marker(kind)
 
     return replace

@@ -119,13 +119,17 @@ def _fix_key(key: Any) -> str:
     return _fix_str(safe_str(key))
 
 
-def sanitize(value: Any, _depth: int = 0, _path: frozenset[int] = frozenset()) -> Any:
+def sanitize(
+    value: Any, _depth: int = 0, _path: frozenset[int] = frozenset(), *, bytes_as_text: bool = False
+) -> Any:
     """Return a copy of *value* that orjson can always serialize.
 
     Lone surrogates become U+FFFD, integers beyond 64 bits stay exact as raw
     JSON numbers, keys become strings, cycles become ``"<circular>"``, nesting
     past 250 levels becomes ``"<too deep>"``, and objects whose conversion
-    raises become ``"<unserializable module.Class>"``.
+    raises become ``"<unserializable module.Class>"``. With *bytes_as_text*,
+    bytes are decoded as UTF-8 (invalid bytes backslash-escaped) instead of
+    base64, so that text inside them can be scanned.
     """
     if value is None or isinstance(value, (bool, float)):
         return value
@@ -143,9 +147,14 @@ def sanitize(value: Any, _depth: int = 0, _path: frozenset[int] = frozenset()) -
     depth = _depth + 1
     try:
         if isinstance(value, dict):
-            return {_fix_key(k): sanitize(v, depth, path) for k, v in list(value.items())}
+            return {
+                _fix_key(k): sanitize(v, depth, path, bytes_as_text=bytes_as_text)
+                for k, v in list(value.items())
+            }
         if isinstance(value, (list, tuple)):
-            return [sanitize(v, depth, path) for v in list(value)]
+            return [sanitize(v, depth, path, bytes_as_text=bytes_as_text) for v in list(value)]
+        if bytes_as_text and isinstance(value, (bytes, bytearray, memoryview)):
+            return _fix_str(bytes(value).decode("utf-8", "backslashreplace"))
         if dataclasses.is_dataclass(value):
             converted = fallback(value)
         else:
@@ -158,7 +167,7 @@ def sanitize(value: Any, _depth: int = 0, _path: frozenset[int] = frozenset()) -
                 return value
         if converted is value:
             return f"<unserializable {type_name(value)}>"
-        return sanitize(converted, depth, path)
+        return sanitize(converted, depth, path, bytes_as_text=bytes_as_text)
     except Exception:
         return f"<unserializable {type_name(value)}>"
 
