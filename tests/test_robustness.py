@@ -152,3 +152,51 @@ def test_any_value_gives_one_valid_json_line(value: Any, key: str) -> None:
     assert raw.count(b"\n") == 2
     for line in raw.splitlines():
         assert isinstance(orjson.loads(line), dict)
+
+
+class _HostileClass:
+    """An object whose __class__, __eq__, __len__, __iter__ and attributes all raise."""
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        raise RuntimeError("no class")
+
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError("no eq")
+
+    __hash__ = object.__hash__
+
+    def __len__(self) -> int:
+        raise RuntimeError("no len")
+
+    def __iter__(self) -> Any:
+        raise RuntimeError("no iter")
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(f"no {name}")
+
+
+@pytest.mark.parametrize("fmt", ["json", "console"])
+@pytest.mark.parametrize("mode", ["hash", "redacted"])
+def test_objects_that_raise_everywhere_lose_no_event(logs: Captured, fmt: str, mode: str) -> None:
+    """Hostile objects as args, results, names, metadata and messages: every event is written."""
+    import logging
+
+    agentlog.configure(output=logs.path, format=fmt, capture=mode, level="debug")  # type: ignore[arg-type]
+    evil: Any = _HostileClass()
+    with agentlog.run(task=evil, user_id=evil, metadata={"m": evil, evil: 1}) as run:
+        with agentlog.step(evil, tool=evil), agentlog.tool_call(evil, evil, tool_call_id=evil) as call:
+            call.result = evil
+        with agentlog.llm_call(evil, provider=evil) as llm:
+            llm.set_usage(evil, evil, evil)
+            llm.prompt = evil
+        agentlog.get_logger(evil).info(evil, v=evil)
+        logging.getLogger("lib").warning(evil, extra={"x": evil})
+        events.decision(evil, evil, reason=evil)
+        run.finish(stop_reason=evil)
+    raw = logs.raw().splitlines()
+    assert len(raw) == 10
+    if fmt == "json":
+        names = [orjson.loads(line)["event"] for line in raw]
+        assert names[0] == "run_started"
+        assert names[-1] == "run_finished"

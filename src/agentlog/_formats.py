@@ -30,7 +30,7 @@ _CONSOLE_HEAD = ("timestamp", "level", "event")
 
 
 def _console_value(value: Any) -> str:
-    if isinstance(value, str) and value and value.isprintable() and " " not in value and '"' not in value:
+    if type(value) is str and value and value.isprintable() and " " not in value and '"' not in value:
         return value
     try:
         return orjson.dumps(value, default=fallback, option=orjson.OPT_NON_STR_KEYS).decode()

@@ -148,8 +148,9 @@ def finish_line(logger: WrappedLogger, method_name: str, event_dict: EventDict) 
             )
         )
     except Exception as exc:
-        _diagnostics.report("line could not be rendered", exc)
-        return pipeline.render(pipeline.build(level, safe_str(event), None, None, None, free_text_event=True))
+        _diagnostics.report("line could not be rendered; written with markers", exc)
+        ids = ctx._fields if ctx is not None else None
+        return pipeline.render(pipeline.salvage(level, event, ids, owned, event_dict))
 
 
 class Sink:

@@ -61,7 +61,7 @@ def merge_fields(line: dict[str, Any], fields: Mapping[str, Any], spill_key: str
         else:
             line[key] = value
     previous = line.get(spill_key)
-    if isinstance(previous, Mapping) and spill_key not in spilled:
+    if type(previous) is dict and spill_key not in spilled:
         spilled = {**previous, **spilled}
     elif spill_key in spilled and previous is not None:
         spilled[spill_key] = previous
@@ -111,7 +111,7 @@ class Pipeline:
         if fields:
             fields = redactor.scrub_fields(fields)
         if free_text_event:
-            event = redactor.scrub_text(event) if isinstance(event, str) else redactor.scrub(event)
+            event = redactor.scrub_text(event) if type(event) is str else redactor.scrub(event)
         if owned and not _FREE_TEXT.isdisjoint(owned):
             owned = {
                 key: redactor.scrub_text(safe_str(value), key)
@@ -193,15 +193,40 @@ class Pipeline:
         spill_key: str = "extra",
         free_text_event: bool = False,
     ) -> None:
-        """Build, render and write one line (see `build`). Never raises."""
+        """Build, render and write one line (see `build`). Never raises, never drops it."""
         try:
             data = self.render(
                 self.build(level, event, ids, owned, fields, timestamp, spill_key, free_text_event)
             )
         except Exception as exc:
-            _diagnostics.report("line could not be rendered", exc)
-            return
+            _diagnostics.report("line could not be rendered; written with markers", exc)
+            data = self.render(self.salvage(level, event, ids, owned, fields, timestamp))
         self.writer(data)
+
+    def salvage(
+        self,
+        level: str,
+        event: Any,
+        ids: Mapping[str, Any] | None,
+        owned: Mapping[str, Any] | None,
+        fields: Mapping[str, Any] | None,
+        timestamp: str | None = None,
+    ) -> dict[str, Any]:
+        """The line when `build` failed: every value reduced to plain, redacted data."""
+        redactor = self.redactor
+        line: dict[str, Any] = {
+            "timestamp": timestamp if timestamp is not None else format_timestamp(time.time_ns()),
+            "level": level,
+            "event": redactor.scrub(event),
+            **self.static,
+            **(ids or {}),
+        }
+        for source in (owned, fields):
+            for key, value in (source or {}).items():
+                name = key if type(key) is str else safe_str(key)
+                if name not in line:
+                    line[name] = redactor.scrub(value, name)
+        return line
 
 
 def _shrink(line: dict[str, Any]) -> dict[str, Any]:

@@ -473,17 +473,18 @@ class Redactor:
         """Scrub the top-level fields of a line (cheap for plain scalars)."""
         out: dict[str, Any] = {}
         for key, value in fields.items():
-            if not isinstance(key, str):
-                out[key] = self.scrub({key: value})
+            if type(key) is not str:
+                out.update(self.scrub({key: value}))
                 continue
             kind = self.key_kind(key)
             clean_key = self._scrub_plain(key)
-            if kind is not None and value is not None and not isinstance(value, bool):
+            cls = type(value)
+            if kind is not None and value is not None and cls is not bool:
                 _remember_all(value, kind)
                 out[clean_key] = marker(kind)
-            elif isinstance(value, str):
+            elif cls is str:
                 out[clean_key] = self.scrub_text(value, key)
-            elif value is None or isinstance(value, (bool, int, float)):
+            elif value is None or cls in (bool, int, float):
                 out[clean_key] = value
             else:
                 out[clean_key] = self.scrub(value, key)
@@ -511,16 +512,20 @@ def _replacer(kind: str) -> Callable[[re.Match[str]], str]:
 
 def _remember_all(value: Any, kind: str, depth: int = 0) -> None:
     """Remember every string (and integer, as digits) inside a secret value."""
-    if isinstance(value, str):
-        MEMORY.remember(value, kind)
-    elif isinstance(value, int) and not isinstance(value, bool):
-        MEMORY.remember(str(value), kind)
-    elif depth < 8 and isinstance(value, Mapping):
-        for item in list(value.values())[:64]:
-            _remember_all(item, kind, depth + 1)
-    elif depth < 8 and isinstance(value, (list, tuple)):
-        for item in value[:64]:
-            _remember_all(item, kind, depth + 1)
+    cls = type(value)
+    try:
+        if issubclass(cls, str):
+            MEMORY.remember(str.__str__(value), kind)
+        elif issubclass(cls, int) and cls is not bool:
+            MEMORY.remember(int.__repr__(value), kind)
+        elif depth < 8 and issubclass(cls, Mapping):
+            for item in list(value.values())[:64]:
+                _remember_all(item, kind, depth + 1)
+        elif depth < 8 and issubclass(cls, (list, tuple)):
+            for item in list(value)[:64]:
+                _remember_all(item, kind, depth + 1)
+    except Exception:  # noqa: S110 - remembering is best effort; the value itself is already replaced
+        pass
 
 
 DEFAULT = Redactor()

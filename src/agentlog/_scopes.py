@@ -208,7 +208,9 @@ class Run(_Scope):
             return
         state = ctx._state
         status = "ok" if exc is None else "error"
-        stop_reason = self._stop_reason or self._infer_stop_reason(state, exc)
+        stop_reason = self._stop_reason
+        if stop_reason is None:
+            stop_reason = self._infer_stop_reason(state, exc)
         errors = failure_fields(ctx, exc) if exc is not None else {}
         emit_run_finished(ctx, status, stop_reason, run_totals(state), errors, self._finish_fields)
         if state is not None:

@@ -83,21 +83,24 @@ def fallback(obj: Any) -> Any:
     * anything else becomes its ``repr()`` when its class defines one, else
       ``"<module.QualName>"`` (default reprs carry memory addresses).
     """
-    if isinstance(obj, (set, frozenset, Set)):
+    # Checks go by type(obj), never obj.__class__, which a hostile object may
+    # make raise.
+    cls = type(obj)
+    if issubclass(cls, (set, frozenset, Set)):
         return sorted(obj, key=canonical_json)
-    if isinstance(obj, (bytes, bytearray, memoryview)):
+    if issubclass(cls, (bytes, bytearray, memoryview)):
         return "base64:" + base64.b64encode(bytes(obj)).decode("ascii")
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
-    model_dump = getattr(type(obj), "model_dump", None)
+    if dataclasses.is_dataclass(cls) and not issubclass(cls, type):
+        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(cls)}
+    model_dump = getattr(cls, "model_dump", None)
     if callable(model_dump):
         return model_dump(obj)
-    if isinstance(obj, Mapping):
+    if issubclass(cls, Mapping):
         return dict(obj)
-    tolist = getattr(obj, "tolist", None)  # numpy arrays and scalars
+    tolist = getattr(cls, "tolist", None)  # numpy arrays and scalars
     if callable(tolist):
-        return tolist()
-    if getattr(type(obj), "__repr__", None) is object.__repr__:
+        return tolist(obj)
+    if getattr(cls, "__repr__", None) is object.__repr__:
         return f"<{type_name(obj)}>"
     return safe_repr(obj)
 
@@ -112,9 +115,10 @@ def _fix_str(text: str) -> str:
 
 
 def _fix_key(key: Any) -> str:
-    if isinstance(key, str):
-        return _fix_str(key)
-    if key is None or isinstance(key, (bool, int, float)):
+    cls = type(key)
+    if issubclass(cls, str):
+        return _fix_str(str.__str__(key))
+    if key is None or issubclass(cls, (bool, int, float)):
         return _fix_str(orjson.dumps(sanitize(key)).decode())
     return _fix_str(safe_str(key))
 
@@ -131,45 +135,49 @@ def sanitize(
     bytes are decoded as UTF-8 (invalid bytes backslash-escaped) instead of
     base64, so that text inside them can be scanned.
     """
-    if value is None or isinstance(value, (bool, float)):
-        return value
-    if isinstance(value, int):
-        if _I64_MIN <= value <= _U64_MAX:
-            return int(value)
-        return orjson.Fragment(int.__repr__(value).encode())
-    if isinstance(value, str):
-        return _fix_str(str.__str__(value))
-    if _depth >= _MAX_DEPTH:
-        return "<too deep>"
-    if id(value) in _path:
-        return "<circular>"
-    path = _path | {id(value)}
-    depth = _depth + 1
     try:
-        if isinstance(value, dict):
-            return {
-                _fix_key(k): sanitize(v, depth, path, bytes_as_text=bytes_as_text)
-                for k, v in list(value.items())
-            }
-        if isinstance(value, (list, tuple)):
-            return [sanitize(v, depth, path, bytes_as_text=bytes_as_text) for v in list(value)]
-        if bytes_as_text and isinstance(value, (bytes, bytearray, memoryview)):
-            return _fix_str(bytes(value).decode("utf-8", "backslashreplace"))
-        if dataclasses.is_dataclass(value):
-            converted = fallback(value)
-        else:
-            try:
-                orjson.dumps(value)
-            except TypeError:
-                converted = fallback(value)
-            else:
-                # orjson knows the type (datetime, UUID, enum, ...).
-                return value
-        if converted is value:
-            return f"<unserializable {type_name(value)}>"
-        return sanitize(converted, depth, path, bytes_as_text=bytes_as_text)
+        return _sanitize(value, _depth, _path, bytes_as_text)
     except Exception:
         return f"<unserializable {type_name(value)}>"
+
+
+def _sanitize(value: Any, depth: int, path: frozenset[int], bytes_as_text: bool) -> Any:
+    cls = type(value)
+    if value is None or cls is bool or issubclass(cls, float):
+        return value
+    if issubclass(cls, int):
+        if _I64_MIN <= value <= _U64_MAX:
+            return int.__int__(value)
+        return orjson.Fragment(int.__repr__(value).encode())
+    if issubclass(cls, str):
+        return _fix_str(str.__str__(value))
+    if depth >= _MAX_DEPTH:
+        return "<too deep>"
+    if id(value) in path:
+        return "<circular>"
+    path = path | {id(value)}
+    depth += 1
+    if issubclass(cls, dict):
+        return {
+            _fix_key(k): sanitize(v, depth, path, bytes_as_text=bytes_as_text) for k, v in list(value.items())
+        }
+    if issubclass(cls, (list, tuple)):
+        return [sanitize(v, depth, path, bytes_as_text=bytes_as_text) for v in list(value)]
+    if bytes_as_text and issubclass(cls, (bytes, bytearray, memoryview)):
+        return _fix_str(bytes(value).decode("utf-8", "backslashreplace"))
+    if dataclasses.is_dataclass(cls):
+        converted = fallback(value)
+    else:
+        try:
+            orjson.dumps(value)
+        except TypeError:
+            converted = fallback(value)
+        else:
+            # orjson knows the type (datetime, UUID, enum, ...).
+            return value
+    if converted is value:
+        return f"<unserializable {type_name(value)}>"
+    return sanitize(converted, depth, path, bytes_as_text=bytes_as_text)
 
 
 def dumps_line(value: Any) -> bytes:

@@ -25,7 +25,7 @@ from typing import Any
 import structlog
 
 from . import _diagnostics, _hashing, _pipeline
-from ._capture import captured
+from ._capture import CAPTURE_MODES, captured
 from ._context import RunContext, RunState, get_context
 from ._errors import MAX_MESSAGE_CHARS, error_fields
 from ._ids import new_span_id, new_tool_call_id
@@ -68,14 +68,17 @@ def capture_payload(
     """
     settings = _pipeline.settings()
     policy = settings.capture
-    return captured(
-        name,
-        value,
-        mode if mode is not None else policy.mode_for(tool),
-        _hashing.active(),
-        settings.redactor,
-        policy.limit,
-    )
+    if mode is None:
+        mode = policy.mode_for(tool)
+    elif mode not in CAPTURE_MODES:
+        # A mistyped per-call mode must never loosen privacy: use the safe one.
+        _diagnostics.report(f"unknown capture mode {safe_str(mode)[:20]!r}; hashed instead")
+        mode = "hash"
+    try:
+        return captured(name, value, mode, _hashing.active(), settings.redactor, policy.limit)
+    except Exception as exc:
+        _diagnostics.report("payload could not be captured", exc)
+        return {f"{name}_hash": None, f"{name}_size": None}
 
 
 def llm_payloads(prompt: Any, completion: Any, mode: str | None) -> dict[str, Any] | None:
