@@ -14,7 +14,7 @@ structlog loggers, stdlib ``logging`` — carries the run's IDs::
 
 from __future__ import annotations
 
-from . import events, processors
+from . import events, processors, propagation
 from ._capture import CapturePolicy
 from ._config import configure
 from ._context import RunContext, current
@@ -23,7 +23,7 @@ from ._hashing import HASH_KEY_ENV, hash_value
 from ._logger import BoundLogger, get_logger
 from ._redact import Redactor
 from ._schema import SCHEMA_VERSION, event_schema
-from ._scopes import LLMCall, Run, Step, ToolCall, llm_call, run, step, tool_call
+from ._scopes import LLMCall, Run, Step, ToolCall, llm_call, run, step, tool, tool_call
 from ._serialize import canonical_json
 from ._stdlib import CorrelationFilter, LogHandler
 
@@ -53,7 +53,9 @@ __all__ = [
     "llm_call",
     "problems",
     "processors",
+    "propagation",
     "run",
     "step",
+    "tool",
     "tool_call",
 ]

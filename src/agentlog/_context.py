@@ -146,11 +146,15 @@ class RunContext:
         session_id: The conversation that groups runs.
         request_id: The inbound request.
         user_id: The user the run acts for.
+        trace_flags: The W3C trace flags sent on (``"01"``: sampled).
+        tracestate: The W3C ``tracestate`` received, passed on unchanged.
+        baggage: Baggage members received from other systems, passed on.
     """
 
     __slots__ = (
         "_fields",
         "_state",
+        "baggage",
         "parent_run_id",
         "parent_span_id",
         "request_id",
@@ -161,7 +165,9 @@ class RunContext:
         "step_type",
         "tool",
         "tool_call_id",
+        "trace_flags",
         "trace_id",
+        "tracestate",
         "user_id",
     )
 
@@ -177,6 +183,9 @@ class RunContext:
     session_id: str | None
     request_id: str | None
     user_id: str | None
+    trace_flags: str
+    tracestate: str | None
+    baggage: tuple[str, ...]
     _state: RunState | None
     _fields: Mapping[str, Any]
 
@@ -195,6 +204,9 @@ class RunContext:
         session_id: str | None = None,
         request_id: str | None = None,
         user_id: str | None = None,
+        trace_flags: str = "01",
+        tracestate: str | None = None,
+        baggage: tuple[str, ...] = (),
         state: RunState | None = None,
     ) -> None:
         init = object.__setattr__
@@ -210,6 +222,9 @@ class RunContext:
         init(self, "session_id", session_id)
         init(self, "request_id", request_id)
         init(self, "user_id", user_id)
+        init(self, "trace_flags", trace_flags)
+        init(self, "tracestate", tracestate)
+        init(self, "baggage", baggage)
         init(self, "_state", state)
         # The fields every line in this scope carries, built once.
         fields: dict[str, Any] = {
@@ -279,6 +294,9 @@ class RunContext:
             "session_id": self.session_id,
             "request_id": self.request_id,
             "user_id": self.user_id,
+            "trace_flags": self.trace_flags,
+            "tracestate": self.tracestate,
+            "baggage": self.baggage,
             "state": self._state,
         }
         values.update(changes)

@@ -10,11 +10,13 @@ and re-raised unchanged: agentlog never swallows, wraps or replaces it.
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import Token
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from . import _diagnostics
 from ._context import _CURRENT, RunContext, RunState
@@ -34,12 +36,42 @@ from .events import (
     llm_payloads,
     run_totals,
 )
+from .propagation import RemoteParent
 
-__all__ = ["LLMCall", "Run", "Step", "ToolCall", "llm_call", "run", "step", "tool_call"]
+__all__ = ["LLMCall", "Run", "Step", "ToolCall", "llm_call", "run", "step", "tool", "tool_call"]
 
 _CANCELLATIONS = (asyncio.CancelledError, KeyboardInterrupt)
 
 _S = TypeVar("_S", bound="_Scope")
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _argument_reader(fn: Callable[..., Any]) -> Callable[[tuple[Any, ...], dict[str, Any]], dict[str, Any]]:
+    """Return a function mapping a call's (args, kwargs) to {parameter: value}.
+
+    Defaults are filled in (so a call hashes the same whether or not it spells
+    them out) and a leading ``self``/``cls`` is left out.
+    """
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        signature = None
+    skip_first = bool(signature and next(iter(signature.parameters), None) in ("self", "cls"))
+
+    def read(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        if signature is None:
+            return {"args": list(args), "kwargs": kwargs}
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError:
+            return {"args": list(args), "kwargs": kwargs}
+        bound.apply_defaults()
+        arguments = dict(bound.arguments)
+        if skip_first:
+            arguments.pop(next(iter(signature.parameters)), None)
+        return arguments
+
+    return read
 
 
 class _Scope:
@@ -50,6 +82,43 @@ class _Scope:
     _previous: RunContext | None = None
     _start_ns: int = 0
     _entered: bool = False
+    _spec: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})
+
+    def __call__(self, fn: _F) -> _F:
+        """Use the scope as a decorator: each call of *fn* runs in a fresh scope like this one."""
+        fresh = self._fresh
+        read = _argument_reader(fn)
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def in_scope_async(*args: Any, **kwargs: Any) -> Any:
+                async with fresh(read, args, kwargs) as scope:
+                    value = await fn(*args, **kwargs)
+                    scope._returned(value)
+                    return value
+
+            return in_scope_async  # type: ignore[return-value]
+
+        @functools.wraps(fn)
+        def in_scope(*args: Any, **kwargs: Any) -> Any:
+            with fresh(read, args, kwargs) as scope:
+                value = fn(*args, **kwargs)
+                scope._returned(value)
+                return value
+
+        return in_scope  # type: ignore[return-value]
+
+    def _returned(self, value: Any) -> None:
+        """Note what the decorated function returned (a tool call records it)."""
+
+    def _fresh(
+        self,
+        read: Callable[[tuple[Any, ...], dict[str, Any]], dict[str, Any]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> _Scope:
+        spec_args, spec_kwargs = self._spec
+        return type(self)(*spec_args, **spec_kwargs)
 
     @property
     def span_id(self) -> str | None:
@@ -129,9 +198,19 @@ class Run(_Scope):
         request_id: str | None = None,
         session_id: str | None = None,
         metadata: Mapping[str, Any] | None = None,
-        parent: RunContext | None = None,
+        parent: RunContext | RemoteParent | None = None,
         run_id: str | None = None,
     ) -> None:
+        self._spec = (
+            (task,),
+            {
+                "user_id": user_id,
+                "request_id": request_id,
+                "session_id": session_id,
+                "metadata": metadata,
+                "parent": parent,
+            },
+        )
         self._task = task
         self._user_id = user_id
         self._request_id = request_id
@@ -162,6 +241,16 @@ class Run(_Scope):
         """The run's IDs, as `agentlog.current` returns them inside the run."""
         return self._ctx
 
+    def _fresh(
+        self,
+        read: Callable[[tuple[Any, ...], dict[str, Any]], dict[str, Any]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> _Scope:
+        (task,), options = self._spec
+        # A decorated entry point without a given task: its arguments are the task.
+        return Run(task if task is not None else read(args, kwargs), **options)
+
     def finish(self, stop_reason: str | None = None, **fields: Any) -> None:
         """Say why the run stopped; ``run_finished`` is still written on exit.
 
@@ -175,7 +264,10 @@ class Run(_Scope):
         self._finish_fields.update(fields)
 
     def _open(self) -> None:
-        origin = self._parent if self._parent is not None else _CURRENT.get()
+        origin: RunContext | RemoteParent | None = (
+            self._parent if self._parent is not None else _CURRENT.get()
+        )
+        inherited: dict[str, Any] = {}
         if origin is not None:
             trace_id = origin.trace_id
             parent_span_id: str | None = origin.span_id
@@ -183,6 +275,11 @@ class Run(_Scope):
             user_id = self._user_id if self._user_id is not None else origin.user_id
             request_id = self._request_id if self._request_id is not None else origin.request_id
             session_id = self._session_id if self._session_id is not None else origin.session_id
+            inherited = {
+                "trace_flags": origin.trace_flags,
+                "tracestate": origin.tracestate,
+                "baggage": origin.baggage,
+            }
         else:
             trace_id = new_trace_id()
             parent_span_id = parent_run_id = None
@@ -197,6 +294,7 @@ class Run(_Scope):
             request_id=request_id,
             session_id=session_id,
             state=RunState(),
+            **inherited,
         )
         self._activate(ctx)
         task = capture_payload("task", self._task) if self._task is not None else None
@@ -234,6 +332,7 @@ class Step(_Scope):
     """One step of a run. Create it with `agentlog.step`."""
 
     def __init__(self, step_type: str, *, tool: str | None = None, **fields: Any) -> None:
+        self._spec = ((step_type,), {"tool": tool, **fields})
         self.step_type = step_type
         self.tool = tool
         self.step_id: int | None = None
@@ -282,12 +381,25 @@ class ToolCall(_Scope):
         capture: str | None = None,
         **fields: Any,
     ) -> None:
+        self._spec = ((tool,), {"capture": capture, **fields})
         self.tool = tool
         self.args = args
         self.tool_call_id = tool_call_id if tool_call_id is not None else new_tool_call_id()
         self._capture = capture
         self._result: Any = MISSING
         self._fields = fields
+
+    def _fresh(
+        self,
+        read: Callable[[tuple[Any, ...], dict[str, Any]], dict[str, Any]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> _Scope:
+        (tool,), options = self._spec
+        return ToolCall(tool, read(args, kwargs), **options)
+
+    def _returned(self, value: Any) -> None:
+        self.result = value
 
     @property
     def result(self) -> Any:
@@ -346,6 +458,7 @@ class LLMCall(_Scope):
     def __init__(
         self, model: str, provider: str | None = None, *, capture: str | None = None, **fields: Any
     ) -> None:
+        self._spec = ((model, provider), {"capture": capture, **fields})
         self.model = model
         self.provider = provider
         self.input_tokens: int | None = None
@@ -406,7 +519,7 @@ def run(
     request_id: str | None = None,
     session_id: str | None = None,
     metadata: Mapping[str, Any] | None = None,
-    parent: RunContext | None = None,
+    parent: RunContext | RemoteParent | None = None,
     run_id: str | None = None,
 ) -> Run:
     """Open a run: ``with agentlog.run(task=...) as run: ...``.
@@ -416,6 +529,10 @@ def run(
     *parent*), the new run is a child run: a new ``run_id``, the parent's
     ``trace_id``, and ``parent_run_id`` set.
 
+    Also a decorator for agent entry points, sync or async: ``@agentlog.run()``
+    (or ``@agentlog.run(user_id=...)``) runs each call in a new run whose
+    task is the call's arguments unless *task* is given.
+
     Args:
         task: The task (any value); written only as ``task_hash``.
         user_id: The user the run acts for.
@@ -423,8 +540,8 @@ def run(
         session_id: The conversation that groups runs.
         metadata: Written as top-level fields of ``run_started``
             (``prompt_version`` …).
-        parent: The context to continue (from
-            ``agentlog.propagation.extract`` or `agentlog.current`);
+        parent: The context to continue (a `propagation.RemoteParent` from
+            ``agentlog.propagation.extract``, or `agentlog.current`);
             defaults to the run in force, if any.
         run_id: Use this run ID instead of a generated one.
     """
@@ -497,3 +614,34 @@ def llm_call(
         fields: Further fields for the ``llm_result`` line.
     """
     return LLMCall(model, provider, capture=capture, **fields)
+
+
+@overload
+def tool(fn: _F, /) -> _F: ...
+
+
+@overload
+def tool(*, name: str | None = None, capture: str | None = None) -> Callable[[_F], _F]: ...
+
+
+def tool(
+    fn: _F | None = None, /, *, name: str | None = None, capture: str | None = None
+) -> _F | Callable[[_F], _F]:
+    """Make a function a tool: each call runs in `agentlog.tool_call`.
+
+    ``@agentlog.tool`` or ``@agentlog.tool(name="search_docs", capture="redacted")``,
+    on sync and async functions alike. The tool name is the function's name
+    unless given; the call's arguments (by parameter name, defaults filled
+    in, ``self`` left out) are the tool's arguments, and its return value the
+    result, both recorded per the capture policy.
+
+    Args:
+        fn: The function (when used without parentheses).
+        name: The tool name.
+        capture: A capture mode for this tool's arguments and result.
+    """
+
+    def decorate(function: _F) -> _F:
+        return ToolCall(name if name is not None else function.__name__, capture=capture)(function)
+
+    return decorate(fn) if fn is not None else decorate
