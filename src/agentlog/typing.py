@@ -8,7 +8,7 @@ from structlog.typing import EventDict, Processor, WrappedLogger
 
 __all__ = ["CaptureMode", "EventDict", "Format", "Level", "Processor", "WrappedLogger"]
 
-Format = Literal["json", "console"]
+Format = Literal["json", "ecs", "datadog", "console"]
 """An output profile name."""
 
 Level = Union[int, str]
