@@ -8,7 +8,7 @@ from typing import IO, Any
 
 import structlog
 
-from . import _hashing, _logger, _pipeline, _stdlib
+from . import _hashing, _logger, _otel, _pipeline, _stdlib
 from ._capture import DEFAULT_LIMIT, CapturePolicy
 from ._formats import PROFILES
 from ._output import make_writer
@@ -54,6 +54,8 @@ def configure(
     stdlib: bool = True,
     redactor: Redactor | None = None,
     capture_limit: int = DEFAULT_LIMIT,
+    otel_spans: bool = False,
+    tracer_provider: Any = None,
 ) -> None:
     """Configure agentlog (and structlog, and stdlib logging) once at startup.
 
@@ -90,10 +92,16 @@ def configure(
         redactor: How secrets are found (extra patterns, allowed keys, a
             callback, emails and phone numbers); `Redactor()` by default.
         capture_limit: The most bytes of one captured value written.
+        otel_spans: Also emit an OpenTelemetry span per run, step, tool call
+            and LLM call (GenAI semantic conventions), with the very trace and
+            span IDs of the log lines. Needs ``opentelemetry-api``.
+        tracer_provider: The OpenTelemetry tracer provider for those spans;
+            the global one when None.
 
     Raises:
         ValueError: *format*, *level* or a capture mode is not known, or
             *hash_key* is empty.
+        ImportError: *otel_spans* is set and OpenTelemetry is not installed.
         TypeError: *output* is not a stream, a path or None.
         OSError: the output file cannot be opened.
     """
@@ -116,8 +124,10 @@ def configure(
         redactor=redactor if redactor is not None else DEFAULT_REDACTOR,
         capture=policy,
     )
+    bridge = _otel.Bridge(tracer_provider, service) if otel_spans else None
     _hashing.install(hasher)
     _pipeline.install(pipeline)
+    _otel.install(bridge)
     _logger.set_min_level(min_level)
     structlog.configure(
         processors=[_logger.finish_line],
@@ -135,6 +145,7 @@ def configure(
 def reset() -> None:
     """Undo `configure`: agentlog defers to structlog's defaults again."""
     _pipeline.install(None)
+    _otel.install(None)
     _hashing.install(_hashing.from_environment())
     _logger.set_min_level(0)
     structlog.reset_defaults()

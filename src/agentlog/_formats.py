@@ -106,7 +106,7 @@ def _put(tree: dict[str, Any], path: str, value: Any) -> None:
 def _duration_ns(line: dict[str, Any]) -> int | None:
     latency: Any = line.get("latency_ms", line.get("total_latency_ms"))
     if type(latency) in (int, float) and latency == latency and abs(latency) < 1e12:  # finite
-        return int(round(latency * 1_000_000))
+        return round(latency * 1_000_000)  # type: ignore[no-any-return]
     return None
 
 

@@ -18,9 +18,10 @@ from contextvars import Token
 from types import TracebackType
 from typing import Any, TypeVar, overload
 
-from . import _diagnostics
+from . import _diagnostics, _otel
 from ._context import _CURRENT, RunContext, RunState
 from ._ids import new_run_id, new_span_id, new_tool_call_id, new_trace_id
+from ._serialize import dumps_line
 from .events import (
     MISSING,
     capture_payload,
@@ -124,6 +125,47 @@ class _Scope:
     def span_id(self) -> str | None:
         """This scope's span ID (None outside a run, or before entering)."""
         return self._ctx.span_id if self._ctx is not None else None
+
+    _otel_span: Any = None
+    _otel_token: Any = None
+    _otel_bridge: _otel.Bridge | None = None
+
+    def _start_span(
+        self,
+        name: str,
+        parent: tuple[str, str, str] | None,
+        attributes: dict[str, Any],
+        *,
+        client: bool = False,
+        remote: bool = False,
+    ) -> tuple[str, str, str] | None:
+        """Start this scope's OpenTelemetry span, if spans are on; return its IDs."""
+        bridge = _otel.active()
+        if bridge is None:
+            return None
+        span = bridge.start(name, client=client, parent=parent, remote=remote, attributes=attributes)
+        if span is None:
+            return None
+        self._otel_bridge, self._otel_span = bridge, span
+        self._otel_token = bridge.attach(span)
+        return bridge.ids(span)
+
+    def _end_span(self, attributes: dict[str, Any], exc: BaseException | None) -> None:
+        bridge, span = self._otel_bridge, self._otel_span
+        if bridge is None or span is None:
+            return
+        self._otel_span = None
+        bridge.detach(self._otel_token)
+        bridge.end(span, attributes, type(exc).__qualname__ if exc is not None else None)
+
+    def _child_ids(
+        self, outer: RunContext, name: str, attributes: dict[str, Any], *, client: bool = False
+    ) -> str:
+        """The span ID of a scope nested in *outer* (its OpenTelemetry span's, when spans are on)."""
+        ids = self._start_span(
+            name, (outer.trace_id, outer.span_id, outer.trace_flags), attributes, client=client
+        )
+        return ids[1] if ids is not None else new_span_id()
 
     def _activate(self, ctx: RunContext | None) -> None:
         self._ctx = ctx
@@ -268,27 +310,44 @@ class Run(_Scope):
             self._parent if self._parent is not None else _CURRENT.get()
         )
         inherited: dict[str, Any] = {}
+        parent: tuple[str, str, str] | None = None
         if origin is not None:
-            trace_id = origin.trace_id
-            parent_span_id: str | None = origin.span_id
+            parent = (origin.trace_id, origin.span_id, origin.trace_flags)
             parent_run_id: str | None = origin.run_id
             user_id = self._user_id if self._user_id is not None else origin.user_id
             request_id = self._request_id if self._request_id is not None else origin.request_id
             session_id = self._session_id if self._session_id is not None else origin.session_id
-            inherited = {
-                "trace_flags": origin.trace_flags,
-                "tracestate": origin.tracestate,
-                "baggage": origin.baggage,
-            }
+            inherited = {"tracestate": origin.tracestate, "baggage": origin.baggage}
         else:
-            trace_id = new_trace_id()
-            parent_span_id = parent_run_id = None
+            # An active OpenTelemetry span (the application's own tracing) is the parent.
+            parent = _otel.parent_from_current_span()
+            parent_run_id = None
             user_id, request_id, session_id = self._user_id, self._request_id, self._session_id
+        bridge = _otel.active()
+        ids = self._start_span(
+            f"invoke_agent {bridge.service}" if bridge is not None and bridge.service else "invoke_agent",
+            parent,
+            {
+                "gen_ai.operation.name": "invoke_agent",
+                "gen_ai.agent.name": bridge.service if bridge is not None else None,
+                "gen_ai.conversation.id": session_id,
+                "agentlog.run_id": self._run_id,
+                "agentlog.parent_run_id": parent_run_id,
+            },
+            remote=isinstance(origin, RemoteParent),
+        )
+        if ids is not None:
+            trace_id, span_id, flags = ids
+        elif parent is not None:
+            trace_id, span_id, flags = parent[0], new_span_id(), parent[2]
+        else:
+            trace_id, span_id, flags = new_trace_id(), new_span_id(), "01"
         ctx = RunContext(
             run_id=self._run_id,
             trace_id=trace_id,
-            span_id=new_span_id(),
-            parent_span_id=parent_span_id,
+            span_id=span_id,
+            trace_flags=flags,
+            parent_span_id=parent[1] if parent is not None else None,
             parent_run_id=parent_run_id,
             user_id=user_id,
             request_id=request_id,
@@ -310,7 +369,11 @@ class Run(_Scope):
         if stop_reason is None:
             stop_reason = self._infer_stop_reason(state, exc)
         errors = failure_fields(ctx, exc) if exc is not None else {}
-        emit_run_finished(ctx, status, stop_reason, run_totals(state), errors, self._finish_fields)
+        totals = run_totals(state)
+        emit_run_finished(ctx, status, stop_reason, totals, errors, self._finish_fields)
+        self._end_span(
+            {"agentlog.status": status, "agentlog.stop_reason": stop_reason, **_prefixed(totals)}, exc
+        )
         if state is not None:
             state.forget_errors()
 
@@ -345,7 +408,12 @@ class Step(_Scope):
             state = outer._state
             if state is not None:
                 self.step_id = state.next_step()
-            ctx = outer.child(span_id=new_span_id(), step_id=self.step_id, step_type=self.step_type)
+            span_id = self._child_ids(
+                outer,
+                f"step {self.step_type}",
+                {"agentlog.step_id": self.step_id, "agentlog.step_type": self.step_type},
+            )
+            ctx = outer.child(span_id=span_id, step_id=self.step_id, step_type=self.step_type)
         self._activate(ctx)
         emit_agent_step(ctx, self.step_type, self.step_id, self.tool, self._fields)
 
@@ -362,6 +430,7 @@ class Step(_Scope):
             exc,
             None,
         )
+        self._end_span({"agentlog.status": status}, exc)
 
 
 class ToolCall(_Scope):
@@ -417,10 +486,21 @@ class ToolCall(_Scope):
     def _open(self) -> None:
         outer = _CURRENT.get()
         ctx = None
-        if outer is not None:
-            ctx = outer.child(span_id=new_span_id(), tool_call_id=self.tool_call_id, tool=self.tool)
-        self._activate(ctx)
         args = capture_payload("args", self.args, self.tool, self._capture)
+        if outer is not None:
+            span_id = self._child_ids(
+                outer,
+                f"execute_tool {self.tool}",
+                {
+                    "gen_ai.operation.name": "execute_tool",
+                    "gen_ai.tool.name": self.tool,
+                    "gen_ai.tool.call.id": self.tool_call_id,
+                    # Content only where the capture policy writes it to the logs too.
+                    "gen_ai.tool.call.arguments": _json_text(args, "args"),
+                },
+            )
+            ctx = outer.child(span_id=span_id, tool_call_id=self.tool_call_id, tool=self.tool)
+        self._activate(ctx)
         emit_tool_call(ctx, self.tool, self.tool_call_id, args, self._fields)
 
     def _close(self, exc: BaseException | None) -> None:
@@ -439,6 +519,9 @@ class ToolCall(_Scope):
             exc,
             result,
             None,
+        )
+        self._end_span(
+            {"agentlog.status": status, "gen_ai.tool.call.result": _json_text(result, "result")}, exc
         )
 
 
@@ -491,11 +574,25 @@ class LLMCall(_Scope):
 
     def _open(self) -> None:
         outer = _CURRENT.get()
-        self._activate(outer.child(span_id=new_span_id()) if outer is not None else None)
+        ctx = None
+        if outer is not None:
+            span_id = self._child_ids(
+                outer,
+                f"chat {self.model}",
+                {
+                    "gen_ai.operation.name": "chat",
+                    "gen_ai.provider.name": self.provider,
+                    "gen_ai.request.model": self.model,
+                },
+                client=True,
+            )
+            ctx = outer.child(span_id=span_id)
+        self._activate(ctx)
 
     def _close(self, exc: BaseException | None) -> None:
         status = "ok" if exc is None else "error"
         errors = failure_fields(self._ctx, exc) if exc is not None else {}
+        payloads = llm_payloads(self.prompt, self.completion, self._capture)
         emit_llm_result(
             self._ctx,
             self.model,
@@ -507,9 +604,32 @@ class LLMCall(_Scope):
             self.finish_reason,
             errors,
             exc,
-            llm_payloads(self.prompt, self.completion, self._capture),
+            payloads,
             self._fields,
         )
+        self._end_span(
+            {
+                "agentlog.status": status,
+                "gen_ai.usage.input_tokens": self.input_tokens,
+                "gen_ai.usage.output_tokens": self.output_tokens,
+                "gen_ai.response.finish_reasons": [self.finish_reason] if self.finish_reason else None,
+                "gen_ai.input.messages": _json_text(payloads, "prompt"),
+                "gen_ai.output.messages": _json_text(payloads, "completion"),
+            },
+            exc,
+        )
+
+
+def _json_text(captured: dict[str, Any] | None, name: str) -> str | None:
+    """A captured value as JSON text, for a span attribute (None when not captured)."""
+    if not captured or name not in captured:
+        return None
+    value = captured[name]
+    return value if type(value) is str else dumps_line(value)[:-1].decode("utf-8")
+
+
+def _prefixed(totals: dict[str, Any]) -> dict[str, Any]:
+    return {f"agentlog.{key}": value for key, value in totals.items()}
 
 
 def run(

@@ -24,7 +24,7 @@ from typing import Any
 
 import structlog
 
-from . import _diagnostics, _hashing, _pipeline
+from . import _diagnostics, _hashing, _otel, _pipeline
 from ._capture import CAPTURE_MODES, captured
 from ._context import RunContext, RunState, get_context
 from ._errors import MAX_MESSAGE_CHARS, error_fields
@@ -150,11 +150,33 @@ def _emit_through_structlog(
         _diagnostics.report("structlog chain failed", exc)
 
 
-def _leaf(ctx: RunContext | None, **changes: Any) -> RunContext | None:
-    """A context for an event that stands for a scope nested in *ctx*."""
+def _leaf(
+    ctx: RunContext | None, span: tuple[str, bool, dict[str, Any], Any, str] | None = None, **changes: Any
+) -> RunContext | None:
+    """A context for an event that stands for a scope nested in *ctx*.
+
+    With OpenTelemetry spans on and *span* given as (name, client, attributes,
+    latency_ms, status), the operation is also recorded as a finished span
+    back-dated by its latency, whose ID the event carries.
+    """
     if ctx is None:
         return None
-    return ctx.child(span_id=new_span_id(), **changes)
+    span_id = None
+    bridge = _otel.active()
+    if bridge is not None and span is not None:
+        name, client, attributes, latency_ms, status = span
+        started = bridge.start(
+            name,
+            client=client,
+            parent=(ctx.trace_id, ctx.span_id, ctx.trace_flags),
+            remote=False,
+            attributes=attributes,
+            start_ns=_otel.backdated(latency_ms),
+        )
+        if started is not None:
+            span_id = bridge.ids(started)[1]
+            bridge.end(started, {"agentlog.status": status}, "Error" if status == "error" else None)
+    return ctx.child(span_id=span_id or new_span_id(), **changes)
 
 
 def _opening(ctx: RunContext | None) -> dict[str, Any]:
@@ -486,7 +508,8 @@ def step_finished(
             leaf: RunContext | None = ctx  # describes the step in force
             step_id = ctx.step_id
         else:
-            leaf = _leaf(ctx, step_id=step_id, step_type=step_type)
+            span = (f"step {step_type}", False, {"agentlog.step_type": step_type}, latency_ms, status)
+            leaf = _leaf(ctx, span, step_id=step_id, step_type=step_type)
         emit_step_finished(leaf, step_type, step_id, latency_ms, status, errors, error, fields)
     except Exception as exc:
         _diagnostics.report("event helper failed", exc)
@@ -566,7 +589,13 @@ def tool_result(
         else:
             if tool_call_id is None:
                 tool_call_id = new_tool_call_id()
-            leaf = _leaf(ctx, tool_call_id=tool_call_id, tool=tool)
+            attributes = {
+                "gen_ai.operation.name": "execute_tool",
+                "gen_ai.tool.name": tool,
+                "gen_ai.tool.call.id": tool_call_id,
+            }
+            span = (f"execute_tool {tool}", False, attributes, latency_ms, status)
+            leaf = _leaf(ctx, span, tool_call_id=tool_call_id, tool=tool)
         captured_result = capture_payload("result", result, tool, capture) if result is not MISSING else None
         emit_tool_result(leaf, tool, tool_call_id, latency_ms, status, errors, error, captured_result, fields)
     except Exception as exc:
@@ -614,7 +643,14 @@ def llm_result(
     """
     try:
         status, errors = _error_part(status, error, error_class, error_message)
-        leaf = _leaf(get_context())
+        attributes = {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.provider.name": provider,
+            "gen_ai.request.model": model,
+            "gen_ai.usage.input_tokens": input_tokens,
+            "gen_ai.usage.output_tokens": output_tokens,
+        }
+        leaf = _leaf(get_context(), (f"chat {model}", True, attributes, latency_ms, status))
         emit_llm_result(
             leaf,
             model,

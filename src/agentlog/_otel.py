@@ -1,0 +1,162 @@
+"""OpenTelemetry: join the application's traces, and optionally emit spans.
+
+Correlation needs nothing configured: when an OpenTelemetry span is active as
+a run starts (and no agentlog run or remote parent is in force), the run joins
+that span's trace with it as parent. This looks at ``sys.modules`` only, so
+agentlog never imports OpenTelemetry itself for it.
+
+With ``configure(otel_spans=True)`` agentlog also emits a span per run, step,
+tool call and LLM call, following the OpenTelemetry GenAI semantic
+conventions. The spans' trace and span IDs *are* the IDs in the log lines:
+agentlog starts the span first and takes its IDs. While a scope is open its
+span is the current OpenTelemetry span, so spans of instrumented libraries
+(HTTP clients, SDKs) nest under it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from typing import Any
+
+from . import _diagnostics
+
+__all__ = ["Bridge", "active", "install", "parent_from_current_span"]
+
+_INVALID = 0
+
+
+def parent_from_current_span() -> tuple[str, str, str] | None:
+    """(trace_id, span_id, flags) of the active OpenTelemetry span, if one is."""
+    trace_module = sys.modules.get("opentelemetry.trace")
+    if trace_module is None:
+        return None
+    try:
+        context = trace_module.get_current_span().get_span_context()
+        if not context.is_valid:
+            return None
+        return f"{context.trace_id:032x}", f"{context.span_id:016x}", f"{int(context.trace_flags):02x}"
+    except Exception:
+        return None
+
+
+class Bridge:
+    """Starts and ends OpenTelemetry spans for agentlog's scopes.
+
+    Args:
+        tracer_provider: The provider to get a tracer from; the global one
+            when None.
+        service: Names the agent in ``invoke_agent`` spans.
+    """
+
+    def __init__(self, tracer_provider: Any = None, service: str | None = None) -> None:
+        from opentelemetry import context, trace
+
+        from . import __version__
+
+        self._trace = trace
+        self._context = context
+        provider = tracer_provider if tracer_provider is not None else trace.get_tracer_provider()
+        self._tracer = provider.get_tracer("agentlog", __version__)
+        self.service = service
+
+    def start(
+        self,
+        name: str,
+        *,
+        client: bool,
+        parent: tuple[str, str, str] | None,
+        remote: bool,
+        attributes: dict[str, Any],
+        start_ns: int | None = None,
+    ) -> Any:
+        """Start a span under *parent* (trace_id, span_id, flags); None if it fails."""
+        trace = self._trace
+        try:
+            parent_context = None
+            if parent is not None:
+                trace_id, span_id, flags = parent
+                span_context = trace.SpanContext(
+                    trace_id=int(trace_id, 16),
+                    span_id=int(span_id, 16),
+                    is_remote=remote,
+                    trace_flags=trace.TraceFlags(int(flags, 16)),
+                )
+                parent_context = trace.set_span_in_context(trace.NonRecordingSpan(span_context))
+            return self._tracer.start_span(
+                name,
+                context=parent_context,
+                kind=trace.SpanKind.CLIENT if client else trace.SpanKind.INTERNAL,
+                attributes=_clean(attributes),
+                start_time=start_ns,
+            )
+        except Exception as exc:
+            _diagnostics.report("OpenTelemetry span could not be started", exc)
+            return None
+
+    @staticmethod
+    def ids(span: Any) -> tuple[str, str, str]:
+        """The span's (trace_id, span_id, flags) as lowercase hex."""
+        context = span.get_span_context()
+        return f"{context.trace_id:032x}", f"{context.span_id:016x}", f"{int(context.trace_flags):02x}"
+
+    def attach(self, span: Any) -> Any:
+        """Make *span* the current OpenTelemetry span; return the token to detach."""
+        try:
+            return self._context.attach(self._trace.set_span_in_context(span))
+        except Exception:
+            return None
+
+    def detach(self, token: Any) -> None:
+        """Undo `attach`."""
+        if token is not None:
+            # A context left elsewhere (a generator resumed in another task): the span still ends.
+            with contextlib.suppress(Exception):
+                self._context.detach(token)
+
+    def end(
+        self, span: Any, attributes: dict[str, Any], error_class: str | None, end_ns: int | None = None
+    ) -> None:
+        """Set the closing attributes and status, and end *span*."""
+        try:
+            span.set_attributes(_clean(attributes))
+            if error_class is not None:
+                span.set_attribute("error.type", error_class)
+                span.set_status(self._trace.Status(self._trace.StatusCode.ERROR, error_class))
+            span.end(end_time=end_ns)
+        except Exception as exc:
+            _diagnostics.report("OpenTelemetry span could not be ended", exc)
+
+
+def _clean(attributes: dict[str, Any]) -> dict[str, Any]:
+    """Only the values OpenTelemetry accepts: str, bool, int, float (and lists of them)."""
+    clean: dict[str, Any] = {}
+    for key, value in attributes.items():
+        if value is None:
+            continue
+        if type(value) in (str, bool, int, float):
+            clean[key] = value
+        elif type(value) in (list, tuple) and all(type(v) is str for v in value):
+            clean[key] = list(value)
+    return clean
+
+
+_bridge: list[Bridge | None] = [None]
+
+
+def active() -> Bridge | None:
+    """The bridge emitting spans, or None when spans are off."""
+    return _bridge[0]
+
+
+def install(bridge: Bridge | None) -> None:
+    """Turn span emission on (a bridge) or off (None)."""
+    _bridge[0] = bridge
+
+
+def backdated(latency_ms: Any) -> int | None:
+    """The start time of something that ended now after *latency_ms*."""
+    if type(latency_ms) in (int, float) and 0 <= latency_ms < 1e9:
+        return time.time_ns() - int(latency_ms * 1_000_000)
+    return None
