@@ -23,7 +23,7 @@ def _statements(sql: str) -> list[str]:
 def _queries() -> dict[str, str]:
     text = (KIT / "queries.sql").read_text()
     named = re.split(r"^-- name: (\w+)\n", text, flags=re.MULTILINE)[1:]
-    return {name: _statements(body)[0] for name, body in zip(named[::2], named[1::2])}
+    return {name: _statements(body)[0] for name, body in zip(named[::2], named[1::2], strict=False)}
 
 
 def _write_runs(path: Path) -> dict[str, str]:
@@ -105,7 +105,7 @@ def test_reconstruct_run_returns_the_run_and_its_child(loaded: tuple[Any, dict[s
     assert {row["run_id"] for row in rows} == {ids["parent"], ids["child"]}
     stamps = [row["timestamp"] for row in rows]
     assert stamps == sorted(stamps)
-    assert [row["event"] for row in rows][0] == "run_started"
+    assert next(row["event"] for row in rows) == "run_started"
 
 
 def test_tool_latency_percentiles_and_error_rates(loaded: tuple[Any, dict[str, str]]) -> None:

@@ -99,7 +99,7 @@ def test_ecs_matches_elastic_ecs_logging_for_the_same_record() -> None:
 
 
 def test_datadog_reserved_and_standard_attributes() -> None:
-    """status = level, message, service, dd.* correlation, duration (ns), error.*, usr.id, evt.*."""
+    """Status = level, message, service, dd.* correlation, duration (ns), error.*, usr.id, evt.*."""
     lines = _scenario("datadog")
     by_message = {line["message"]: line for line in lines}
     result = by_message["tool_result"]
@@ -147,7 +147,7 @@ def test_every_profile_reads_back_to_the_flat_form(fmt: str) -> None:
     flat_lines = [to_flat(line) for line in _scenario(fmt)]
     json_lines = _scenario("json")
     assert all(line is not None for line in flat_lines)
-    for ours, reference in zip(flat_lines, json_lines):
+    for ours, reference in zip(flat_lines, json_lines, strict=False):
         assert ours is not None
         assert ours["event"] == reference["event"]
         for key in (

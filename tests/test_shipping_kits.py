@@ -1,0 +1,119 @@
+"""The Filebeat, Elasticsearch and Datadog kits agree with what agentlog writes."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import yaml
+
+import agentlog
+from agentlog import events
+
+KITS = Path(__file__).resolve().parent.parent / "kits"
+
+
+def _lines(fmt: str) -> list[dict[str, Any]]:
+    out = io.BytesIO()
+    agentlog.configure(output=out, format=fmt, service="svc", env="prod", version="1", capture="full")  # type: ignore[arg-type]
+    with pytest.raises(ValueError), agentlog.run(task="t", user_id="u", session_id="s", request_id="r"):
+        with agentlog.step("model", tool="x"), agentlog.llm_call("m", provider="p") as llm:
+            llm.set_usage(1, 2, "stop")
+            llm.prompt, llm.completion = "hi", "there"
+        events.decision("route", "a", reason="b")
+        with agentlog.run(), agentlog.step("tool"), agentlog.tool_call("t", {"a": 1}) as call:
+            call.result = [1]
+        agentlog.get_logger("lg").info("free", custom_number=1.5, custom_text="x")
+        raise ValueError("boom")
+    return [orjson.loads(x) for x in out.getvalue().splitlines()]
+
+
+def _leaves(tree: dict[str, Any], prefix: str = "") -> list[str]:
+    paths: list[str] = []
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        paths.extend(_leaves(value, f"{path}.") if isinstance(value, dict) and value else [path])
+    return paths
+
+
+def _mapping_for(properties: dict[str, Any], path: str) -> dict[str, Any] | None:
+    head, _, rest = path.partition(".")
+    node = properties.get(head)
+    if node is None:
+        return None
+    if not rest:
+        return dict(node)
+    return _mapping_for(node.get("properties", {}), rest)
+
+
+def test_index_template_maps_every_field_agentlog_writes() -> None:
+    """Each ECS field in a rich run has an explicit mapping or falls under agentlog.* dynamic templates."""
+    template = json.loads((KITS / "elasticsearch" / "index-template.json").read_text())
+    mappings = template["template"]["mappings"]
+    properties = mappings["properties"]
+    for line in _lines("ecs"):
+        expanded: dict[str, Any] = {}
+        for key, value in line.items():
+            if "." in key:
+                head, _, rest = key.partition(".")
+                expanded.setdefault(head, {})[rest] = value
+            else:
+                expanded[key] = value
+        for path in _leaves(expanded):
+            parts = path.split(".")
+            prefixes = [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+            mapped = any(_mapping_for(properties, prefix) is not None for prefix in prefixes)
+            # Under agentlog.*, dynamic templates map strings as keyword and numbers as double.
+            assert mapped or path.startswith("agentlog."), path
+
+
+def test_index_template_types() -> None:
+    """IDs are keywords, durations and tokens are longs, the timestamp keeps microseconds."""
+    properties = json.loads((KITS / "elasticsearch" / "index-template.json").read_text())["template"][
+        "mappings"
+    ]["properties"]
+    for path in ("trace.id", "span.id", "agentlog.run_id", "agentlog.parent_run_id", "agentlog.tool_call_id"):
+        assert _mapping_for(properties, path) == {"type": "keyword", "ignore_above": 1024}, path
+    for path in ("event.duration", "agentlog.input_tokens", "agentlog.output_tokens", "agentlog.step_id"):
+        assert _mapping_for(properties, path) == {"type": "long"}, path
+    assert _mapping_for(properties, "@timestamp") == {"type": "date_nanos"}
+
+
+def test_filebeat_uses_filestream_with_ndjson_expand_keys() -> None:
+    """The Filebeat kit reads whole JSON lines and expands dotted keys."""
+    config = yaml.safe_load((KITS / "filebeat" / "filebeat.yml").read_text())
+    (stream,) = config["filebeat.inputs"]
+    assert stream["type"] == "filestream"
+    ndjson = stream["parsers"][0]["ndjson"]
+    assert ndjson["expand_keys"] is True
+    assert ndjson["target"] == ""
+
+
+def test_datadog_pipeline_and_facets_name_attributes_agentlog_writes() -> None:
+    """Remappers point at dd.trace_id/dd.span_id/status/timestamp; facets exist in the lines."""
+    pipeline = json.loads((KITS / "datadog" / "pipeline.json").read_text())
+    sources = {p["type"]: p["sources"] for p in pipeline["processors"]}
+    assert sources["trace-id-remapper"] == ["dd.trace_id"]
+    assert sources["span-id-remapper"] == ["dd.span_id"]
+    assert sources["status-remapper"] == ["status"]
+    assert sources["date-remapper"] == ["timestamp"]
+    lines = _lines("datadog")
+    written = {key for line in lines for key in line}
+    for processor_sources in sources.values():
+        assert set(processor_sources) & written
+    facets = json.loads((KITS / "datadog" / "facets.json").read_text())
+    for entry in facets["facets"] + facets["measures"]:
+        assert entry["path"] in written, entry["path"]
+
+
+def test_datadog_agent_config_is_valid_yaml() -> None:
+    """The Agent config tails JSON lines with source agentlog (what the pipeline filters on)."""
+    config = yaml.safe_load((KITS / "datadog" / "conf.yaml").read_text())
+    (entry,) = config["logs"]
+    assert entry["type"] == "file"
+    pipeline = json.loads((KITS / "datadog" / "pipeline.json").read_text())
+    assert pipeline["filter"]["query"] == f"source:{entry['source']}"
