@@ -179,3 +179,42 @@ def test_foreign_json_is_not_read_as_agentlog() -> None:
     """Objects that are no agentlog line give None."""
     assert to_flat({"hello": "world"}) is None
     assert to_flat({"timestamp": "x"}) is None
+
+
+_DDTRACE_CHILD = """
+import io, json, agentlog
+from ddtrace.trace import tracer
+out = io.BytesIO()
+agentlog.configure(output=out, format="datadog")
+with tracer.trace("web.request") as span:
+    with agentlog.run():
+        pass
+line = json.loads(out.getvalue().splitlines()[0])
+print(json.dumps({"line": line, "trace": str(span.trace_id & 0xFFFFFFFFFFFFFFFF), "span": str(span.span_id)}))
+"""
+
+
+def test_datadog_uses_the_active_ddtrace_span() -> None:
+    """With ddtrace tracing, dd.trace_id/dd.span_id are its span's; agentlog's IDs stay under agentlog.*."""
+    pytest.importorskip("ddtrace")
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "DD_TRACE_AGENT_URL": "http://127.0.0.1:9",
+        "DD_INSTRUMENTATION_TELEMETRY_ENABLED": "false",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _DDTRACE_CHILD],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    result = orjson.loads(done.stdout.strip().splitlines()[-1])
+    assert result["line"]["dd.trace_id"] == result["trace"]
+    assert result["line"]["dd.span_id"] == result["span"]
+    assert len(result["line"]["agentlog.trace_id"]) == 32
