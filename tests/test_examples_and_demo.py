@@ -52,8 +52,9 @@ def test_demo_shows_the_failing_run(tmp_path: Path) -> None:
     assert len(failed) == 1
     run_id = failed[0]["run_id"]
     assert failed[0]["stop_reason"] == "tool_error"
-    assert f"Failing run {run_id}" in done.stdout
-    assert "tool lookup_order" in done.stdout
+    assert f"Run {run_id}" in done.stdout
+    assert "Failed at: step 2 › tool lookup_order" in done.stdout
+    assert "◀ failed here" in done.stdout
     assert "UpstreamTimeout" in done.stdout
     loggers = {line.get("logger") for line in lines if line.get("run_id") == run_id}
     assert "demo.orders_api" in loggers  # a stdlib line inside the failing run

@@ -13,6 +13,7 @@ import ast
 import asyncio
 import logging
 import operator
+import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,9 @@ from typing import IO, Any
 
 import agentlog
 
-from ._explore import describe_failure, load_lines, summarize_runs
+from ._explore import build_tree, summarize_runs
+from ._reader import Counts, read_lines
+from ._report import Style, runs_table, show_text
 
 __all__ = ["run_demo"]
 
@@ -199,30 +202,16 @@ def run_demo(output: str, *, runs: int, seed: int, out: IO[str]) -> int:
     logging.getLogger("asyncio").setLevel(logging.WARNING)
     asyncio.run(_all(runs, seed))
 
-    lines, skipped = load_lines([output])
+    counts = Counts()
+    lines = list(read_lines([output], counts))
     runs_seen = summarize_runs(lines)
+    style = Style(out.isatty() and not os.environ.get("NO_COLOR"))
     print(f"agentlog demo: {len(runs_seen)} runs, {len(lines)} lines in {output}", file=out)
-    if skipped:
-        print(f"({skipped} lines were not agentlog JSON and were skipped)", file=out)
     print(file=out)
-    print(
-        f"{'run':<10}{'user':<8}{'status':<8}{'stop_reason':<13}{'steps':>6}{'tools':>6}{'errors':>7}",
-        file=out,
-    )
-    for summary in runs_seen:
-        print(
-            f"{summary.run_id[:8]:<10}{summary.user_id or '-':<8}{summary.status or '?':<8}"
-            f"{summary.stop_reason or '?':<13}{summary.total_steps:>6}"
-            f"{summary.tool_calls:>6}{summary.errors:>7}",
-            file=out,
-        )
-    failed = [s for s in runs_seen if s.status == "error"]
-    print(file=out)
-    for summary in failed:
-        print(describe_failure(lines, summary.run_id), file=out)
+    print(f"$ agentlog runs {output}", file=out)
+    print(runs_table(runs_seen, style), file=out)
+    for summary in (s for s in runs_seen if s.status == "error"):
         print(file=out)
-    print(
-        f"Every line of a run shares its run_id: grep {failed[0].run_id[:8] if failed else ''} {output}",
-        file=out,
-    )
+        print(f"$ agentlog show {summary.run_id[:8]} {output}", file=out)
+        print(show_text(build_tree(lines, summary.run_id), style), file=out)
     return 0

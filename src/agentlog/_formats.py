@@ -237,13 +237,17 @@ def to_datadog(line: dict[str, Any]) -> dict[str, Any]:
 # -- reading any profile back ----------------------------------------------------------
 
 
+_ABSENT: Any = object()
+
+
 def _get(tree: Any, path: str) -> Any:
+    """The value at a dotted path, whether dotted keys or nested objects; _ABSENT if none."""
     if isinstance(tree, dict) and path in tree:
         return tree[path]
     head, _, rest = path.partition(".")
-    if not rest or not isinstance(tree, dict):
-        return None
-    return _get(tree.get(head), rest)
+    if not rest or not isinstance(tree, dict) or head not in tree:
+        return _ABSENT
+    return _get(tree[head], rest)
 
 
 def to_flat(record: dict[str, Any]) -> dict[str, Any] | None:
@@ -261,7 +265,7 @@ def to_flat(record: dict[str, Any]) -> dict[str, Any] | None:
         }
         for key, path in ECS_FIELDS.items():
             value = _get(record, path)
-            if value is not None:
+            if value is not _ABSENT:
                 flat[key] = value
         outcome = _get(record, "event.outcome")
         if outcome in _OUTCOMES_BACK:
@@ -276,7 +280,7 @@ def to_flat(record: dict[str, Any]) -> dict[str, Any] | None:
         flat = {"timestamp": record["timestamp"], "level": record["status"], "event": record["message"]}
         for key, attribute in DATADOG_FIELDS.items():
             value = _get(record, attribute)
-            if value is not None:
+            if value is not _ABSENT:
                 flat[key] = value
         if "service" in record:
             flat["service"] = record["service"]
