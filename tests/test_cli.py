@@ -244,3 +244,32 @@ def test_validate(logs: dict[str, Any], tmp_path: Path) -> None:
     code, out, _ = _run_cli("validate", str(bad), "--json")
     assert code == 1
     assert orjson.loads(out)["errors"][0].startswith(f"{bad}:1:")
+
+
+def test_show_finds_child_runs_in_files_listed_before_the_parent(logs: dict[str, Any]) -> None:
+    """Input order does not matter: a child run's file read before the parent's is searched again."""
+    code, out, _ = _run_cli("show", logs["parent"], *reversed(logs["files"]), "--json")
+    assert code == 0
+    assert orjson.loads(out)["failure"]["run_id"] == logs["grandchild"]
+
+
+def test_show_is_the_same_whatever_the_search_window(
+    logs: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines that straddle the mapped search windows are found whole (window of one page)."""
+    import mmap
+
+    from agentlog import _reader
+
+    expected = io.StringIO()
+    sys_stdout = sys.stdout
+    try:
+        sys.stdout = expected
+        assert main(["show", logs["parent"][:8], *logs["files"], "--json"]) == 0
+        monkeypatch.setattr(_reader, "_WINDOW", mmap.PAGESIZE)
+        small = io.StringIO()
+        sys.stdout = small
+        assert main(["show", logs["parent"][:8], *logs["files"], "--json"]) == 0
+    finally:
+        sys.stdout = sys_stdout
+    assert orjson.loads(small.getvalue()) == orjson.loads(expected.getvalue())

@@ -10,9 +10,10 @@ counted, never fatal.
 from __future__ import annotations
 
 import gzip
+import mmap
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -95,6 +96,129 @@ def _matching(block: bytes, needles: tuple[bytes, ...]) -> Iterator[bytes]:
         yield block[start : end if end >= 0 else len(block)]
 
 
+def _mapped(name: str) -> bool:
+    """Whether *name* is a plain (not compressed) regular file, searched in place with mmap."""
+    if name == "-" or not os.path.isfile(name):
+        return False
+    with open(name, "rb") as probe:
+        return probe.read(2) != b"\x1f\x8b" and os.fstat(probe.fileno()).st_size > 0
+
+
+_WINDOW = 16 * 1024 * 1024
+
+
+def _mapped_lines(
+    name: str,
+    needles: tuple[bytes, ...],
+    first_only: bool = False,
+    start: int = 0,
+    trace_of: Callable[[dict[str, Any]], bytes | None] | None = None,
+    trace_only: bool = False,
+) -> Iterator[tuple[int, bytes]]:
+    """(offset, line) for each line of a file that contains a needle, from byte *start* on.
+
+    The file is memory-mapped and searched in place, window by window; pages
+    already searched are released, so memory stays small whatever the file's
+    size.
+    """
+    page = mmap.PAGESIZE
+    with open(name, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        size = len(mapped)
+        spans: set[tuple[int, int]] = set()
+        window_start = start
+        while window_start < size:
+            window_end = min(window_start + _WINDOW, size)
+            for needle in needles:
+                # A match may begin before window_end and run past it.
+                position = mapped.find(needle, window_start, min(size, window_end + len(needle) - 1))
+                while position >= 0:
+                    line_start = mapped.rfind(b"\n", 0, position) + 1
+                    line_end = mapped.find(b"\n", position)
+                    line_end = size if line_end < 0 else line_end
+                    spans.add((line_start, line_end))
+                    if first_only:
+                        break
+                    if trace_of is not None:
+                        # The run's trace, learnt from its first line: search for it too, from here on.
+                        first = parse(mapped[line_start:line_end])
+                        extra = trace_of(first) if first is not None else None
+                        if extra is not None:
+                            needles = (extra,) if trace_only else (*needles, extra)
+                            trace_of = None
+                            window_end = window_start  # search this window again with both
+                            break
+                    position = mapped.find(needle, position + 1, min(size, window_end + len(needle) - 1))
+                if window_end == window_start:
+                    break
+            if window_end == window_start:
+                continue
+            if first_only and spans:
+                break
+            released = (window_start // page) * page
+            if window_end - released >= page and hasattr(mapped, "madvise"):
+                mapped.madvise(mmap.MADV_DONTNEED, released, ((window_end - released) // page) * page)
+            window_start = window_end
+        for line_start, line_end in sorted(spans):
+            yield line_start, mapped[line_start:line_end]
+
+
+def collect_run(
+    inputs: Iterable[str], needle: bytes, counts: Counts, *, unique: bool = False
+) -> list[dict[str, Any]]:
+    """Every line naming *needle* (a run ID or prefix) and every line of its run's trace.
+
+    One pass over each mapped file: the trace ID is learnt from the first line
+    naming the run, and from there each window is searched for both — or, when
+    *needle* is a whole run ID (*unique*), for the trace alone, since every
+    later line of the run carries it. Files read before the trace ID was known
+    are searched again for it alone.
+    """
+    lines: list[dict[str, Any]] = []
+    trace: bytes | None = None
+    searched_without_trace: list[str] = []
+    for name in expand_inputs(inputs):
+        if not _mapped(name):
+            searched_without_trace.append(name)
+            lines.extend(read_lines([name], counts, (needle,)))
+            continue
+        counts.files += 1
+        needles = (needle,) if trace is None else (trace,) if unique else (needle, trace)
+        learn = _trace_needle if trace is None else None
+        for _, raw in _mapped_lines(name, needles, trace_of=learn, trace_only=unique):
+            line = parse(raw)
+            if line is None:
+                counts.skipped += 1
+                continue
+            counts.parsed += 1
+            lines.append(line)
+            if trace is None and _trace_needle(line) is not None:
+                trace = _trace_needle(line)
+        if trace is None:
+            searched_without_trace.append(name)
+    if trace is not None:
+        lines.extend(read_lines(searched_without_trace, counts, (trace,)))
+    return lines
+
+
+def _trace_needle(line: dict[str, Any]) -> bytes | None:
+    trace_id = line.get("trace_id")
+    return f'"{trace_id}"'.encode() if isinstance(trace_id, str) and trace_id else None
+
+
+def first_match(inputs: Iterable[str], needle: bytes) -> tuple[str, int, dict[str, Any]] | None:
+    """(file, offset, line) of the first agentlog line containing *needle*, searching file by file."""
+    for name in expand_inputs(inputs):
+        if _mapped(name):
+            for offset, raw in _mapped_lines(name, (needle,), first_only=True):
+                line = parse(raw)
+                if line is not None:
+                    return name, offset, line
+            continue
+        for line in read_lines([name], Counts(), (needle,)):
+            return name, 0, line
+    return None
+
+
 def parse(raw: bytes) -> dict[str, Any] | None:
     """Parse one raw line into the flat form; None if it is not an agentlog line."""
     raw = raw.strip()
@@ -120,7 +244,12 @@ def _every_line(stream: IO[bytes], needles: tuple[bytes, ...], counts: Counts) -
 
 
 def read_lines(
-    inputs: Iterable[str], counts: Counts, needles: tuple[bytes, ...] = (), *, count_all: bool = False
+    inputs: Iterable[str],
+    counts: Counts,
+    needles: tuple[bytes, ...] = (),
+    *,
+    count_all: bool = False,
+    starts: dict[str, int] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Yield flat lines from *inputs* (paths, or ``-`` for stdin) in file order.
 
@@ -131,8 +260,19 @@ def read_lines(
         count_all: With needles, still look at every line, so that lines that
             are not JSON objects are counted as skipped (slower than jumping
             from needle to needle, which is what `show` does).
+        starts: For some files, the byte offset to start searching at.
     """
     for name in expand_inputs(inputs):
+        if needles and not count_all and _mapped(name):
+            counts.files += 1
+            for _, raw in _mapped_lines(name, needles, start=(starts or {}).get(name, 0)):
+                line = parse(raw)
+                if line is None:
+                    counts.skipped += 1
+                    continue
+                counts.parsed += 1
+                yield line
+            continue
         try:
             stream = _open(name)
         except OSError as exc:

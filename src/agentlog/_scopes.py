@@ -9,9 +9,9 @@ and re-raised unchanged: agentlog never swallows, wraps or replaces it.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
+import sys
 import time
 from collections.abc import Callable, Mapping
 from contextvars import Token
@@ -41,7 +41,14 @@ from .propagation import RemoteParent
 
 __all__ = ["LLMCall", "Run", "Step", "ToolCall", "llm_call", "run", "step", "tool", "tool_call"]
 
-_CANCELLATIONS = (asyncio.CancelledError, KeyboardInterrupt)
+
+def _is_cancellation(exc: BaseException) -> bool:
+    # asyncio is looked up, not imported: without it loaded there is no asyncio cancellation.
+    asyncio = sys.modules.get("asyncio")
+    return isinstance(exc, KeyboardInterrupt) or (
+        asyncio is not None and isinstance(exc, asyncio.CancelledError)
+    )
+
 
 _S = TypeVar("_S", bound="_Scope")
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -381,7 +388,7 @@ class Run(_Scope):
     def _infer_stop_reason(state: RunState | None, exc: BaseException | None) -> str:
         if exc is None:
             return "completed"
-        if isinstance(exc, _CANCELLATIONS):
+        if _is_cancellation(exc):
             return "cancelled"
         kinds = state.escaped_kinds(exc) if state is not None else frozenset()
         if "tool" in kinds:

@@ -15,7 +15,7 @@ from typing import IO, Any
 import orjson
 
 from ._explore import build_tree, compute_stats, epoch, summarize_runs
-from ._reader import Counts, expand_inputs, read_lines
+from ._reader import Counts, collect_run, expand_inputs, read_lines
 from ._report import Style, html_page, runs_table, safe, show_text, stats_text
 
 __all__ = ["main"]
@@ -159,30 +159,25 @@ def _cmd_show(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     files, spool = _spool_stdin(args.files)
     try:
         counts = Counts()
-        # Pass 1: the lines naming the prefix give the run and its trace.
-        traces: dict[str, str] = {}
-        for line in read_lines(files, counts, (prefix.encode(),)):
-            run_id = line.get("run_id")
-            if isinstance(run_id, str) and run_id.startswith(prefix):
-                traces.setdefault(run_id, str(line.get("trace_id", "")))
-        if not traces:
+        needle = b'run_id":"' + prefix.encode()  # matches run_id and parent_run_id, in every profile
+        lines = collect_run(files, needle, counts, unique=len(prefix) == 36)
+        candidates = sorted(
+            {str(line["run_id"]) for line in lines if str(line.get("run_id", "")).startswith(prefix)}
+        )
+        if not candidates:
             print(f"agentlog: no run matches {safe(prefix)!r}", file=err)
             _report_counts(counts, err)
             return 1
-        if len(traces) > 1:
-            print(f"agentlog: {safe(prefix)!r} matches {len(traces)} runs; give more characters:", file=err)
-            for run_id in sorted(traces):
-                print(f"  {safe(run_id)}", file=err)
+        if len(candidates) > 1 and prefix not in candidates:
+            print(
+                f"agentlog: {safe(prefix)!r} matches {len(candidates)} runs; give more characters:", file=err
+            )
+            for candidate in candidates:
+                print(f"  {safe(candidate)}", file=err)
             return 2
-        ((run_id, trace_id),) = traces.items()
-        # Pass 2: everything on the run's trace (its child runs, in any process or service).
-        counts = Counts()
-        needles = tuple({prefix.encode(), trace_id.encode()} - {b""})
-        lines = [
-            line
-            for line in read_lines(files, counts, needles)
-            if line.get("trace_id") == trace_id or str(line.get("run_id", "")).startswith(prefix)
-        ]
+        run_id = prefix if prefix in candidates else candidates[0]
+        trace_id = next((line.get("trace_id") for line in lines if line.get("run_id") == run_id), None)
+        lines = [line for line in lines if line.get("trace_id") == trace_id or line.get("run_id") == run_id]
         tree = build_tree(lines, run_id)
         if args.json:
             document = {

@@ -22,8 +22,6 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-import structlog
-
 from . import _diagnostics, _hashing, _otel, _pipeline
 from ._capture import CAPTURE_MODES, captured
 from ._context import RunContext, RunState, get_context
@@ -145,6 +143,8 @@ def _emit_through_structlog(
             kw.setdefault(key, value)
     kw.pop("event", None)
     try:
+        import structlog
+
         structlog.get_logger("agentlog").log(levelno, event, **kw)
     except Exception as exc:
         _diagnostics.report("structlog chain failed", exc)
