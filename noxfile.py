@@ -50,6 +50,17 @@ def docs(session: nox.Session) -> None:
 
 
 @nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmark agentlog against its peers in one process (see docs/performance.md)."""
+    if not shutil.which("jq") and shutil.which("apt-get") and os.geteuid() == 0:
+        session.run("apt-get", "install", "-y", "-qq", "jq", external=True)
+    session.install("-e", ".[bench]")
+    session.run(
+        "python", "benchmarks/bench.py", *session.posargs, env={"BENCH_JSON": "benchmarks/results.json"}
+    )
+
+
+@nox.session
 def demo(session: nox.Session) -> None:
     """Run the offline demo agent."""
     session.install("-e", ".")

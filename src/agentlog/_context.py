@@ -68,6 +68,13 @@ class RunState:
             if isinstance(step_id, int) and step_id > self.steps:
                 self.steps = step_id
 
+    def add_tool_call(self, failed: bool, exc: BaseException | None) -> None:
+        """Count one finished tool call (the hot path of `record`)."""
+        with self._lock:
+            self.tool_calls += 1
+            if failed and self._first_sighting(exc, "tool"):
+                self.errors += 1
+
     def record(
         self,
         *,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import sys
 import threading
 import weakref
@@ -69,6 +70,24 @@ class FileWriter(_LockedWriter):
         # Closed only when no thread can still be writing through this writer,
         # so a reconfigure never writes into a reused descriptor.
         weakref.finalize(self, os.close, self._fd)
+        self._appends = stat.S_ISREG(os.fstat(self._fd).st_mode) or self.path == os.devnull
+
+    def fast(self) -> Writer:
+        """The writer to use: for a regular file, lock-free appends.
+
+        An ``O_APPEND`` write to a regular file is atomic — the kernel places
+        and writes each line whole — so threads and processes need no lock.
+        """
+        return self._append if self._appends else self
+
+    def _append(self, line: bytes) -> None:
+        try:
+            written = os.write(self._fd, line)
+            if written < len(line):  # only a full disk or a signal cuts a write short
+                with self._lock:
+                    self._write(line[written:])
+        except Exception as exc:
+            _diagnostics.report("write failed, line dropped", exc)
 
     def _write(self, line: bytes) -> None:
         fd = self._fd
@@ -133,7 +152,7 @@ def make_writer(output: Any) -> Writer:
     if output is None:
         return TextStreamWriter(None)
     if isinstance(output, (str, os.PathLike)):
-        return FileWriter(output)
+        return FileWriter(output).fast()
     if not callable(getattr(output, "write", None)):
         raise TypeError(f"output must be a stream, a path or None, not {type(output).__name__}")
     if _is_binary(output):

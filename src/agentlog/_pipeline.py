@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from time import time_ns
 from typing import Any
+
+import orjson
 
 from . import _diagnostics
 from ._capture import CapturePolicy
@@ -30,7 +33,10 @@ from ._formats import Profile
 from ._output import Writer
 from ._redact import DEFAULT as DEFAULT_REDACTOR
 from ._redact import Redactor
-from ._serialize import dumps_line, safe_str, truncate_utf8
+from ._serialize import LINE_OPTIONS, dumps_line, safe_str, truncate_utf8
+from ._serialize import fallback as _json_default
+
+_orjson_dumps = orjson.dumps
 
 __all__ = ["LEVELS", "LEVEL_NAMES", "Pipeline", "current", "install"]
 
@@ -46,7 +52,9 @@ LEVEL_NAMES: dict[int, str] = {number: name for name, number in LEVELS.items()}
 MAX_LINE_BYTES = 256 * 1024
 SHRUNK_FIELD_BYTES = 16 * 1024
 # Fields agentlog writes whose text comes from the caller or an exception.
-_FREE_TEXT = frozenset({"error_message", "error_stack", "reason", "outcome", "stop_reason", "finish_reason"})
+FREE_TEXT = _FREE_TEXT = frozenset(
+    {"error_message", "error_stack", "reason", "outcome", "stop_reason", "finish_reason"}
+)
 
 
 def merge_fields(line: dict[str, Any], fields: Mapping[str, Any], spill_key: str = "extra") -> None:
@@ -201,6 +209,76 @@ class Pipeline:
         except Exception as exc:
             _diagnostics.report("line could not be rendered; written with markers", exc)
             data = self.render(self.salvage(level, event, ids, owned, fields, timestamp))
+        self.writer(data)
+
+    def emit_log(
+        self,
+        level: str,
+        message: Any,
+        ids: Mapping[str, Any] | None,
+        owned: Mapping[str, Any],
+        fields: Mapping[str, Any] | None,
+        timestamp: str | None = None,
+    ) -> None:
+        """Write a free-form log line (structlog or stdlib): message and fields redacted.
+
+        The same line `emit` builds, on a shorter path. Never raises.
+        """
+        try:
+            redactor = self.redactor
+            line: dict[str, Any] = {
+                "timestamp": timestamp if timestamp is not None else format_timestamp(time_ns()),
+                "level": level,
+                "event": redactor.scrub_text(message) if type(message) is str else redactor.scrub(message),
+            }
+            if self.static:
+                line.update(self.static)
+            if ids:
+                line.update(ids)
+            if _FREE_TEXT.isdisjoint(owned):
+                line.update(owned)
+            else:
+                line.update(self.clean(None, owned, None, False)[1] or {})
+            if fields:
+                clean = redactor.scrub_fields(fields)
+                if line.keys().isdisjoint(clean):
+                    line.update(clean)
+                else:
+                    merge_fields(line, clean)
+            data = self.render(line)
+        except Exception as exc:
+            _diagnostics.report("line could not be rendered; written with markers", exc)
+            data = self.render(self.salvage(level, message, ids, owned, fields, timestamp))
+        self.writer(data)
+
+    def emit_typed(
+        self, level: str, event: str, ids: Mapping[str, Any] | None, owned: Mapping[str, Any]
+    ) -> None:
+        """Write a typed event that has no caller fields and no free text.
+
+        Nothing in it can hold a secret (IDs, names, numbers, statuses), so it
+        skips redaction: the hot path of every scope and typed helper.
+        Never raises.
+        """
+        try:
+            line: dict[str, Any] = {"timestamp": format_timestamp(time_ns()), "level": level, "event": event}
+            if self.static:
+                line.update(self.static)
+            if ids:
+                line.update(ids)
+            line.update(owned)
+            if self.profile.transform is None and self.profile.serialize is dumps_line:
+                try:
+                    data = _orjson_dumps(line, default=_json_default, option=LINE_OPTIONS)
+                except Exception:
+                    data = dumps_line(line)
+                if len(data) > MAX_LINE_BYTES:
+                    data = self.render(line)
+            else:
+                data = self.render(line)
+        except Exception as exc:
+            _diagnostics.report("line could not be rendered; written with markers", exc)
+            data = self.render(self.salvage(level, event, ids, owned, None))
         self.writer(data)
 
     def salvage(

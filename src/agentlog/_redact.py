@@ -382,6 +382,10 @@ class Redactor:
             max_chars: Text beyond this many characters is cut (with a
                 marker) rather than scanned.
         """
+        if not pii and self._callback is None and self._cached_for is MEMORY.snapshot:
+            hit = self._cache.get(text)
+            if hit is not None:
+                return hit
         clean = self._scrub_plain(text, pii, max_chars)
         if self._callback is not None:
             clean = self._call_back(key, clean)
@@ -472,18 +476,26 @@ class Redactor:
     def scrub_fields(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Scrub the top-level fields of a line (cheap for plain scalars)."""
         out: dict[str, Any] = {}
+        # Fast path: most keys and values have been seen before and sit in the caches.
+        warm = self._cached_for is MEMORY.snapshot
+        cache, key_cache, plain = self._cache, self._key_cache, self._callback is None
         for key, value in fields.items():
             if type(key) is not str:
                 out.update(self.scrub({key: value}))
                 continue
-            kind = self.key_kind(key)
-            clean_key = self._scrub_plain(key)
+            kind = key_cache.get(key, "")
+            if kind == "":
+                kind = self.key_kind(key)
+            clean_key = cache.get(key) if warm else None
+            if clean_key is None:
+                clean_key = self._scrub_plain(key)
             cls = type(value)
             if kind is not None and value is not None and cls is not bool:
                 _remember_all(value, kind)
                 out[clean_key] = marker(kind)
             elif cls is str:
-                out[clean_key] = self.scrub_text(value, key)
+                clean = cache.get(value) if warm and plain else None
+                out[clean_key] = clean if clean is not None else self.scrub_text(value, key)
             elif value is None or cls in (bool, int, float):
                 out[clean_key] = value
             else:

@@ -19,7 +19,7 @@ import orjson
 
 __all__ = ["canonical_json", "dumps_line", "fallback", "safe_repr", "safe_str", "truncate_utf8"]
 
-_LINE_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
+LINE_OPTIONS = _LINE_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
 _CANONICAL_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
 _MAX_REPR = 4096
 # orjson refuses nesting deeper than 254 levels.

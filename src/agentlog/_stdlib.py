@@ -20,6 +20,9 @@ from ._serialize import safe_repr, safe_str
 
 __all__ = ["CorrelationFilter", "LogHandler"]
 
+_current = _pipeline._current
+_LEVEL_NAMES = _pipeline.LEVEL_NAMES
+
 ID_ATTRIBUTES = (
     "run_id",
     "trace_id",
@@ -39,6 +42,9 @@ _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None
     "taskName",
     *ID_ATTRIBUTES,
 }
+
+
+_PLAIN_RECORD_SIZE = len(vars(logging.LogRecord("", 0, "", 0, "", (), None)))
 
 
 def _message(record: logging.LogRecord) -> str:
@@ -61,6 +67,9 @@ class LogHandler(logging.Handler):
     def handle(self, record: logging.LogRecord) -> Any:
         # The writer serializes lines itself; the handler lock would only add
         # a second lock per record.
+        if not self.filters:
+            self.emit(record)
+            return True
         result = self.filter(record)
         if isinstance(result, logging.LogRecord):
             record = result
@@ -71,23 +80,26 @@ class LogHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         """Write *record* as one line. Never raises."""
         try:
-            pipeline = _pipeline.current() or _pipeline.fallback()
-            if record.levelno < pipeline.min_level:
+            pipeline = _current[0] or _pipeline.fallback()
+            levelno = record.levelno
+            if levelno < pipeline.min_level:
                 return
             owned: dict[str, Any] = {"logger": record.name}
             if record.exc_info and record.exc_info[1] is not None:
                 owned.update(error_fields(record.exc_info[1], stack=True))
             attributes = record.__dict__
-            extra = {key: attributes[key] for key in attributes.keys() - _RECORD_ATTRIBUTES}
+            extra = None
+            if len(attributes) > _PLAIN_RECORD_SIZE:  # only then can extra= have added fields
+                extra_keys = attributes.keys() - _RECORD_ATTRIBUTES
+                extra = {key: attributes[key] for key in extra_keys} if extra_keys else None
             ctx = get_context()
-            pipeline.emit(
-                _pipeline.level_name(record.levelno),
+            pipeline.emit_log(
+                _LEVEL_NAMES.get(levelno) or _pipeline.level_name(levelno),
                 _message(record),
                 ctx._fields if ctx is not None else None,
                 owned,
                 extra,
-                timestamp=format_timestamp(int(record.created * 1_000_000_000)),
-                free_text_event=True,
+                format_timestamp(int(record.created * 1_000_000_000)),
             )
         except Exception as exc:
             _diagnostics.report("stdlib record could not be logged", exc)

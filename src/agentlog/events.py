@@ -42,6 +42,10 @@ __all__ = [
 
 _INFO = 20
 _ERROR = 40
+_current_pipeline = _pipeline._current
+_LEVEL_NAMES = _pipeline.LEVEL_NAMES
+_FREE_TEXT = _pipeline.FREE_TEXT
+_NO_ERRORS: dict[str, Any] = {}  # never modified: emitters only read it
 
 
 class _Missing:
@@ -111,11 +115,14 @@ def _emit(
     fields: Mapping[str, Any] | None,
     spill_key: str = "extra",
 ) -> None:
-    pipeline = _pipeline.current()
+    pipeline = _current_pipeline[0]
     if pipeline is None:
         _emit_through_structlog(levelno, event, ctx, owned, fields)
         return
     if levelno < pipeline.min_level:
+        return
+    if not fields and _FREE_TEXT.isdisjoint(owned):
+        pipeline.emit_typed(_LEVEL_NAMES[levelno], event, ctx._fields if ctx is not None else None, owned)
         return
     pipeline.emit(
         _pipeline.LEVEL_NAMES[levelno],
@@ -308,15 +315,18 @@ def emit_tool_result(
     result: Mapping[str, Any] | None,
     fields: Mapping[str, Any] | None,
 ) -> None:
-    state = _state(ctx)
+    state = ctx._state if ctx is not None else None
     if state is not None:
-        state.record(tool_calls=1, failed=status == "error", exc=exc, kind="tool")
-    owned = _opening(ctx)
+        state.add_tool_call(status == "error", exc)
+    owned: dict[str, Any] = {}
+    if ctx is not None and ctx.parent_span_id is not None:
+        owned["parent_span_id"] = ctx.parent_span_id
     owned["tool"] = tool
     owned["tool_call_id"] = tool_call_id
     owned["latency_ms"] = latency_ms
     owned["status"] = status
-    owned.update(errors)
+    if errors:
+        owned.update(errors)
     if result:
         owned.update(result)
     _emit(_ERROR if status == "error" else _INFO, "tool_result", ctx, owned, fields)
@@ -582,7 +592,10 @@ def tool_result(
     """
     try:
         ctx = get_context()
-        status, errors = _error_part(status, error, error_class, error_message)
+        if error is None and error_class is None and error_message is None and type(status) is str:
+            errors: dict[str, Any] = _NO_ERRORS
+        else:
+            status, errors = _error_part(status, error, error_class, error_message)
         if ctx is not None and ctx.tool_call_id is not None and tool_call_id in (None, ctx.tool_call_id):
             leaf: RunContext | None = ctx  # describes the tool call in force
             tool_call_id = ctx.tool_call_id

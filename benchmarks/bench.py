@@ -1,0 +1,702 @@
+"""agentlog against its peers, in one process, in interleaved rounds.
+
+Run it with ``nox -s bench`` (or ``python benchmarks/bench.py``). Every
+contender writes the same logical ``tool_result`` event — event, level, UTC
+timestamp, run_id, trace_id, step_id, tool_call_id, tool, latency_ms, status —
+as one JSON line to /dev/null. Rounds are interleaved (A B C … A B C …) so
+that drift on a shared machine hits every contender alike; the figures are the
+median (and min/max) over rounds, in nanoseconds per event, with each
+contender's ratio to the floor and to structlog's fastest configuration.
+
+Environment: BENCH_ROUNDS (default 15), BENCH_EVENTS (events per round,
+default 20000), BENCH_LOG_BYTES (size of the explorer's log file, default
+1e9; 0 skips the explorer figures), BENCH_JSON (write the results there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import gc
+import gzip  # noqa: F401 - keeps import time out of the explorer figures
+import hashlib
+import io
+import json
+import logging
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import orjson
+import structlog
+
+import agentlog
+from agentlog import events
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "15"))
+EVENTS = int(os.environ.get("BENCH_EVENTS", "20000"))
+LOG_BYTES = int(float(os.environ.get("BENCH_LOG_BYTES", "1e9")))
+
+IDS = {
+    "run_id": "6f1c2b9e-8d3a-4c1e-9b7a-2e5d4c3b2a10",
+    "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+    "step_id": 3,
+    "tool_call_id": "call_abc123",
+}
+TOOL, LATENCY, STATUS = "search_docs", 12.5, "ok"
+ARGS_1K = {
+    "query": "how do refunds work for unopened items bought in a store " * 3,
+    "filters": {"locale": "en-US", "channels": ["web", "store", "phone"], "since": "2026-01-01"},
+    "k": 8,
+    "documents": [
+        {"id": f"doc-{i}", "score": round(0.9 - i * 0.05, 3), "title": f"Refund policy part {i}"}
+        for i in range(10)
+    ],
+}
+
+Bench = Callable[[int], None]
+
+
+def _null_fd() -> int:
+    return os.open(os.devnull, os.O_WRONLY)
+
+
+# -- the contenders ---------------------------------------------------------------------
+
+
+def floor() -> Bench:
+    """orjson.dumps of a dict built from one ContextVar, plus one write."""
+    ids: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("ids")
+    ids.set(dict(IDS))
+    fd = _null_fd()
+    dumps, write, now, utc = orjson.dumps, os.write, datetime.now, timezone.utc
+    option = orjson.OPT_APPEND_NEWLINE
+
+    def run(n: int) -> None:
+        get = ids.get
+        for _ in range(n):
+            line: dict[str, Any] = {
+                "event": "tool_result",
+                "level": "info",
+                "timestamp": now(utc).isoformat(),
+            }
+            line.update(get())
+            line["tool"], line["latency_ms"], line["status"] = TOOL, LATENCY, STATUS
+            write(fd, dumps(line, option=option))
+
+    return run
+
+
+def structlog_fastest() -> Bench:
+    """Structlog's documented fastest configuration, IDs bound with bind_contextvars."""
+    logger = structlog.wrap_logger(
+        structlog.BytesLogger(open(os.devnull, "wb")),  # noqa: SIM115
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.JSONRenderer(serializer=orjson.dumps),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        cache_logger_on_first_use=True,
+    ).bind()
+    context = contextvars.copy_context()
+    context.run(structlog.contextvars.bind_contextvars, **IDS)
+
+    def body(n: int) -> None:
+        info = logger.info
+        for _ in range(n):
+            info("tool_result", tool=TOOL, latency_ms=LATENCY, status=STATUS)
+
+    return lambda n: context.run(body, n)
+
+
+class _IdsFilter(logging.Filter):
+    def __init__(self, ids: contextvars.ContextVar[dict[str, Any]]) -> None:
+        super().__init__()
+        self.ids = ids
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in self.ids.get().items():
+            setattr(record, key, value)
+        return True
+
+
+def _stdlib_logger(
+    name: str, formatter: logging.Formatter, ids: contextvars.ContextVar[dict[str, Any]]
+) -> logging.Logger:
+    logger = logging.getLogger(name)
+    logger.handlers.clear()
+    handler = logging.StreamHandler(open(os.devnull, "w"))  # noqa: SIM115
+    handler.setFormatter(formatter)
+    handler.addFilter(_IdsFilter(ids))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    return logger
+
+
+def stdlib_python_json_logger() -> Bench:
+    """Stdlib logging + python-json-logger, IDs added by a Filter from a ContextVar."""
+    from pythonjsonlogger.json import JsonFormatter
+
+    ids: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("pjl_ids")
+    ids.set(dict(IDS))
+    formatter = JsonFormatter(
+        "%(levelname)s %(message)s", timestamp=True, rename_fields={"message": "event", "levelname": "level"}
+    )
+    logger = _stdlib_logger("bench.python_json_logger", formatter, ids)
+    return _stdlib_run(logger)
+
+
+def _stdlib_run(logger: logging.Logger) -> Bench:
+    extra = {"tool": TOOL, "latency_ms": LATENCY, "status": STATUS}
+
+    def run(n: int) -> None:
+        info = logger.info
+        for _ in range(n):
+            info("tool_result", extra=extra)
+
+    return run
+
+
+class _HandRolled(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "timestamp": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
+            "level": record.levelname.lower(),
+            "event": record.getMessage(),
+        }
+        for key in ("run_id", "trace_id", "step_id", "tool_call_id", "tool", "latency_ms", "status"):
+            line[key] = getattr(record, key, None)
+        return json.dumps(line, sort_keys=True)
+
+
+def stdlib_hand_rolled() -> Bench:
+    """Stdlib logging with extra= and json.dumps(sort_keys=True) (the pattern that hashes with SHA-256 too)."""
+    ids: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("hand_ids")
+    ids.set(dict(IDS))
+    return _stdlib_run(_stdlib_logger("bench.hand_rolled", _HandRolled(), ids))
+
+
+def loguru_serialize() -> Bench:
+    """Loguru with serialize=True, IDs from contextualize()."""
+    from loguru import logger as loguru_logger
+
+    loguru_logger.remove()
+    loguru_logger.add(open(os.devnull, "w"), serialize=True, level="INFO", format="{message}")  # noqa: SIM115
+
+    def run(n: int) -> None:
+        with loguru_logger.contextualize(**IDS):
+            info = loguru_logger.info
+            for _ in range(n):
+                info("tool_result", tool=TOOL, latency_ms=LATENCY, status=STATUS)
+
+    return run
+
+
+def structlog_ecs_logging() -> Bench:
+    """Structlog with elastic's ecs_logging.StructlogFormatter."""
+    import ecs_logging
+
+    logger = structlog.wrap_logger(
+        structlog.WriteLogger(open(os.devnull, "w")),  # noqa: SIM115
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            ecs_logging.StructlogFormatter(),  # type: ignore[list-item]
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        cache_logger_on_first_use=True,
+    ).bind()
+    context = contextvars.copy_context()
+    context.run(structlog.contextvars.bind_contextvars, **IDS)
+
+    def body(n: int) -> None:
+        info = logger.info
+        for _ in range(n):
+            info("tool_result", tool=TOOL, latency_ms=LATENCY, status=STATUS)
+
+    return lambda n: context.run(body, n)
+
+
+def otel_span() -> Bench:
+    """One OpenTelemetry SDK span per tool result (in-memory exporter)."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("bench")
+    attributes: dict[str, str] = {
+        "gen_ai.tool.name": TOOL,
+        "agentlog.run_id": str(IDS["run_id"]),
+        "agentlog.status": STATUS,
+    }
+
+    def run(n: int) -> None:
+        for _ in range(n):
+            tracer.start_span("execute_tool search_docs", attributes=attributes).end()
+        exporter.clear()
+
+    return run
+
+
+def _agentlog_in_tool_call(fmt: str, body: Callable[[int], None], **options: Any) -> Bench:
+    def run(n: int) -> None:
+        agentlog.configure(output=os.devnull, format=fmt, **options)  # type: ignore[arg-type]
+        with agentlog.run(task="bench"), agentlog.step("tool"), agentlog.tool_call(TOOL, {"q": 1}):
+            body(n)
+
+    return run
+
+
+def agentlog_tool_result(fmt: str) -> Bench:
+    """events.tool_result(...) inside a tool call scope."""
+
+    def body(n: int) -> None:
+        tool_result = events.tool_result
+        for _ in range(n):
+            tool_result(TOOL, latency_ms=LATENCY, status=STATUS)
+
+    return _agentlog_in_tool_call(fmt, body)
+
+
+def agentlog_tool_result_in_run() -> Bench:
+    """events.tool_result(...) inside a run (a span of its own, under the run's)."""
+
+    def run(n: int) -> None:
+        agentlog.configure(output=os.devnull)
+        with agentlog.run(task="bench"), agentlog.step("tool"):
+            tool_result = events.tool_result
+            for _ in range(n):
+                tool_result(TOOL, tool_call_id="call_abc123", latency_ms=LATENCY, status=STATUS)
+
+    return run
+
+
+def agentlog_scope() -> Bench:
+    """The agentlog.tool_call(...) scope: its tool_call + tool_result pair (ns per pair)."""
+
+    def run(n: int) -> None:
+        agentlog.configure(output=os.devnull)
+        with agentlog.run(task="bench"), agentlog.step("tool"):
+            tool_call = agentlog.tool_call
+            args = {"q": 1}
+            for _ in range(n):
+                with tool_call(TOOL, args):
+                    pass
+
+    return run
+
+
+def agentlog_structlog_line() -> Bench:
+    """A structlog line through agentlog (agentlog.get_logger())."""
+
+    def body(n: int) -> None:
+        log = agentlog.get_logger()
+        info = log.info
+        for _ in range(n):
+            info("tool_result", tool=TOOL, latency_ms=LATENCY, status=STATUS)
+
+    return _agentlog_in_tool_call("json", body)
+
+
+def agentlog_stdlib_line() -> Bench:
+    """A stdlib logging line through agentlog's bridge."""
+
+    def body(n: int) -> None:
+        logger = logging.getLogger("bench.bridge")
+        info = logger.info
+        extra = {"tool": TOOL, "latency_ms": LATENCY, "status": STATUS}
+        for _ in range(n):
+            info("tool_result", extra=extra)
+
+    return _agentlog_in_tool_call("json", body)
+
+
+class _DoNothing(logging.Handler):
+    def handle(self, record: logging.LogRecord) -> bool:
+        return True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        pass
+
+
+def stdlib_do_nothing_handler() -> Bench:
+    """Stdlib logging with a handler that does nothing: what any stdlib bridge pays first."""
+    logger = logging.getLogger("bench.do_nothing")
+    logger.handlers[:] = [_DoNothing()]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    extra = {"tool": TOOL, "latency_ms": LATENCY, "status": STATUS}
+
+    def run(n: int) -> None:
+        info = logger.info
+        for _ in range(n):
+            info("tool_result", extra=extra)
+
+    return run
+
+
+def python_c_noop_call() -> Bench:
+    """A call to a C no-op with the same arguments as a debug line: the interpreter's floor."""
+    noop = "".format
+
+    def run(n: int) -> None:
+        for _ in range(n):
+            noop("tool_result", tool=TOOL, latency_ms=LATENCY, status=STATUS)
+
+    return run
+
+
+def agentlog_filtered_debug() -> Bench:
+    """A debug line filtered out by level (agentlog.get_logger().debug at level info)."""
+
+    def body(n: int) -> None:
+        debug = agentlog.get_logger().debug
+        for _ in range(n):
+            debug("tool_result", tool=TOOL, latency_ms=LATENCY, status=STATUS)
+
+    return _agentlog_in_tool_call("json", body)
+
+
+def structlog_filtered_debug() -> Bench:
+    """A debug line filtered out by structlog's fastest configuration (for reference)."""
+    logger = structlog.wrap_logger(
+        structlog.BytesLogger(open(os.devnull, "wb")),  # noqa: SIM115
+        processors=[structlog.processors.JSONRenderer(serializer=orjson.dumps)],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        cache_logger_on_first_use=True,
+    ).bind()
+
+    def run(n: int) -> None:
+        debug = logger.debug
+        for _ in range(n):
+            debug("tool_result", tool=TOOL, latency_ms=LATENCY, status=STATUS)
+
+    return run
+
+
+CONTENDERS: list[tuple[str, Callable[[], Bench]]] = [
+    ("floor: orjson + one ContextVar + one write", floor),
+    ("structlog fastest configuration", structlog_fastest),
+    ("stdlib + python-json-logger", stdlib_python_json_logger),
+    ("stdlib + json.dumps(sort_keys) hand-rolled", stdlib_hand_rolled),
+    ("loguru serialize=True", loguru_serialize),
+    ("structlog + ecs_logging", structlog_ecs_logging),
+    ("OpenTelemetry SDK span", otel_span),
+    ("agentlog events.tool_result (json)", lambda: agentlog_tool_result("json")),
+    ("agentlog events.tool_result (ecs)", lambda: agentlog_tool_result("ecs")),
+    ("agentlog events.tool_result (datadog)", lambda: agentlog_tool_result("datadog")),
+    ("agentlog events.tool_result, in a run", agentlog_tool_result_in_run),
+    ("agentlog tool_call scope (call+result pair)", agentlog_scope),
+    ("agentlog structlog line", agentlog_structlog_line),
+    ("agentlog stdlib line via bridge", agentlog_stdlib_line),
+    ("agentlog filtered debug line", agentlog_filtered_debug),
+    ("structlog filtered debug line", structlog_filtered_debug),
+    ("reference: stdlib record, do-nothing handler", stdlib_do_nothing_handler),
+    ("reference: C no-op call, same arguments", python_c_noop_call),
+]
+
+
+def measure_events() -> dict[str, dict[str, float]]:
+    """Interleaved rounds over every contender; ns/event median, min, max."""
+    benches = [(name, make()) for name, make in CONTENDERS]
+    for _, bench in benches:  # warm up: imports, caches, first-use paths
+        bench(max(EVENTS // 10, 100))
+    samples: dict[str, list[float]] = {name: [] for name, _ in benches}
+    gc.collect()
+    for _ in range(ROUNDS):
+        for name, bench in benches:
+            started = time.perf_counter_ns()
+            bench(EVENTS)
+            samples[name].append((time.perf_counter_ns() - started) / EVENTS)
+    return {
+        name: {"median": statistics.median(values), "min": min(values), "max": max(values)}
+        for name, values in samples.items()
+    }
+
+
+# -- hashing, memory, concurrency ------------------------------------------------------------
+
+
+def measure_hashing() -> dict[str, float]:
+    """A ~1 KiB argument dict: agentlog.hash_value vs json.dumps(sort_keys) + SHA-256."""
+    agentlog.configure(output=os.devnull)
+
+    def hand_rolled() -> str:
+        return hashlib.sha256(json.dumps(ARGS_1K, sort_keys=True).encode()).hexdigest()
+
+    candidates = {
+        "agentlog.hash_value": lambda: agentlog.hash_value(ARGS_1K),
+        "json.dumps(sort_keys) + sha256": hand_rolled,
+    }
+    samples: dict[str, list[float]] = {name: [] for name in candidates}
+    n = max(EVENTS // 4, 1000)
+    for _ in range(ROUNDS):
+        for name, fn in candidates.items():
+            started = time.perf_counter_ns()
+            for _ in range(n):
+                fn()
+            samples[name].append((time.perf_counter_ns() - started) / n)
+    result = {name: statistics.median(values) for name, values in samples.items()}
+    result["size_bytes"] = len(json.dumps(ARGS_1K, sort_keys=True))
+    return result
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def measure_memory() -> dict[str, float]:
+    """RSS growth over 1,000,000 events in one run, and over 100,000 runs."""
+    agentlog.configure(output=os.devnull)
+    with agentlog.run(task="warm-up"), agentlog.step("tool"), agentlog.tool_call(TOOL, {}):
+        for _ in range(20000):
+            events.tool_result(TOOL, latency_ms=LATENCY, status=STATUS)
+    gc.collect()
+    before = _rss_bytes()
+    with agentlog.run(task="memory"), agentlog.step("tool"), agentlog.tool_call(TOOL, {}):
+        for _ in range(1_000_000):
+            events.tool_result(TOOL, latency_ms=LATENCY, status=STATUS)
+    gc.collect()
+    after_events = _rss_bytes()
+    for index in range(100_000):
+        with agentlog.run(task=index), agentlog.step("tool"), agentlog.tool_call(TOOL, {"i": index}):
+            pass
+    gc.collect()
+    after_runs = _rss_bytes()
+    return {
+        "events_growth_mb": (after_events - before) / 1e6,
+        "runs_growth_mb": (after_runs - after_events) / 1e6,
+    }
+
+
+def measure_concurrency() -> dict[str, float]:
+    """Events per second with 8 threads, and with 1,000 concurrent asyncio runs."""
+    agentlog.configure(output=os.devnull)
+    per_thread = 20000
+
+    def worker() -> None:
+        with agentlog.run(task="thread"), agentlog.tool_call(TOOL, {}):
+            for _ in range(per_thread):
+                events.tool_result(TOOL, latency_ms=LATENCY, status=STATUS)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    threaded = 8 * (per_thread + 4) / (time.perf_counter() - started)
+
+    async def one_run(index: int) -> None:
+        with agentlog.run(task=index):
+            for step in range(3):
+                with agentlog.step("tool"), agentlog.tool_call(TOOL, {"step": step}):
+                    await asyncio.sleep(0)
+
+    started = time.perf_counter()
+
+    async def all_runs() -> None:
+        await asyncio.gather(*(one_run(i) for i in range(1000)))
+
+    asyncio.run(all_runs())
+    elapsed = time.perf_counter() - started
+    lines = 1000 * (2 + 3 * 4)
+    return {
+        "threads_8_events_per_s": threaded,
+        "asyncio_1000_runs_lines_per_s": lines / elapsed,
+        "asyncio_1000_runs_s": elapsed,
+    }
+
+
+def measure_redaction() -> dict[str, float]:
+    """The slowest of the adversarial 1 MB redaction inputs (all shapes, PII too)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.test_redaction_speed import HOSTILE
+
+    redactor = agentlog.Redactor(emails=True, phones=True)
+    times = {}
+    for name, text in HOSTILE.items():
+        started = time.perf_counter()
+        redactor.scrub_text(text, pii=True, max_chars=2_000_000)
+        times[name] = time.perf_counter() - started
+    worst = max(times, key=times.__getitem__)
+    return {"worst_input": worst, "worst_s": times[worst], "median_s": statistics.median(times.values())}  # type: ignore[dict-item]
+
+
+# -- the explorer ---------------------------------------------------------------------------
+
+
+def _make_log(path: Path, size: int) -> str:
+    """A log of many runs (unique run and trace IDs); returns a run_id from the middle."""
+    buffer = io.BytesIO()
+    agentlog.configure(output=buffer, service="bench", stdlib=False)
+    log = agentlog.get_logger("bench")
+    for index in range(300):
+        with agentlog.run(task=index, user_id=f"u{index % 7}"):
+            for step in range(3):
+                with (
+                    agentlog.step("tool"),
+                    agentlog.tool_call(("search", "fetch", "calc")[step], {"i": index % 5}) as call,
+                ):
+                    log.info("working", index=index)
+                    call.result = step
+            with agentlog.llm_call("gpt-4o", provider="openai") as llm:
+                llm.set_usage(100, 20, "stop")
+    template = buffer.getvalue()
+    lines = template.splitlines()
+    run_ids = sorted({orjson.loads(line)["run_id"] for line in lines})
+    trace_ids = sorted({orjson.loads(line)["trace_id"] for line in lines})
+    written, target_run = 0, ""
+    with open(path, "wb") as handle:
+        while written < size:
+            block = template
+            for old in run_ids:
+                block = block.replace(old.encode(), str(uuid.uuid4()).encode())
+            for old in trace_ids:
+                block = block.replace(old.encode(), uuid.uuid4().hex.encode())
+            if written >= size // 2 and not target_run:
+                target_run = orjson.loads(block.splitlines()[0])["run_id"]
+            handle.write(block)
+            written += len(block)
+    return target_run
+
+
+def _time(command: list[str], stdin: Any = None, runs: int = 3) -> float:
+    best = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        with open(os.devnull, "wb") as sink, tempfile.TemporaryFile() as out:
+            subprocess.run(command, stdout=out, stderr=sink, stdin=stdin, check=True)
+        best.append(time.perf_counter() - started)
+    return statistics.median(best)
+
+
+def measure_explorer() -> dict[str, Any]:
+    """Agentlog show vs grep -F on a large file; agentlog stats vs jq and DuckDB."""
+    if LOG_BYTES <= 0:
+        return {}
+    folder = Path(tempfile.mkdtemp(prefix="agentlog-bench-"))
+    try:
+        path = folder / "agent.jsonl"
+        run_id = _make_log(path, LOG_BYTES)
+        size = path.stat().st_size
+        subprocess.run(["cat", str(path)], stdout=subprocess.DEVNULL, check=True)  # page cache, for everyone
+        agentlog_cli = [sys.executable, "-m", "agentlog"]
+        result: dict[str, Any] = {"file_bytes": size}
+        result["grep_s"] = _time(["grep", "-F", run_id, str(path)])
+        result["show_full_id_s"] = _time([*agentlog_cli, "show", run_id, str(path)])
+        result["show_8_chars_s"] = _time([*agentlog_cli, "show", run_id[:8], str(path)])
+        result["stats_s"] = _time([*agentlog_cli, "stats", str(path), "--json"], runs=1)
+        if shutil.which("jq"):
+            program = 'select(.event == "tool_result") | [.tool, .status, .latency_ms]'
+            result["jq_s"] = _time(["jq", "-c", program, str(path)], runs=1)
+        try:
+            import duckdb
+
+            query = (
+                "SELECT tool, count(*) AS calls, avg(CASE WHEN status = 'error' THEN 1 ELSE 0 END) AS error_rate, "
+                "quantile_cont(latency_ms, [0.5, 0.95, 0.99]) AS p FROM read_json_auto(?, format='newline_delimited', "
+                "ignore_errors=true, union_by_name=true) WHERE event = 'tool_result' GROUP BY tool"
+            )
+            started = time.perf_counter()
+            relation = duckdb.sql(query.replace("?", f"'{path}'"))
+            assert relation is not None
+            relation.fetchall()
+            result["duckdb_s"] = time.perf_counter() - started
+        except ImportError:
+            pass
+        return result
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# -- report ---------------------------------------------------------------------------------
+
+
+def main() -> None:
+    started = time.time()
+    figures: dict[str, Any] = {
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "rounds": ROUNDS,
+            "events_per_round": EVENTS,
+        }
+    }
+    figures["events"] = measure_events()
+    floor_ns = figures["events"]["floor: orjson + one ContextVar + one write"]["median"]
+    structlog_ns = figures["events"]["structlog fastest configuration"]["median"]
+    print(
+        f"\nns per event, median (min-max) over {ROUNDS} interleaved rounds of {EVENTS} events; Python {platform.python_version()}, {os.cpu_count()} CPUs\n"
+    )
+    print(f"{'contender':<46}{'median':>9}{'min':>9}{'max':>9}{'x floor':>9}{'x structlog':>13}")
+    for name, stats in figures["events"].items():
+        print(
+            f"{name:<46}{stats['median']:>9.0f}{stats['min']:>9.0f}{stats['max']:>9.0f}"
+            f"{stats['median'] / floor_ns:>9.2f}{stats['median'] / structlog_ns:>13.2f}"
+        )
+    figures["hashing"] = measure_hashing()
+    hashing = figures["hashing"]
+    print(
+        f"\nhashing a {hashing['size_bytes']}-byte argument dict: agentlog {hashing['agentlog.hash_value']:.0f} ns, "
+        f"json.dumps(sort_keys)+sha256 {hashing['json.dumps(sort_keys) + sha256']:.0f} ns "
+        f"({hashing['json.dumps(sort_keys) + sha256'] / hashing['agentlog.hash_value']:.1f}x faster)"
+    )
+    figures["memory"] = measure_memory()
+    print(
+        f"RSS growth: {figures['memory']['events_growth_mb']:.2f} MB over 1,000,000 events; {figures['memory']['runs_growth_mb']:.2f} MB over 100,000 runs"
+    )
+    figures["concurrency"] = measure_concurrency()
+    concurrency = figures["concurrency"]
+    print(
+        f"throughput: {concurrency['threads_8_events_per_s']:,.0f} events/s with 8 threads; "
+        f"{concurrency['asyncio_1000_runs_lines_per_s']:,.0f} lines/s for 1,000 concurrent asyncio runs"
+    )
+    figures["redaction"] = measure_redaction()
+    print(
+        f"redaction: slowest 1 MB adversarial input {figures['redaction']['worst_input']!r} {figures['redaction']['worst_s']:.3f} s (median {figures['redaction']['median_s']:.3f} s)"
+    )
+    figures["explorer"] = measure_explorer()
+    explorer = figures["explorer"]
+    if explorer:
+        grep_s = explorer["grep_s"]
+        print(
+            f"explorer on a {explorer['file_bytes'] / 1e9:.2f} GB file: grep -F {grep_s:.2f} s; "
+            f"agentlog show (full run_id) {explorer['show_full_id_s']:.2f} s ({explorer['show_full_id_s'] / grep_s:.1f}x), "
+            f"(8 characters) {explorer['show_8_chars_s']:.2f} s ({explorer['show_8_chars_s'] / grep_s:.1f}x)"
+        )
+        mb = explorer["file_bytes"] / 1e6
+        parts = [f"agentlog stats {mb / explorer['stats_s']:.0f} MB/s"]
+        if "jq_s" in explorer:
+            parts.append(f"jq {mb / explorer['jq_s']:.0f} MB/s")
+        if "duckdb_s" in explorer:
+            parts.append(f"DuckDB read_json {mb / explorer['duckdb_s']:.0f} MB/s")
+        print("per-tool aggregation throughput: " + ", ".join(parts))
+    figures["seconds"] = time.time() - started
+    target = os.environ.get("BENCH_JSON")
+    if target:
+        Path(target).write_text(json.dumps(figures, indent=2))
+        print(f"\nfigures written to {target}")
+
+
+if __name__ == "__main__":
+    main()
