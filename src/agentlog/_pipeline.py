@@ -170,6 +170,16 @@ class Pipeline:
             merge_fields(line, fields, spill_key)
         return line
 
+    def _fast_render(self, line: dict[str, Any]) -> bytes:
+        """`render`, with the json profile's common case inlined (the hot path)."""
+        if self.profile.transform is None and self.profile.serialize is dumps_line:
+            try:
+                data = _orjson_dumps(line, default=_json_default, option=LINE_OPTIONS)
+            except Exception:
+                data = dumps_line(line)
+            return data if len(data) <= MAX_LINE_BYTES else self.render(line)
+        return self.render(line)
+
     def render(self, line: dict[str, Any]) -> bytes:
         """Turn a built line into output bytes with this pipeline's profile.
 
@@ -245,7 +255,7 @@ class Pipeline:
                     line.update(clean)
                 else:
                     merge_fields(line, clean)
-            data = self.render(line)
+            data = self._fast_render(line)
         except Exception as exc:
             _diagnostics.report("line could not be rendered; written with markers", exc)
             data = self.render(self.salvage(level, message, ids, owned, fields, timestamp))
@@ -267,15 +277,7 @@ class Pipeline:
             if ids:
                 line.update(ids)
             line.update(owned)
-            if self.profile.transform is None and self.profile.serialize is dumps_line:
-                try:
-                    data = _orjson_dumps(line, default=_json_default, option=LINE_OPTIONS)
-                except Exception:
-                    data = dumps_line(line)
-                if len(data) > MAX_LINE_BYTES:
-                    data = self.render(line)
-            else:
-                data = self.render(line)
+            data = self._fast_render(line)
         except Exception as exc:
             _diagnostics.report("line could not be rendered; written with markers", exc)
             data = self.render(self.salvage(level, event, ids, owned, None))

@@ -10,6 +10,7 @@ IDs to each record as attributes.
 from __future__ import annotations
 
 import logging
+from itertools import islice
 from typing import Any
 
 from . import _diagnostics, _pipeline
@@ -89,9 +90,14 @@ class LogHandler(logging.Handler):
                 owned.update(error_fields(record.exc_info[1], stack=True))
             attributes = record.__dict__
             extra = None
-            if len(attributes) > _PLAIN_RECORD_SIZE:  # only then can extra= have added fields
-                extra_keys = attributes.keys() - _RECORD_ATTRIBUTES
-                extra = {key: attributes[key] for key in extra_keys} if extra_keys else None
+            if len(attributes) > _PLAIN_RECORD_SIZE:
+                # A record's own attributes come first, in a fixed number; what
+                # extra= (or a filter, or a formatter) added follows them.
+                extra = {
+                    key: attributes[key]
+                    for key in islice(attributes, _PLAIN_RECORD_SIZE, None)
+                    if key not in _RECORD_ATTRIBUTES
+                } or None
             ctx = get_context()
             pipeline.emit_log(
                 _LEVEL_NAMES.get(levelno) or _pipeline.level_name(levelno),
