@@ -218,3 +218,15 @@ def test_datadog_uses_the_active_ddtrace_span() -> None:
     assert result["line"]["dd.trace_id"] == result["trace"]
     assert result["line"]["dd.span_id"] == result["span"]
     assert len(result["line"]["agentlog.trace_id"]) == 32
+
+
+@pytest.mark.parametrize("fmt", ["ecs", "datadog"])
+def test_hostile_values_map_without_falling_back(fmt: str) -> None:
+    """Odd caller values under mapped names (status, latency_ms, service) still map cleanly."""
+    out = io.BytesIO()
+    agentlog.configure(output=out, format=fmt)  # type: ignore[arg-type]
+    agentlog.get_logger().info("odd", status={"not": "hashable"}, latency_ms=float("nan"), service=["x"])
+    agentlog.get_logger().info("odd2", latency_ms=10**30, user_id={"id": 1})
+    assert agentlog.problems() == {}
+    for raw in out.getvalue().splitlines():
+        assert to_flat(orjson.loads(raw)) is not None

@@ -110,6 +110,14 @@ def _duration_ns(line: dict[str, Any]) -> int | None:
     return None
 
 
+def _facts(line: dict[str, Any]) -> tuple[str | None, str | None, int | None]:
+    """What both backends index: the typed event's name, the outcome, the duration in ns."""
+    event, status = line.get("event"), line.get("status")
+    action = event if type(event) is str and event in TYPED_EVENTS else None
+    outcome = _OUTCOMES.get(status) if type(status) is str else None
+    return action, outcome, _duration_ns(line)
+
+
 def _message(event: Any) -> str:
     return event if type(event) is str else dumps_line(event)[:-1].decode("utf-8")
 
@@ -133,12 +141,11 @@ def to_ecs(line: dict[str, Any]) -> dict[str, Any]:
     }
     tree: dict[str, Any] = {}
     ecs_event: dict[str, Any] = {"kind": "event"}
-    if event in TYPED_EVENTS:
-        ecs_event["action"] = event
-    status = line.get("status")
-    if status in _OUTCOMES:
-        ecs_event["outcome"] = _OUTCOMES[status]
-    duration = _duration_ns(line)
+    action, outcome, duration = _facts(line)
+    if action is not None:
+        ecs_event["action"] = action
+    if outcome is not None:
+        ecs_event["outcome"] = outcome
     if duration is not None:
         ecs_event["duration"] = duration
     if type(line.get("service")) is str:
@@ -219,12 +226,11 @@ def to_datadog(line: dict[str, Any]) -> dict[str, Any]:
         out["dd.trace_id"] = ids[0]
     if ids[1] is not None:
         out["dd.span_id"] = ids[1]
-    if event in TYPED_EVENTS:
-        out["evt.name"] = event
-    status = line.get("status")
-    if status in _OUTCOMES:
-        out["evt.outcome"] = _OUTCOMES[status]
-    duration = _duration_ns(line)
+    action, outcome, duration = _facts(line)
+    if action is not None:
+        out["evt.name"] = action
+    if outcome is not None:
+        out["evt.outcome"] = outcome
     if duration is not None:
         out["duration"] = duration
     for key, value in line.items():
