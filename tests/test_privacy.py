@@ -273,3 +273,20 @@ def test_decision_outcome_and_stop_reason_are_redacted(tmp_path: Path) -> None:
         events.decision("route", f"to {secret}")
         run.finish(stop_reason=f"key {secret} revoked")
     assert secret not in path.read_text()
+
+
+def test_typed_events_are_redacted_before_reaching_an_unconfigured_structlog_chain() -> None:
+    """Without configure(), an app's own chain may not redact: agentlog hands it clean values."""
+    captured: list[dict[str, Any]] = []
+
+    def keep(logger: object, method: str, event_dict: Any) -> Any:
+        captured.append(dict(event_dict))
+        raise structlog.DropEvent
+
+    structlog.configure(processors=[keep])
+    secret = SECRETS[0][1]
+    with pytest.raises(ValueError), agentlog.run(), agentlog.tool_call("t", {}):
+        raise ValueError(f"rejected key {secret}")
+    events.decision("route", "x", reason=f"saw {secret}", note=secret)
+    assert secret not in repr(captured)
+    assert any("[REDACTED:api_key]" in repr(entry) for entry in captured)

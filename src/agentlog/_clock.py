@@ -25,6 +25,17 @@ def format_timestamp(epoch_ns: int) -> str:
     return f"{prefix}.{rest // 1000:06d}Z"
 
 
+def format_epoch(seconds: float) -> str:
+    """Format seconds since the epoch (a ``LogRecord.created``) like `format_timestamp`."""
+    global _cache
+    whole = int(seconds)
+    cached_seconds, prefix = _cache
+    if whole != cached_seconds:
+        prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+        _cache = (whole, prefix)
+    return f"{prefix}.{int((seconds - whole) * 1_000_000):06d}Z"
+
+
 def now() -> str:
     """Return the current UTC time as an RFC 3339 timestamp."""
     return format_timestamp(time.time_ns())

@@ -14,7 +14,7 @@ from itertools import islice
 from typing import Any
 
 from . import _diagnostics, _pipeline
-from ._clock import format_timestamp
+from ._clock import format_epoch
 from ._context import get_context
 from ._errors import error_fields
 from ._serialize import safe_repr, safe_str
@@ -105,7 +105,7 @@ class LogHandler(logging.Handler):
                 ctx._fields if ctx is not None else None,
                 owned,
                 extra,
-                format_timestamp(int(record.created * 1_000_000_000)),
+                format_epoch(record.created),
             )
         except Exception as exc:
             _diagnostics.report("stdlib record could not be logged", exc)

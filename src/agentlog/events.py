@@ -143,11 +143,14 @@ def _emit_through_structlog(
 ) -> None:
     # Before agentlog.configure(), agentlog defers to the application's own
     # structlog configuration (which may include agentlog.processors.add_ids).
+    # Its chain may not redact: what agentlog hands it is redacted already.
+    _, owned_clean, fields_clean = _pipeline.fallback().clean(None, owned, fields, False)
     kw: dict[str, Any] = dict(ctx._fields) if ctx is not None else {}
-    kw.update(owned)
-    if fields:
-        for key, value in fields.items():
-            kw.setdefault(key, value)
+    kw.update(owned_clean or {})
+    if fields_clean:
+        for key, value in fields_clean.items():
+            if type(key) is str:
+                kw.setdefault(key, value)
     kw.pop("event", None)
     try:
         import structlog
