@@ -350,6 +350,7 @@ class Redactor:
         self._key_cache: dict[str, str | None] = {}
         self._cache: dict[str, str] = {}
         self._pii_cache: dict[str, str] = {}
+        self._safe_keys: dict[str, bool] = {}
         self._cached_for: tuple[tuple[str, str], ...] = ()
 
     def key_kind(self, key: str) -> str | None:
@@ -400,6 +401,7 @@ class Redactor:
                 # A newly remembered secret changes what a string scrubs to.
                 self._cache.clear()
                 self._pii_cache.clear()
+                self._safe_keys.clear()
                 self._cached_for = snapshot
             clean = cache.get(text)
             if clean is None:
@@ -479,16 +481,23 @@ class Redactor:
         # Fast path: most keys and values have been seen before and sit in the caches.
         warm = self._cached_for is MEMORY.snapshot
         cache, key_cache, plain = self._cache, self._key_cache, self._callback is None
+        safe_keys = self._safe_keys if warm else {}
         for key, value in fields.items():
-            if type(key) is not str:
-                out.update(self.scrub({key: value}))
-                continue
-            kind = key_cache.get(key, "")
-            if kind == "":
-                kind = self.key_kind(key)
-            clean_key = cache.get(key) if warm else None
-            if clean_key is None:
+            if key in safe_keys:  # a plain, non-secret key seen before
+                kind: str | None = None
+                clean_key = key
+            else:
+                if type(key) is not str:
+                    out.update(self.scrub({key: value}))
+                    continue
+                kind = key_cache.get(key, "")
+                if kind == "":
+                    kind = self.key_kind(key)
                 clean_key = self._scrub_plain(key)
+                if kind is None and clean_key == key and warm and self._cached_for is MEMORY.snapshot:
+                    if len(self._safe_keys) >= _KEY_CACHE_LIMIT:
+                        self._safe_keys.clear()
+                    self._safe_keys[key] = True
             cls = type(value)
             if kind is not None and value is not None and cls is not bool:
                 _remember_all(value, kind)
