@@ -126,3 +126,24 @@ def test_decorated_run_records_failures(logs: Captured) -> None:
     finished = logs.one("run_finished")
     assert finished["status"] == "error"
     assert finished["stop_reason"] == "tool_error"
+
+
+def test_bare_run_decorator(logs: Captured) -> None:
+    """@agentlog.run without parentheses decorates too (sync and async)."""
+
+    @agentlog.run
+    def answer(question: str) -> str:
+        return question.upper()
+
+    @agentlog.run
+    async def answer_async(question: str) -> str:
+        return question.lower()
+
+    assert answer("hi") == "HI"
+    assert asyncio.run(answer_async("HO")) == "ho"
+    started = logs.events("run_started")
+    assert [s["task_hash"] for s in started] == [
+        agentlog.hash_value({"question": "hi"}),
+        agentlog.hash_value({"question": "HO"}),
+    ]
+    assert len(logs.events("run_finished")) == 2

@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from contextvars import Token
-from types import TracebackType
+from types import FunctionType, MethodType, TracebackType
 from typing import Any, TypeVar, overload
 
 from . import _diagnostics, _otel
@@ -639,6 +639,11 @@ def _prefixed(totals: dict[str, Any]) -> dict[str, Any]:
     return {f"agentlog.{key}": value for key, value in totals.items()}
 
 
+@overload
+def run(task: _F, /) -> _F: ...
+
+
+@overload
 def run(
     task: Any = None,
     *,
@@ -648,7 +653,19 @@ def run(
     metadata: Mapping[str, Any] | None = None,
     parent: RunContext | RemoteParent | None = None,
     run_id: str | None = None,
-) -> Run:
+) -> Run: ...
+
+
+def run(
+    task: Any = None,
+    *,
+    user_id: str | None = None,
+    request_id: str | None = None,
+    session_id: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    parent: RunContext | RemoteParent | None = None,
+    run_id: str | None = None,
+) -> Any:
     """Open a run: ``with agentlog.run(task=...) as run: ...``.
 
     Writes ``run_started`` on entry and always ``run_finished`` on exit, with
@@ -656,9 +673,9 @@ def run(
     *parent*), the new run is a child run: a new ``run_id``, the parent's
     ``trace_id``, and ``parent_run_id`` set.
 
-    Also a decorator for agent entry points, sync or async: ``@agentlog.run()``
-    (or ``@agentlog.run(user_id=...)``) runs each call in a new run whose
-    task is the call's arguments unless *task* is given.
+    Also a decorator for agent entry points, sync or async: ``@agentlog.run``,
+    ``@agentlog.run()`` or ``@agentlog.run(user_id=...)`` runs each call in a
+    new run whose task is the call's arguments unless *task* is given.
 
     Args:
         task: The task (any value); written only as ``task_hash``.
@@ -672,6 +689,12 @@ def run(
             defaults to the run in force, if any.
         run_id: Use this run ID instead of a generated one.
     """
+    # type(), not isinstance(): a hostile task's __class__ may raise.
+    if type(task) in (FunctionType, MethodType) and not any(
+        value is not None for value in (user_id, request_id, session_id, metadata, parent, run_id)
+    ):
+        # Used bare, as @agentlog.run: decorate the function.
+        return Run()(task)
     return Run(
         task,
         user_id=user_id,
