@@ -19,7 +19,10 @@ import orjson
 
 __all__ = ["canonical_json", "dumps_line", "fallback", "safe_repr", "safe_str", "truncate_utf8"]
 
-LINE_OPTIONS = _LINE_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
+# Lines are serialized without OPT_NON_STR_KEYS first (faster); only a line
+# holding a dict with a non-string key is serialized again with it.
+LINE_OPTIONS = orjson.OPT_APPEND_NEWLINE
+_LINE_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
 # Tried first: without OPT_NON_STR_KEYS orjson is a third faster, and a dict
 # with a non-string key then raises, so the second try gives the same bytes.
 _CANONICAL_FAST = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
@@ -186,9 +189,12 @@ def _sanitize(value: Any, depth: int, path: frozenset[int], bytes_as_text: bool)
 def dumps_line(value: Any) -> bytes:
     """Serialize one log line (or any value): compact JSON and a newline. Never raises."""
     try:
-        return orjson.dumps(value, default=fallback, option=_LINE_OPTIONS)
+        return orjson.dumps(value, default=fallback, option=LINE_OPTIONS)
     except Exception:
-        return orjson.dumps(sanitize(value), option=_LINE_OPTIONS)
+        try:
+            return orjson.dumps(value, default=fallback, option=_LINE_OPTIONS)
+        except Exception:
+            return orjson.dumps(sanitize(value), option=_LINE_OPTIONS)
 
 
 def canonical_json(value: Any) -> bytes:
