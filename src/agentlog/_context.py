@@ -15,7 +15,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from contextvars import ContextVar
-from types import MappingProxyType
 from typing import Any
 
 __all__ = ["RunContext", "RunState", "current"]
@@ -249,7 +248,9 @@ class RunContext:
             fields["session_id"] = session_id
         if request_id is not None:
             fields["request_id"] = request_id
-        init(self, "_fields", MappingProxyType(fields))
+        # A plain dict, never mutated after this: copying from it into each
+        # line is several times faster than from a read-only proxy.
+        init(self, "_fields", fields)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"RunContext is read-only; cannot set {name!r}")
