@@ -226,29 +226,49 @@ class Pipeline:
         level: str,
         message: Any,
         ids: Mapping[str, Any] | None,
-        owned: Mapping[str, Any],
+        owned: Mapping[str, Any] | None,
         fields: Mapping[str, Any] | None,
         timestamp: str | None = None,
+        owned_free_text: bool = True,
+        logger: str | None = None,
     ) -> None:
         """Write a free-form log line (structlog or stdlib): message and fields redacted.
 
         The same line `emit` builds, on a shorter path. Never raises.
+
+        Args:
+            level: The level name.
+            message: The message, redacted like any free text.
+            ids: The IDs in force.
+            owned: agentlog's fields (``logger``, error fields).
+            fields: The caller's fields.
+            timestamp: The RFC 3339 time; now if None.
+            owned_free_text: Whether *owned* may hold free text (error
+                fields) to redact; False skips the check.
+            logger: The logger name, written as ``logger``.
         """
         try:
             redactor = self.redactor
+            cache = redactor.warm_cache()
+            event = cache.get(message) if cache is not None and type(message) is str else None
+            if event is None:
+                event = redactor.scrub_text(message) if type(message) is str else redactor.scrub(message)
             line: dict[str, Any] = {
                 "timestamp": timestamp if timestamp is not None else format_timestamp(time_ns()),
                 "level": level,
-                "event": redactor.scrub_text(message) if type(message) is str else redactor.scrub(message),
+                "event": event,
             }
             if self.static:
                 line.update(self.static)
             if ids:
                 line.update(ids)
-            if _FREE_TEXT.isdisjoint(owned):
-                line.update(owned)
-            else:
-                line.update(self.clean(None, owned, None, False)[1] or {})
+            if logger is not None:
+                line["logger"] = logger
+            if owned:
+                if not owned_free_text or _FREE_TEXT.isdisjoint(owned):
+                    line.update(owned)
+                else:
+                    line.update(self.clean(None, owned, None, False)[1] or {})
             if fields:
                 clean = redactor.scrub_fields(fields)
                 if line.keys().isdisjoint(clean):
@@ -258,6 +278,7 @@ class Pipeline:
             data = self._fast_render(line)
         except Exception as exc:
             _diagnostics.report("line could not be rendered; written with markers", exc)
+            owned = {"logger": logger, **(owned or {})} if logger is not None else owned
             data = self.render(self.salvage(level, message, ids, owned, fields, timestamp))
         self.writer(data)
 

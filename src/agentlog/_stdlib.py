@@ -85,9 +85,9 @@ class LogHandler(logging.Handler):
             levelno = record.levelno
             if levelno < pipeline.min_level:
                 return
-            owned: dict[str, Any] = {"logger": record.name}
+            owned = None
             if record.exc_info and record.exc_info[1] is not None:
-                owned.update(error_fields(record.exc_info[1], stack=True))
+                owned = error_fields(record.exc_info[1], stack=True)
             attributes = record.__dict__
             extra = None
             if len(attributes) > _PLAIN_RECORD_SIZE:
@@ -99,13 +99,19 @@ class LogHandler(logging.Handler):
                     if key not in _RECORD_ATTRIBUTES
                 } or None
             ctx = get_context()
+            try:
+                message = record.getMessage()
+            except Exception:
+                message = _message(record)
             pipeline.emit_log(
                 _LEVEL_NAMES.get(levelno) or _pipeline.level_name(levelno),
-                _message(record),
+                message,
                 ctx._fields if ctx is not None else None,
                 owned,
                 extra,
                 format_epoch(record.created),
+                owned is not None,
+                record.name,
             )
         except Exception as exc:
             _diagnostics.report("stdlib record could not be logged", exc)
