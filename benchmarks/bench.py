@@ -10,7 +10,9 @@ contender's ratio to the floor and to structlog's fastest configuration.
 
 Environment: BENCH_ROUNDS (default 15), BENCH_EVENTS (events per round,
 default 20000), BENCH_LOG_BYTES (size of the explorer's log file, default
-1e9; 0 skips the explorer figures), BENCH_JSON (write the results there).
+1e9; 0 skips the explorer figures), BENCH_JSON (write the results there),
+BENCH_PROFILE (a contender's name, or part of it: profile that one contender
+under cProfile and print where its time goes, instead of the tables).
 """
 
 from __future__ import annotations
@@ -631,7 +633,31 @@ def measure_explorer() -> dict[str, Any]:
 # -- report ---------------------------------------------------------------------------------
 
 
+def profile_contender(name_part: str) -> None:
+    """Print the cProfile breakdown of the first contender whose name contains *name_part*."""
+    import cProfile
+    import pstats
+
+    matches = [(name, make) for name, make in CONTENDERS if name_part.lower() in name.lower()]
+    if not matches:
+        sys.exit(f"no contender matches {name_part!r}; names: {', '.join(name for name, _ in CONTENDERS)}")
+    name, make = matches[0]
+    bench = make()
+    bench(max(EVENTS // 10, 100))
+    started = time.perf_counter_ns()
+    bench(EVENTS)
+    print(f"{name}: {(time.perf_counter_ns() - started) / EVENTS:.0f} ns/event unprofiled\n")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    bench(EVENTS)
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+
+
 def main() -> None:
+    if os.environ.get("BENCH_PROFILE"):
+        profile_contender(os.environ["BENCH_PROFILE"])
+        return
     started = time.time()
     figures: dict[str, Any] = {
         "machine": {
