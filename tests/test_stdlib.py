@@ -10,6 +10,7 @@ import orjson
 
 import agentlog
 from tests.conftest import Captured
+from tests.secret_corpus import SECRETS
 
 
 def test_stdlib_records_in_a_run_carry_its_ids(logs: Captured) -> None:
@@ -59,6 +60,21 @@ def test_stdlib_exception_is_structured_without_locals(logs: Captured) -> None:
     assert line["error_message"] == "upstream said no"
     assert "failing" in line["error_stack"]
     assert b"sk-local-variable-value" not in logs.raw()
+
+
+def test_stdlib_exception_message_and_stack_are_redacted(logs: Captured) -> None:
+    """A secret inside the exception of an exc_info record is replaced in error_message and error_stack."""
+    secret = SECRETS[0][1]
+    try:
+        raise PermissionError(f"upstream rejected key {secret}")
+    except PermissionError:
+        logging.getLogger("sdk").error("call failed", exc_info=True, extra={"attempt": 1})
+    line = logs.one("call failed")
+    assert line["error_class"] == "PermissionError"
+    assert "[REDACTED:" in line["error_message"]
+    assert "[REDACTED:" in line["error_stack"]
+    assert line["attempt"] == 1
+    assert secret.encode() not in logs.raw()
 
 
 def test_stdlib_level_follows_configure(tmp_path: Path) -> None:

@@ -229,7 +229,6 @@ class Pipeline:
         owned: Mapping[str, Any] | None,
         fields: Mapping[str, Any] | None,
         timestamp: str | None = None,
-        owned_free_text: bool = True,
         logger: str | None = None,
     ) -> None:
         """Write a free-form log line (structlog or stdlib): message and fields redacted.
@@ -243,16 +242,11 @@ class Pipeline:
             owned: agentlog's fields (``logger``, error fields).
             fields: The caller's fields.
             timestamp: The RFC 3339 time; now if None.
-            owned_free_text: Whether *owned* may hold free text (error
-                fields) to redact; False skips the check.
             logger: The logger name, written as ``logger``.
         """
         try:
             redactor = self.redactor
-            cache = redactor.warm_cache()
-            event = cache.get(message) if cache is not None and type(message) is str else None
-            if event is None:
-                event = redactor.scrub_text(message) if type(message) is str else redactor.scrub(message)
+            event = redactor.scrub_text(message) if type(message) is str else redactor.scrub(message)
             line: dict[str, Any] = {
                 "timestamp": timestamp if timestamp is not None else format_timestamp(time_ns()),
                 "level": level,
@@ -265,16 +259,9 @@ class Pipeline:
             if logger is not None:
                 line["logger"] = logger
             if owned:
-                if not owned_free_text or _FREE_TEXT.isdisjoint(owned):
-                    line.update(owned)
-                else:
-                    line.update(self.clean(None, owned, None, False)[1] or {})
+                line.update(self.clean(None, owned, None, False)[1] or {})
             if fields:
-                clean = redactor.scrub_fields(fields)
-                if line.keys().isdisjoint(clean):
-                    line.update(clean)
-                else:
-                    merge_fields(line, clean)
+                merge_fields(line, redactor.scrub_fields(fields))
             data = self._fast_render(line)
         except Exception as exc:
             _diagnostics.report("line could not be rendered; written with markers", exc)

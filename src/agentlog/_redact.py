@@ -392,16 +392,6 @@ class Redactor:
             clean = self._call_back(key, clean)
         return clean
 
-    def warm_cache(self) -> dict[str, str] | None:
-        """The cache of scrubbed strings when lookups in it are valid (else None).
-
-        For hot paths that scrub many short strings: a hit there is the
-        answer `scrub_text` would give.
-        """
-        if self._callback is None and self._cached_for is MEMORY.snapshot:
-            return self._cache
-        return None
-
     def _scrub_plain(self, text: str, pii: bool = False, max_chars: int = SCAN_LIMIT) -> str:
         """`scrub_text` without the user's callback (also used for dict keys)."""
         snapshot = MEMORY.snapshot

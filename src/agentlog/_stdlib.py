@@ -110,7 +110,6 @@ class LogHandler(logging.Handler):
                 owned,
                 extra,
                 format_epoch(record.created),
-                owned is not None,
                 record.name,
             )
         except Exception as exc:
