@@ -100,6 +100,20 @@ def floor() -> Bench:
     return run
 
 
+def _structlog_with_ids(logger: Any) -> Bench:
+    """Log tool results through a structlog *logger* in a context with the IDs bound."""
+    logger = logger.bind()
+    context = contextvars.copy_context()
+    context.run(structlog.contextvars.bind_contextvars, **IDS)
+
+    def body(n: int) -> None:
+        info = logger.info
+        for _ in range(n):
+            info("tool_result", tool=TOOL, latency_ms=LATENCY, status=STATUS)
+
+    return lambda n: context.run(body, n)
+
+
 def structlog_fastest() -> Bench:
     """Structlog's documented fastest configuration, IDs bound with bind_contextvars."""
     logger = structlog.wrap_logger(
@@ -112,16 +126,8 @@ def structlog_fastest() -> Bench:
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
         cache_logger_on_first_use=True,
-    ).bind()
-    context = contextvars.copy_context()
-    context.run(structlog.contextvars.bind_contextvars, **IDS)
-
-    def body(n: int) -> None:
-        info = logger.info
-        for _ in range(n):
-            info("tool_result", tool=TOOL, latency_ms=LATENCY, status=STATUS)
-
-    return lambda n: context.run(body, n)
+    )
+    return _structlog_with_ids(logger)
 
 
 class _IdsFilter(logging.Filter):
@@ -221,16 +227,8 @@ def structlog_ecs_logging() -> Bench:
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
         cache_logger_on_first_use=True,
-    ).bind()
-    context = contextvars.copy_context()
-    context.run(structlog.contextvars.bind_contextvars, **IDS)
-
-    def body(n: int) -> None:
-        info = logger.info
-        for _ in range(n):
-            info("tool_result", tool=TOOL, latency_ms=LATENCY, status=STATUS)
-
-    return lambda n: context.run(body, n)
+    )
+    return _structlog_with_ids(logger)
 
 
 def otel_span() -> Bench:
