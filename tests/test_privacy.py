@@ -128,6 +128,29 @@ def test_remembered_secret_from_a_log_field(tmp_path: Path) -> None:
     assert "pg-pass-8812" not in path.read_text()
 
 
+def test_secret_under_a_key_is_scrubbed_elsewhere_in_the_same_line(tmp_path: Path) -> None:
+    """A value under a secret key is replaced in the line's other fields and message, whatever their order."""
+    path = tmp_path / "out.jsonl"
+    agentlog.configure(output=path)
+    log = agentlog.get_logger()
+    value = "zq9-unique-value-7781"
+    log.info("warm the caches", note=f"contains {value}", other={"deep": value})
+    log.info(f"auth with {value}", note=f"contains {value}", api_key=value, after=f"and {value}")
+    other = "bridge-unique-value-5521"
+    logging.getLogger("sdk").info("warm %s", other, extra={"note": f"has {other}"})
+    logging.getLogger("sdk").info("auth with %s", other, extra={"note": f"has {other}", "api_key": other})
+    fresh = "kw7-another-unique-value-4410"
+    redactor = agentlog.Redactor()
+    redactor.scrub({"note": f"uses {fresh}"})
+    assert redactor.scrub({"note": f"uses {fresh}", "token": fresh})["note"] == "uses [REDACTED:token]"
+    lines = path.read_text().splitlines()
+    # Before each value is seen under a secret key, it is not known to be a secret.
+    assert value in lines[0]
+    assert other in lines[2]
+    assert value not in lines[1]
+    assert other not in lines[3]
+
+
 def test_luhn_invalid_numbers_are_kept() -> None:
     """Order numbers and IDs that fail the Luhn check stay readable."""
     redactor = agentlog.Redactor()

@@ -246,6 +246,8 @@ class Pipeline:
         """
         try:
             redactor = self.redactor
+            # Fields first: a secret they name is then replaced in the message too.
+            clean = redactor.scrub_fields(fields) if fields else None
             event = redactor.scrub_text(message) if type(message) is str else redactor.scrub(message)
             line: dict[str, Any] = {
                 "timestamp": timestamp if timestamp is not None else format_timestamp(time_ns()),
@@ -260,8 +262,8 @@ class Pipeline:
                 line["logger"] = logger
             if owned:
                 line.update(self.clean(None, owned, None, False)[1] or {})
-            if fields:
-                merge_fields(line, redactor.scrub_fields(fields))
+            if clean:
+                merge_fields(line, clean)
             data = self._fast_render(line)
         except Exception as exc:
             _diagnostics.report("line could not be rendered; written with markers", exc)

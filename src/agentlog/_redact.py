@@ -453,7 +453,13 @@ class Redactor:
             pii: Also replace emails and phone numbers.
             max_chars: The longest string scanned; longer ones are cut.
         """
-        return self._scrub(sanitize(value, bytes_as_text=True), key, pii, max_chars)
+        value = sanitize(value, bytes_as_text=True)
+        snapshot = MEMORY.snapshot
+        clean = self._scrub(value, key, pii, max_chars)
+        if MEMORY.snapshot is not snapshot:
+            # A secret met under a key name may also sit in parts scrubbed before it.
+            clean = self._scrub(value, key, pii, max_chars)
+        return clean
 
     def _scrub(self, value: Any, key: str | None, pii: bool, max_chars: int) -> Any:
         if isinstance(value, str):
@@ -476,7 +482,19 @@ class Redactor:
         return marker(kind)
 
     def scrub_fields(self, fields: Mapping[str, Any]) -> dict[str, Any]:
-        """Scrub the top-level fields of a line (cheap for plain scalars)."""
+        """Scrub the top-level fields of a line (cheap for plain scalars).
+
+        A value under a secret key name is also replaced in the other fields,
+        before or after it.
+        """
+        snapshot = MEMORY.snapshot
+        clean = self._scrub_fields(fields)
+        if MEMORY.snapshot is not snapshot:
+            # A secret met under a key name may also sit in fields scrubbed before it.
+            clean = self._scrub_fields(fields)
+        return clean
+
+    def _scrub_fields(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         # Fast path: most keys and values have been seen before and sit in the caches.
         warm = self._cached_for is MEMORY.snapshot
