@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 import agentlog
-from agentlog import _config, _diagnostics, _redact
+from agentlog import _config
 
 
 class Captured:
@@ -41,12 +41,8 @@ def _isolated_agentlog() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     _config.reset()
-    _diagnostics.clear()
-    _redact.MEMORY.clear()
     yield
     _config.reset()
-    _diagnostics.clear()
-    _redact.MEMORY.clear()
     root.handlers[:] = handlers
     root.setLevel(level)
 

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentlog._clock import format_epoch, format_timestamp
+from agentlog._pipeline.clock import format_epoch, format_timestamp
 
 moments = st.integers(min_value=0, max_value=4_102_444_800 * 10**9)  # up to 2100
 

@@ -145,11 +145,11 @@ class _enter:  # noqa: N801 - reads like the helper it stands for
         self.ctx = ctx
 
     def __enter__(self) -> None:
-        from agentlog._context import _CURRENT
+        from agentlog._context import CURRENT
 
-        self.token = _CURRENT.set(self.ctx)
+        self.token = CURRENT.set(self.ctx)
 
     def __exit__(self, *exc: object) -> None:
-        from agentlog._context import _CURRENT
+        from agentlog._context import CURRENT
 
-        _CURRENT.reset(self.token)
+        CURRENT.reset(self.token)

@@ -11,7 +11,7 @@ import pytest
 
 import agentlog
 from agentlog import events
-from agentlog._formats import to_flat
+from agentlog._explorer.profiles import to_flat
 
 
 def _scenario(fmt: str) -> list[dict[str, Any]]:
@@ -134,7 +134,7 @@ def test_datadog_trace_id_conversion_follows_the_documented_rule() -> None:
 
 def test_known_vector_for_datadog_ids() -> None:
     """A fixed W3C trace ID converts to the decimal Datadog shows for it."""
-    from agentlog._formats import datadog_trace_ids
+    from agentlog._formats.datadog import datadog_trace_ids
 
     trace, span = datadog_trace_ids("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")
     assert trace == "11803532876627986230"

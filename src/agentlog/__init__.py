@@ -10,50 +10,77 @@ structlog loggers, stdlib ``logging`` — carries the run's IDs::
         with agentlog.step("tool"):
             with agentlog.tool_call("search_docs", args) as call:
                 call.result = search_docs(**args)
+
+Each public name lives in the module that does its job and is loaded on
+first use, so ``import agentlog`` costs nothing and the ``agentlog`` command
+(the run explorer) never loads the logging runtime or structlog.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from . import events, propagation
-from ._capture import CapturePolicy
-from ._context import RunContext, current
-from ._diagnostics import problems
-from ._hashing import HASH_KEY_ENV, hash_value
-from ._redact import Redactor
-from ._schema import SCHEMA_VERSION, event_schema
-from ._scopes import LLMCall, Run, Step, ToolCall, llm_call, run, step, tool, tool_call
-from ._serialize import canonical_json
-from ._stdlib import CorrelationFilter, LogHandler
-
 if TYPE_CHECKING:
-    from . import processors
+    from . import events, processors, propagation
     from ._config import configure
-    from ._logger import BoundLogger, get_logger
+    from ._context import RunContext, current
+    from ._diagnostics import problems
+    from ._pipeline.logger import BoundLogger, get_logger
+    from ._pipeline.stdlib import CorrelationFilter, LogHandler
+    from ._privacy.capture import CapturePolicy
+    from ._privacy.hashing import HASH_KEY_ENV, hash_value
+    from ._privacy.redactor import Redactor
+    from ._schema import SCHEMA_VERSION, event_schema
+    from ._scopes import LLMCall, Run, Step, ToolCall, llm_call, run, step, tool, tool_call
+    from ._serialize import canonical_json
 
 __version__ = "0.1.0"
 
-# These pull in structlog (about 0.1 s); they load on first use, so that the
-# `agentlog` command, which never needs them, starts fast.
-_LAZY = {
+# Public name -> the module that defines it.
+_HOMES = {
+    "HASH_KEY_ENV": "._privacy.hashing",
+    "SCHEMA_VERSION": "._schema",
+    "BoundLogger": "._pipeline.logger",
+    "CapturePolicy": "._privacy.capture",
+    "CorrelationFilter": "._pipeline.stdlib",
+    "LLMCall": "._scopes",
+    "LogHandler": "._pipeline.stdlib",
+    "Redactor": "._privacy.redactor",
+    "Run": "._scopes",
+    "RunContext": "._context",
+    "Step": "._scopes",
+    "ToolCall": "._scopes",
+    "canonical_json": "._serialize",
     "configure": "._config",
-    "BoundLogger": "._logger",
-    "get_logger": "._logger",
+    "current": "._context",
+    "event_schema": "._schema",
+    "events": ".events",
+    "get_logger": "._pipeline.logger",
+    "hash_value": "._privacy.hashing",
+    "llm_call": "._scopes",
+    "problems": "._diagnostics",
     "processors": ".processors",
+    "propagation": ".propagation",
+    "run": "._scopes",
+    "step": "._scopes",
+    "tool": "._scopes",
+    "tool_call": "._scopes",
 }
 
 
 def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
+    home = _HOMES.get(name)
+    if home is None:
         raise AttributeError(f"module 'agentlog' has no attribute {name!r}")
-    import importlib
-
-    module = importlib.import_module(module_name, __name__)
-    value = module if module_name == f".{name}" else getattr(module, name)
-    globals()[name] = value
+    module = importlib.import_module(home, __name__)
+    value = module if home == f".{name}" else getattr(module, name)
+    globals()[name] = value  # later lookups skip this function
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})
 
 
 __all__ = [

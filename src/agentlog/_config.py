@@ -1,4 +1,4 @@
-"""One-call configuration."""
+"""One-call configuration: validate, build one `Settings`, install it, wire structlog and stdlib."""
 
 from __future__ import annotations
 
@@ -8,15 +8,22 @@ from typing import IO, Any
 
 import structlog
 
-from . import _hashing, _logger, _otel, _pipeline, _stdlib
-from ._capture import DEFAULT_LIMIT, CapturePolicy
+from . import _diagnostics, _settings
 from ._formats import PROFILES
+from ._otel import Bridge
 from ._output import make_writer
-from ._redact import DEFAULT as DEFAULT_REDACTOR
-from ._redact import Redactor
+from ._pipeline.logger import BoundLogger, finish_line, follow_level, sink_factory
+from ._pipeline.stdlib import install_handler, remove_handler
+from ._privacy.capture import DEFAULT_LIMIT, CapturePolicy
+from ._privacy.hashing import Hasher, from_environment
+from ._privacy.redactor import DEFAULT as DEFAULT_REDACTOR
+from ._privacy.redactor import Redactor
+from ._privacy.secret_memory import MEMORY
+from ._settings import Settings
+from ._vocabulary import LEVEL_ALIASES, LEVELS, STATIC_FIELDS
 from .typing import Format, Level
 
-__all__ = ["configure"]
+__all__ = ["configure", "parse_level", "reset"]
 
 
 def parse_level(level: Level) -> int:
@@ -32,12 +39,11 @@ def parse_level(level: Level) -> int:
             raise ValueError(f"invalid level {level!r}")
         return level
     if isinstance(level, str):
-        number = _pipeline.LEVELS.get(level.strip().lower())
-        if number is None and level.strip().lower() == "warn":
-            number = _pipeline.LEVELS["warning"]
+        name = level.strip().lower()
+        number = LEVELS.get(name) if name != "warn" else LEVELS[LEVEL_ALIASES[name]]
         if number is not None:
             return number
-    names = ", ".join(_pipeline.LEVELS)
+    names = ", ".join(LEVELS)
     raise ValueError(f"invalid level {level!r}; use one of {names} or a number")
 
 
@@ -109,44 +115,46 @@ def configure(
     profile = PROFILES.get(format)
     if profile is None:
         raise ValueError(f"unknown format {format!r}; use one of {', '.join(PROFILES)}")
-    static: dict[str, Any] = {
-        name: value
-        for name, value in (("service", service), ("env", env), ("version", version))
-        if value is not None
-    }
+    static = {name: value for name, value in zip(STATIC_FIELDS, (service, env, version)) if value is not None}
     policy = CapturePolicy(capture, capture_limit)
-    hasher = _hashing.from_environment() if hash_key is None else _hashing.Hasher(hash_key)
-    pipeline = _pipeline.Pipeline(
+    hasher = from_environment() if hash_key is None else Hasher(hash_key)
+    # Opening the output comes after every check that needs no side effect.
+    writer = make_writer(output)
+    settings = Settings(
         min_level=min_level,
         static=static,
         profile=profile,
-        writer=make_writer(output),
+        writer=writer,
         redactor=redactor if redactor is not None else DEFAULT_REDACTOR,
         capture=policy,
+        hasher=hasher,
+        otel=Bridge(tracer_provider, service) if otel_spans else None,
     )
-    bridge = _otel.Bridge(tracer_provider, service) if otel_spans else None
-    _hashing.install(hasher)
-    _pipeline.install(pipeline)
-    _otel.install(bridge)
-    _logger.set_min_level(min_level)
+    _settings.install(settings)
+    follow_level(min_level)
     structlog.configure(
-        processors=[_logger.finish_line],
-        wrapper_class=_logger.BoundLogger,
-        logger_factory=_logger.sink_factory,
+        processors=[finish_line],
+        wrapper_class=BoundLogger,
+        logger_factory=sink_factory,
         context_class=dict,
         cache_logger_on_first_use=True,
     )
     if stdlib:
-        _stdlib.install_handler(min_level)
+        install_handler(min_level)
     else:
-        _stdlib.remove_handler()
+        remove_handler()
 
 
 def reset() -> None:
-    """Undo `configure`: agentlog defers to structlog's defaults again."""
-    _pipeline.install(None)
-    _otel.install(None)
-    _hashing.install(_hashing.from_environment())
-    _logger.set_min_level(0)
+    """Undo `configure` and forget what the process learnt (for tests).
+
+    agentlog defers to structlog's defaults again, stdlib logging loses
+    agentlog's handler, and the remembered secrets and problem counts are
+    cleared.
+    """
+    _settings.install(None)
+    follow_level(0)
     structlog.reset_defaults()
-    _stdlib.remove_handler()
+    remove_handler()
+    MEMORY.clear()
+    _diagnostics.clear()

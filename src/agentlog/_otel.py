@@ -21,22 +21,23 @@ import time
 from typing import Any
 
 from . import _diagnostics
+from ._context import SpanRef
 
-__all__ = ["Bridge", "active", "install", "parent_from_current_span"]
-
-_INVALID = 0
+__all__ = ["Bridge", "OpenSpan", "current_span"]
 
 
-def parent_from_current_span() -> tuple[str, str, str] | None:
-    """(trace_id, span_id, flags) of the active OpenTelemetry span, if one is."""
+def _ref(context: Any) -> SpanRef:
+    return SpanRef(f"{context.trace_id:032x}", f"{context.span_id:016x}", f"{int(context.trace_flags):02x}")
+
+
+def current_span() -> SpanRef | None:
+    """The active OpenTelemetry span, if one is (the application's own tracing)."""
     trace_module = sys.modules.get("opentelemetry.trace")
     if trace_module is None:
         return None
     try:
         context = trace_module.get_current_span().get_span_context()
-        if not context.is_valid:
-            return None
-        return f"{context.trace_id:032x}", f"{context.span_id:016x}", f"{int(context.trace_flags):02x}"
+        return _ref(context) if context.is_valid else None
     except Exception:
         return None
 
@@ -61,27 +62,55 @@ class Bridge:
         self._tracer = provider.get_tracer("agentlog", __version__)
         self.service = service
 
+    def open(
+        self, name: str, parent: SpanRef | None, attributes: dict[str, Any], *, client: bool = False
+    ) -> OpenSpan | None:
+        """Start a scope's span and make it the current OpenTelemetry span; None if it fails."""
+        span = self.start(name, client=client, parent=parent, attributes=attributes)
+        if span is None:
+            return None
+        return OpenSpan(self, span, self.attach(span))
+
+    def record(
+        self,
+        name: str,
+        parent: SpanRef,
+        attributes: dict[str, Any],
+        *,
+        client: bool,
+        latency_ms: Any,
+        status: str,
+    ) -> str | None:
+        """Record an operation that already ended as a span back-dated by its latency.
+
+        For the typed helpers called on their own. Returns the span's ID, or
+        None if it could not be recorded.
+        """
+        span = self.start(name, client=client, parent=parent, attributes=attributes, start_ns=_backdated(latency_ms))
+        if span is None:
+            return None
+        self.end(span, {"agentlog.status": status}, "Error" if status == "error" else None)
+        return _ref(span.get_span_context()).span_id
+
     def start(
         self,
         name: str,
         *,
         client: bool,
-        parent: tuple[str, str, str] | None,
-        remote: bool,
+        parent: SpanRef | None,
         attributes: dict[str, Any],
         start_ns: int | None = None,
     ) -> Any:
-        """Start a span under *parent* (trace_id, span_id, flags); None if it fails."""
+        """Start a span under *parent*; None if it fails."""
         trace = self._trace
         try:
             parent_context = None
             if parent is not None:
-                trace_id, span_id, flags = parent
                 span_context = trace.SpanContext(
-                    trace_id=int(trace_id, 16),
-                    span_id=int(span_id, 16),
-                    is_remote=remote,
-                    trace_flags=trace.TraceFlags(int(flags, 16)),
+                    trace_id=int(parent.trace_id, 16),
+                    span_id=int(parent.span_id, 16),
+                    is_remote=parent.is_remote,
+                    trace_flags=trace.TraceFlags(int(parent.trace_flags, 16)),
                 )
                 parent_context = trace.set_span_in_context(trace.NonRecordingSpan(span_context))
             return self._tracer.start_span(
@@ -94,12 +123,6 @@ class Bridge:
         except Exception as exc:
             _diagnostics.report("OpenTelemetry span could not be started", exc)
             return None
-
-    @staticmethod
-    def ids(span: Any) -> tuple[str, str, str]:
-        """The span's (trace_id, span_id, flags) as lowercase hex."""
-        context = span.get_span_context()
-        return f"{context.trace_id:032x}", f"{context.span_id:016x}", f"{int(context.trace_flags):02x}"
 
     def attach(self, span: Any) -> Any:
         """Make *span* the current OpenTelemetry span; return the token to detach."""
@@ -142,21 +165,32 @@ def _clean(attributes: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-_bridge: list[Bridge | None] = [None]
-
-
-def active() -> Bridge | None:
-    """The bridge emitting spans, or None when spans are off."""
-    return _bridge[0]
-
-
-def install(bridge: Bridge | None) -> None:
-    """Turn span emission on (a bridge) or off (None)."""
-    _bridge[0] = bridge
-
-
-def backdated(latency_ms: Any) -> int | None:
+def _backdated(latency_ms: Any) -> int | None:
     """The start time of something that ended now after *latency_ms*."""
     if type(latency_ms) in (int, float) and 0 <= latency_ms < 1e9:
         return time.time_ns() - int(latency_ms * 1_000_000)
     return None
+
+
+class OpenSpan:
+    """A scope's span while the scope is open: the current OpenTelemetry span until closed.
+
+    Attributes:
+        ref: The span, as the scope's context names it (its very IDs).
+    """
+
+    __slots__ = ("_bridge", "_span", "_token", "ref")
+
+    def __init__(self, bridge: Bridge, span: Any, token: Any) -> None:
+        self._bridge = bridge
+        self._span = span
+        self._token = token
+        self.ref = _ref(span.get_span_context())
+
+    def close(self, attributes: dict[str, Any], exc: BaseException | None) -> None:
+        """Set the closing attributes and status, end the span, and make the previous one current."""
+        span, self._span = self._span, None
+        if span is None:
+            return
+        self._bridge.detach(self._token)
+        self._bridge.end(span, attributes, type(exc).__qualname__ if exc is not None else None)

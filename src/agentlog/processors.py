@@ -21,16 +21,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _pipeline
 from ._context import get_context
-from ._errors import error_fields, exc_info_to_exception
+from ._pipeline.errors import error_fields, exc_info_to_exception
+from ._settings import current
+from ._vocabulary import EVENT, ID_KEYS
 from .typing import EventDict, WrappedLogger
 
 __all__ = ["add_error_fields", "add_ids", "redact"]
-
-_ID_KEYS = frozenset(
-    {"run_id", "trace_id", "span_id", "parent_span_id", "parent_run_id", "step_id", "tool_call_id"}
-)
 
 
 def add_ids(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
@@ -45,7 +42,7 @@ def add_ids(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> E
     """
     ctx = get_context()
     if ctx is not None:
-        for key, value in ctx._fields.items():
+        for key, value in ctx.ids.items():
             event_dict.setdefault(key, value)
     return event_dict
 
@@ -84,13 +81,13 @@ def redact(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> Ev
         method_name: The log method's name (unused).
         event_dict: The event being processed.
     """
-    redactor = _pipeline.settings().redactor
-    ids = {key: event_dict.pop(key) for key in _ID_KEYS.intersection(event_dict)}
-    event = event_dict.pop("event", None)
+    redactor = current().redactor
+    ids = {key: event_dict.pop(key) for key in ID_KEYS.intersection(event_dict)}
+    event = event_dict.pop(EVENT, None)
     cleaned = redactor.scrub_fields(event_dict)
     cleaned.update(ids)
     if isinstance(event, str):
-        cleaned["event"] = redactor.scrub_text(event)
+        cleaned[EVENT] = redactor.scrub_text(event)
     elif event is not None:
-        cleaned["event"] = redactor.scrub(event)
+        cleaned[EVENT] = redactor.scrub(event)
     return cleaned

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from .._scopes import run
-from ..propagation import _clean_id, extract
+from ..propagation.carriers import clean_id, extract
 
 __all__ = ["AgentlogMiddleware"]
 
@@ -49,7 +49,7 @@ class AgentlogMiddleware:
         raw_headers = scope.get("headers") or []
         request_id = next(
             (
-                _clean_id(value.decode("latin-1"))
+                clean_id(value.decode("latin-1"))
                 for name, value in raw_headers
                 if name.lower() == self._request_id_header
             ),

@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from .._scopes import Run, run
-from ..propagation import _clean_id, extract
+from ..propagation.carriers import clean_id, extract
 
 __all__ = ["AgentlogWSGIMiddleware"]
 
@@ -69,7 +69,7 @@ class AgentlogWSGIMiddleware:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Handle one request."""
         task = f"{environ.get('REQUEST_METHOD', '')} {environ.get('PATH_INFO', '')}"
-        current = run(task, parent=extract(environ), request_id=_clean_id(environ.get("HTTP_X_REQUEST_ID")))
+        current = run(task, parent=extract(environ), request_id=clean_id(environ.get("HTTP_X_REQUEST_ID")))
         current.__enter__()
 
         def start_with_run_id(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:

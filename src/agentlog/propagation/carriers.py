@@ -1,37 +1,21 @@
-"""Carrying a run across threads, processes, HTTP calls and message queues.
+"""Carriers: the run's context into and out of HTTP headers, message attributes and environments.
 
-Context variables stop at a thread pool, a subprocess and an HTTP call. This
-module carries the IDs in force across each of them:
-
-* **threads**: `wrap` a callable, or use `ThreadPoolExecutor`, and work
-  submitted from a run keeps its IDs and counts toward its totals;
-* **HTTP and messages**: `inject` writes W3C ``traceparent``,
-  ``tracestate``, ``baggage`` and ``X-Run-Id`` into a dict of headers;
-  `extract` reads them back, and ``agentlog.run(parent=extract(headers))``
-  continues the caller's trace as a child run;
-* **processes**: `subprocess_env` returns an environment with
-  ``TRACEPARENT``, ``TRACESTATE`` and ``BAGGAGE``; the child continues with
-  ``agentlog.run(parent=extract(os.environ))``.
-
-The run's correlation travels in ``baggage`` as ``agentlog.run_id``,
-``agentlog.session_id`` and ``agentlog.request_id``; nothing else of yours
-(no user ID, no metadata) unless you allow it. Malformed or hostile headers
-never raise: `extract` returns None and the run starts a fresh trace.
+`inject` writes W3C ``traceparent``, ``tracestate``, ``baggage`` and
+``X-Run-Id``; `extract` reads them back (names matched case-insensitively)
+into a `RemoteParent`; `subprocess_env` does the same for a child process's
+environment. Malformed or hostile values never raise.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import contextvars
-import functools
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any, NamedTuple, TypeVar
 
-from . import _diagnostics
-from ._context import RunContext, get_context
-from ._w3c import (
+from .. import _diagnostics
+from .._context import RunContext, SpanRef, get_context
+from .w3c import (
     encode_member,
     format_baggage,
     format_traceparent,
@@ -40,17 +24,7 @@ from ._w3c import (
     parse_tracestate,
 )
 
-__all__ = [
-    "RemoteParent",
-    "ThreadPoolExecutor",
-    "extract",
-    "headers",
-    "inject",
-    "subprocess_env",
-    "wrap",
-]
-
-_T = TypeVar("_T")
+__all__ = ["RemoteParent", "clean_id", "extract", "headers", "inject", "subprocess_env"]
 
 BAGGAGE_PREFIX = "agentlog."
 _RUN_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -79,6 +53,11 @@ class RemoteParent(NamedTuple):
     trace_flags: str = "01"
     tracestate: str | None = None
     baggage: tuple[str, ...] = ()
+
+    @property
+    def span(self) -> SpanRef:
+        """The caller's span, as the new run names its parent."""
+        return SpanRef(self.trace_id, self.span_id, self.trace_flags, is_remote=True)
 
 
 # -- extract ---------------------------------------------------------------------
@@ -118,7 +97,7 @@ def _collect(carrier: Any) -> dict[str, list[str]]:
     return found
 
 
-def _clean_id(value: str | None) -> str | None:
+def clean_id(value: str | None) -> str | None:
     """An ID from a header, made safe to write: no control characters, bounded."""
     if value is None:
         return None
@@ -165,9 +144,9 @@ def extract(carrier: Any) -> RemoteParent | None:
             trace_id=parent.trace_id,
             span_id=parent.parent_id,
             run_id=run_id if run_id is not None and _RUN_ID.fullmatch(run_id) else None,
-            session_id=_clean_id(correlation.get("session_id")),
-            request_id=_clean_id(correlation.get("request_id")),
-            user_id=_clean_id(correlation.get("user_id")),
+            session_id=clean_id(correlation.get("session_id")),
+            request_id=clean_id(correlation.get("request_id")),
+            user_id=clean_id(correlation.get("user_id")),
             trace_flags=parent.flags,
             tracestate=tracestate,
             baggage=tuple(foreign),
@@ -285,39 +264,3 @@ def subprocess_env(base: Mapping[str, str] | None = None, *, allow: Iterable[str
     except Exception as exc:
         _diagnostics.report("carrier could not be written", exc)
     return env
-
-
-# -- threads ---------------------------------------------------------------------
-
-
-def wrap(fn: Callable[..., _T]) -> Callable[..., _T]:
-    """Return *fn* bound to the caller's context, for threads and executors.
-
-    The context (the IDs in force, and any other context variables) is taken
-    now; each call runs in its own copy of it, so the wrapped callable may run
-    in several threads at once. Work done through it keeps the run's IDs and
-    counts toward the run's totals.
-
-    Args:
-        fn: Any callable.
-    """
-    captured = contextvars.copy_context()
-
-    @functools.wraps(fn)
-    def in_context(*args: Any, **kwargs: Any) -> _T:
-        return captured.copy().run(fn, *args, **kwargs)
-
-    return in_context
-
-
-class ThreadPoolExecutor(concurrent.futures.ThreadPoolExecutor):
-    """A drop-in ``ThreadPoolExecutor`` whose tasks run in the submitter's context.
-
-    Each ``submit`` (and so each item of ``map``) takes the context of the
-    code that submits it, so a tool executed in a worker thread logs with its
-    run's IDs and counts toward that run.
-    """
-
-    def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[_T]:
-        """Schedule ``fn(*args, **kwargs)`` in the caller's context."""
-        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import traceback
 from typing import Any
 
-from ._serialize import safe_str
+from .._serialize import safe_str
 
 __all__ = ["error_fields", "exc_info_to_exception"]
 

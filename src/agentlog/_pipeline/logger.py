@@ -1,8 +1,10 @@
-"""agentlog's structlog chain: a bound logger whose level follows configure().
+"""The structlog front door: a bound logger whose lines go through agentlog's pipeline.
 
 structlog's own filtering loggers fix their level when the class is made;
-these read it on every call (one global lookup), so a reconfigure takes effect
-for loggers that were already created and cached.
+these read it from the settings on every call, so a reconfigure takes effect
+for loggers that were already created and cached. A level below the one in
+force is, in addition, a C-level no-op method (`follow_level`), which costs
+less than entering a Python function.
 """
 
 from __future__ import annotations
@@ -11,27 +13,16 @@ from typing import Any
 
 import structlog
 
-from . import _diagnostics, _pipeline
-from ._context import get_context
-from ._errors import error_fields, exc_info_to_exception
-from ._serialize import safe_repr, safe_str
-from .typing import EventDict, WrappedLogger
+from .. import _diagnostics
+from .._context import get_context
+from .._serialize import safe_repr, safe_str
+from .._settings import CONFIG, current
+from .._vocabulary import LEVEL_ALIASES, LEVELS, LOGGER, level_name
+from ..typing import EventDict, WrappedLogger
+from .errors import error_fields, exc_info_to_exception
+from .line import assemble
 
-__all__ = ["BoundLogger", "get_logger"]
-
-_min_level = 0
-
-_METHOD_LEVELS = {
-    "debug": "debug",
-    "info": "info",
-    "msg": "info",
-    "warning": "warning",
-    "warn": "warning",
-    "error": "error",
-    "exception": "error",
-    "critical": "critical",
-    "fatal": "critical",
-}
+__all__ = ["BoundLogger", "finish_line", "follow_level", "get_logger", "sink_factory"]
 
 
 # A disabled level's method is this C-level callable: it takes any arguments
@@ -39,13 +30,16 @@ _METHOD_LEVELS = {
 _DISABLED: Any = "".format
 
 
-def set_min_level(level: int) -> None:
-    """Set the level below which agentlog's bound loggers do nothing."""
-    global _min_level
-    _min_level = level
-    for levelno, names in _LEVEL_METHODS:
-        for name in names:
-            setattr(BoundLogger, name, _DISABLED if levelno < level else _ENABLED[name])
+def follow_level(level: int) -> None:
+    """Make the methods of levels below *level* C-level no-ops (the rest are restored)."""
+    for name, method in _ENABLED.items():
+        setattr(BoundLogger, name, _DISABLED if LEVELS[LEVEL_ALIASES.get(name, name)] < level else method)
+
+
+def _min_level() -> int:
+    # Unconfigured (after a reset), a logger handed out earlier filters nothing, as before configure.
+    settings = CONFIG.settings
+    return settings.min_level if settings is not None else 0
 
 
 def _interpolate(event: Any, args: tuple[Any, ...]) -> Any:
@@ -55,9 +49,12 @@ def _interpolate(event: Any, args: tuple[Any, ...]) -> Any:
         return f"{safe_str(event)} {safe_repr(args)}"
 
 
-def _make_method(levelno: int, name: str) -> Any:
+def _make_method(name: str) -> Any:
+    levelno = LEVELS[name]
+
     def method(self: BoundLogger, event: Any = None, *args: Any, **kw: Any) -> Any:
-        if levelno < _min_level:
+        settings = CONFIG.settings
+        if settings is not None and levelno < settings.min_level:
             return None
         if args:
             event = _interpolate(event, args)
@@ -90,13 +87,13 @@ class BoundLogger(structlog.BoundLoggerBase):
             _diagnostics.report("structlog line could not be logged", exc)
             return None
 
-    debug, adebug = _make_method(10, "debug")
-    info, ainfo = _make_method(20, "info")
+    debug, adebug = _make_method("debug")
+    info, ainfo = _make_method("info")
     msg, amsg = info, ainfo
-    warning, awarning = _make_method(30, "warning")
+    warning, awarning = _make_method("warning")
     warn, awarn = warning, awarning
-    error, aerror = _make_method(40, "error")
-    critical, acritical = _make_method(50, "critical")
+    error, aerror = _make_method("error")
+    critical, acritical = _make_method("critical")
     fatal, afatal = critical, acritical
 
     def exception(self, event: Any = None, *args: Any, **kw: Any) -> Any:
@@ -110,11 +107,11 @@ class BoundLogger(structlog.BoundLoggerBase):
 
     def log(self, level: int, event: Any = None, *args: Any, **kw: Any) -> Any:
         """Log at the numeric stdlib *level*."""
-        if level < _min_level:
+        if level < _min_level():
             return None
         if args:
             event = _interpolate(event, args)
-        return self._safe_proxy(_pipeline.level_name(level), event, kw)
+        return self._safe_proxy(level_name(level), event, kw)
 
     async def alog(self, level: int, event: Any = None, *args: Any, **kw: Any) -> Any:
         """Async form of `log`."""
@@ -122,27 +119,20 @@ class BoundLogger(structlog.BoundLoggerBase):
 
     def is_enabled_for(self, level: int) -> bool:
         """Tell whether a line at *level* would be written."""
-        return level >= _min_level
+        return level >= _min_level()
 
     def get_effective_level(self) -> int:
         """Return the level below which nothing is written."""
-        return _min_level
+        return _min_level()
 
 
-_LEVEL_METHODS = (
-    (10, ("debug",)),
-    (20, ("info", "msg")),
-    (30, ("warning", "warn")),
-    (40, ("error",)),
-    (50, ("critical", "fatal")),
-)
-_ENABLED = {name: BoundLogger.__dict__[name] for _, names in _LEVEL_METHODS for name in names}
+# Every level method, aliases included, as defined (enabled).
+_ENABLED = {name: BoundLogger.__dict__[name] for name in (*LEVELS, "msg", "warn", "fatal")}
 
 
 def finish_line(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
     """The last processor of agentlog's chain: the event as output bytes."""
-    pipeline = _pipeline.current() or _pipeline.fallback()
-    level = _METHOD_LEVELS.get(method_name, method_name)
+    level = LEVEL_ALIASES.get(method_name, method_name)
     event = event_dict.pop("event", None)
     owned = None
     exc_info = event_dict.pop("exc_info", None)
@@ -151,24 +141,10 @@ def finish_line(logger: WrappedLogger, method_name: str, event_dict: EventDict) 
         if exc is not None:
             owned = error_fields(exc, stack=True)
     name = getattr(logger, "name", None)
-    if name is not None and "logger" not in event_dict:
-        owned = {"logger": name, **owned} if owned else {"logger": name}
+    if name is not None and LOGGER not in event_dict:
+        owned = {LOGGER: name, **owned} if owned else {LOGGER: name}
     ctx = get_context()
-    try:
-        return pipeline.render(
-            pipeline.build(
-                level,
-                event,
-                ctx._fields if ctx is not None else None,
-                owned,
-                event_dict,
-                free_text_event=True,
-            )
-        )
-    except Exception as exc:
-        _diagnostics.report("line could not be rendered; written with markers", exc)
-        ids = ctx._fields if ctx is not None else None
-        return pipeline.render(pipeline.salvage(level, event, ids, owned, event_dict))
+    return assemble(current(), level, event, ctx.ids if ctx is not None else None, owned, event_dict, message=True)
 
 
 class Sink:
@@ -185,7 +161,7 @@ class Sink:
 
     def write(self, line: bytes) -> None:
         """Write one rendered line to the configured output."""
-        (_pipeline.current() or _pipeline.fallback()).writer(line)
+        current().writer(line)
 
     debug = info = msg = warning = warn = error = exception = critical = fatal = write
 
@@ -205,7 +181,7 @@ def get_logger(name: str | None = None, **initial_values: Any) -> Any:
         name: Written as the ``logger`` field of every line.
         initial_values: Fields bound to every line of this logger.
     """
-    if _pipeline.current() is not None:
+    if CONFIG.settings is not None:
         # No lazy proxy: the chain and sink dispatch to the configuration in
         # force at each call, so this logger follows any later configure().
         return BoundLogger(sink_factory(name), [finish_line], initial_values)

@@ -23,9 +23,9 @@ from typing import Any
 
 import orjson
 
-from ._hashing import Hasher
-from ._redact import Redactor
-from ._serialize import canonical_json, truncate_utf8
+from .._serialize import canonical_json, truncate_utf8
+from .hashing import Hasher
+from .redactor import Redactor
 
 __all__ = ["CAPTURE_MODES", "CapturePolicy", "captured"]
 

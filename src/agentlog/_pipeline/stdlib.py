@@ -1,4 +1,4 @@
-"""The bridge from the stdlib ``logging`` module.
+"""The stdlib front door: ``logging`` records through agentlog's pipeline.
 
 `LogHandler` turns every record (your own and third-party libraries') into
 the same JSON line as a structlog or typed event, through the same pipeline,
@@ -13,27 +13,16 @@ import logging
 from itertools import islice
 from typing import Any
 
-from . import _diagnostics, _pipeline
-from ._clock import format_epoch
-from ._context import get_context
-from ._errors import error_fields
-from ._serialize import safe_repr, safe_str
+from .. import _diagnostics
+from .._context import get_context
+from .._serialize import safe_repr, safe_str
+from .._settings import current
+from .._vocabulary import LEVEL_NAMES, LINE_IDS, LOGGER, level_name
+from .clock import format_epoch
+from .errors import error_fields
+from .line import assemble
 
-__all__ = ["CorrelationFilter", "LogHandler"]
-
-_current = _pipeline._current
-_LEVEL_NAMES = _pipeline.LEVEL_NAMES
-
-ID_ATTRIBUTES = (
-    "run_id",
-    "trace_id",
-    "span_id",
-    "parent_run_id",
-    "step_id",
-    "tool_call_id",
-    "session_id",
-    "request_id",
-)
+__all__ = ["CorrelationFilter", "LogHandler", "install_handler", "remove_handler"]
 
 # Everything a LogRecord carries by itself; any other attribute came from
 # ``extra=`` and is written as a field.
@@ -41,7 +30,7 @@ _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None
     "message",
     "asctime",
     "taskName",
-    *ID_ATTRIBUTES,
+    *LINE_IDS,
 }
 
 
@@ -81,13 +70,13 @@ class LogHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         """Write *record* as one line. Never raises."""
         try:
-            pipeline = _current[0] or _pipeline.fallback()
+            settings = current()
             levelno = record.levelno
-            if levelno < pipeline.min_level:
+            if levelno < settings.min_level:
                 return
-            owned = None
+            owned: dict[str, Any] = {LOGGER: record.name}
             if record.exc_info and record.exc_info[1] is not None:
-                owned = error_fields(record.exc_info[1], stack=True)
+                owned.update(error_fields(record.exc_info[1], stack=True))
             attributes = record.__dict__
             extra = None
             if len(attributes) > _PLAIN_RECORD_SIZE:
@@ -103,14 +92,17 @@ class LogHandler(logging.Handler):
                 message = record.getMessage()
             except Exception:
                 message = _message(record)
-            pipeline.emit_log(
-                _LEVEL_NAMES.get(levelno) or _pipeline.level_name(levelno),
-                message,
-                ctx._fields if ctx is not None else None,
-                owned,
-                extra,
-                format_epoch(record.created),
-                record.name,
+            settings.writer(
+                assemble(
+                    settings,
+                    LEVEL_NAMES.get(levelno) or level_name(levelno),
+                    message,
+                    ctx.ids if ctx is not None else None,
+                    owned,
+                    extra,
+                    timestamp=format_epoch(record.created),
+                    message=True,
+                )
             )
         except Exception as exc:
             _diagnostics.report("stdlib record could not be logged", exc)
@@ -127,7 +119,7 @@ class CorrelationFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         """Add the IDs to *record*; always keep it."""
         ctx = get_context()
-        for name in ID_ATTRIBUTES:
+        for name in LINE_IDS:
             setattr(record, name, getattr(ctx, name) if ctx is not None else None)
         return True
 

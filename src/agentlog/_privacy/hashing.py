@@ -18,7 +18,8 @@ import hmac
 import os
 from typing import Any
 
-from ._serialize import canonical_json
+from .. import _settings
+from .._serialize import canonical_json
 
 __all__ = ["HASH_KEY_ENV", "Hasher", "hash_value"]
 
@@ -71,19 +72,6 @@ def from_environment() -> Hasher:
     return Hasher(key) if key else Hasher()
 
 
-_active: list[Hasher] = [from_environment()]
-
-
-def active() -> Hasher:
-    """The hasher in force (set by configure; from the environment before)."""
-    return _active[0]
-
-
-def install(hasher: Hasher) -> None:
-    """Make *hasher* the one in force."""
-    _active[0] = hasher
-
-
 class _Configured:
     def __repr__(self) -> str:
         return "<the configured key>"
@@ -106,5 +94,5 @@ def hash_value(value: Any, *, key: str | bytes | None = CONFIGURED) -> str:
         key: The HMAC key, None for plain SHA-256, or (default) the
             configured scheme.
     """
-    hasher = active() if key is CONFIGURED else Hasher(key)
+    hasher = _settings.current().hasher if key is CONFIGURED else Hasher(key)
     return hasher(value)

@@ -1,0 +1,262 @@
+"""One record per typed event: the small keyword-only value a line is written from.
+
+A record holds what its event writes beyond the IDs in force — already
+captured payloads (hashes, sizes) and error fields, never raw arguments — and
+lays its fields out in the order the schema documents. Writing a record is
+`emit`'s job, adding it to the run's totals is `accounting`'s: building one
+has no side effect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from .._serialize import safe_str
+from .._vocabulary import (
+    AGENT_STEP,
+    DECISION,
+    ERROR,
+    ERROR_LEVEL,
+    EXTRA,
+    INFO,
+    LLM_RESULT,
+    METADATA,
+    OK,
+    RUN_FINISHED,
+    RUN_STARTED,
+    STEP_FINISHED,
+    TOOL_CALL,
+    TOOL_RESULT,
+)
+
+__all__ = [
+    "AgentStep",
+    "Decision",
+    "Event",
+    "LLMResult",
+    "RunFinished",
+    "RunStarted",
+    "StepFinished",
+    "ToolCall",
+    "ToolResult",
+    "run_fields",
+]
+
+@dataclass(slots=True, kw_only=True)
+class Event:
+    """What every typed event has: a name, a level, and the caller's further fields."""
+
+    name: ClassVar[str]
+    spill_key: ClassVar[str] = EXTRA
+    """Where caller fields whose names clash with the event's own go."""
+    names_parent: ClassVar[bool] = True
+    """Whether the line names its span's parent (``parent_span_id``)."""
+
+    fields: Mapping[str, Any] | None = None
+
+    @property
+    def level(self) -> int:
+        """The stdlib level the line is written at."""
+        return INFO
+
+    def write_fields(self, line: dict[str, Any]) -> None:
+        """Add the event's own fields to *line*, in schema order."""
+        raise NotImplementedError
+
+
+@dataclass(slots=True, kw_only=True)
+class _Outcome(Event):
+    """An event that ends something: a status, and error fields when it failed."""
+
+    status: str = OK
+    error: Mapping[str, Any] | None = None
+    """``error_class``, ``error_message`` (and ``error_stack``) when it failed."""
+
+    @property
+    def level(self) -> int:
+        """Error for a failure, else info."""
+        return ERROR_LEVEL if self.status == ERROR else INFO
+
+
+def run_fields(metadata: Mapping[str, Any] | None, fields: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A run's metadata and further fields, as ``run_started`` writes them: top-level, fields winning."""
+    extra: dict[str, Any] = dict(fields) if fields else {}
+    if metadata:
+        try:
+            meta = dict(metadata)
+        except Exception:
+            meta = {METADATA: safe_str(metadata)}
+        extra = {**meta, **extra}
+    return extra
+
+
+@dataclass(slots=True, kw_only=True)
+class RunStarted(Event):
+    """``run_started``: the task (captured), the user, the request, the session.
+
+    Its further fields are the run's metadata (see `run_fields`); one that
+    clashes with a field agentlog writes is kept under ``metadata``.
+    """
+
+    name: ClassVar[str] = RUN_STARTED
+    spill_key: ClassVar[str] = METADATA
+
+    task: Mapping[str, Any] | None = None
+    user_id: str | None = None
+    request_id: str | None = None
+    session_id: str | None = None
+
+    def write_fields(self, line: dict[str, Any]) -> None:
+        """Add the event's own fields to *line*, in schema order."""
+        if self.task is not None:
+            line.update(self.task)
+        else:
+            line["task_hash"] = None
+        line["user_id"] = self.user_id
+        line["request_id"] = self.request_id
+        line["session_id"] = self.session_id
+
+
+@dataclass(slots=True, kw_only=True)
+class AgentStep(Event):
+    """``agent_step``: a step of the run begins."""
+
+    name: ClassVar[str] = AGENT_STEP
+
+    step_id: int | None
+    step_type: str
+    tool: str | None = None
+
+    def write_fields(self, line: dict[str, Any]) -> None:
+        """Add the event's own fields to *line*, in schema order."""
+        line["step_id"] = self.step_id
+        line["step_type"] = self.step_type
+        if self.tool is not None:
+            line["tool"] = self.tool
+
+
+@dataclass(slots=True, kw_only=True)
+class StepFinished(_Outcome):
+    """``step_finished``: a step ended, with its latency and status."""
+
+    name: ClassVar[str] = STEP_FINISHED
+
+    step_id: int | None
+    step_type: str
+    latency_ms: float | None = None
+
+    def write_fields(self, line: dict[str, Any]) -> None:
+        """Add the event's own fields to *line*, in schema order."""
+        line["step_id"] = self.step_id
+        line["step_type"] = self.step_type
+        line["latency_ms"] = self.latency_ms
+        line["status"] = self.status
+        if self.error:
+            line.update(self.error)
+
+
+@dataclass(slots=True, kw_only=True)
+class ToolCall(Event):
+    """``tool_call``: a tool is invoked; its arguments as captured (a hash by default)."""
+
+    name: ClassVar[str] = TOOL_CALL
+
+    tool: str
+    tool_call_id: str
+    args: Mapping[str, Any]
+
+    def write_fields(self, line: dict[str, Any]) -> None:
+        """Add the event's own fields to *line*, in schema order."""
+        line["tool"] = self.tool
+        line["tool_call_id"] = self.tool_call_id
+        line.update(self.args)
+
+
+@dataclass(slots=True, kw_only=True)
+class ToolResult(_Outcome):
+    """``tool_result``: a tool call ended; its result as captured, when given."""
+
+    name: ClassVar[str] = TOOL_RESULT
+
+    tool: str
+    tool_call_id: str
+    latency_ms: float | None = None
+    result: Mapping[str, Any] | None = None
+
+    def write_fields(self, line: dict[str, Any]) -> None:
+        """Add the event's own fields to *line*, in schema order."""
+        line["tool"] = self.tool
+        line["tool_call_id"] = self.tool_call_id
+        line["latency_ms"] = self.latency_ms
+        line["status"] = self.status
+        if self.error:
+            line.update(self.error)
+        if self.result:
+            line.update(self.result)
+
+
+@dataclass(slots=True, kw_only=True)
+class LLMResult(_Outcome):
+    """``llm_result``: a model call ended, with the usage the model reported."""
+
+    name: ClassVar[str] = LLM_RESULT
+
+    model: str
+    provider: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    latency_ms: float | None = None
+    finish_reason: str | None = None
+    payloads: Mapping[str, Any] | None = None
+
+    def write_fields(self, line: dict[str, Any]) -> None:
+        """Add the event's own fields to *line*, in schema order."""
+        line["model"] = self.model
+        line["provider"] = self.provider
+        line["input_tokens"] = self.input_tokens
+        line["output_tokens"] = self.output_tokens
+        line["latency_ms"] = self.latency_ms
+        line["status"] = self.status
+        line["finish_reason"] = self.finish_reason
+        if self.error:
+            line.update(self.error)
+        if self.payloads:
+            line.update(self.payloads)
+
+
+@dataclass(slots=True, kw_only=True)
+class Decision(Event):
+    """``decision``: an approval, policy block, route, fallback, retry …."""
+
+    name: ClassVar[str] = DECISION
+    names_parent: ClassVar[bool] = False
+
+    kind: str
+    outcome: str
+    reason: str | None = None
+
+    def write_fields(self, line: dict[str, Any]) -> None:
+        """Add the event's own fields to *line*, in schema order."""
+        line["kind"] = self.kind
+        line["outcome"] = self.outcome
+        line["reason"] = self.reason
+
+
+@dataclass(slots=True, kw_only=True)
+class RunFinished(_Outcome):
+    """``run_finished``: the run ended, with its stop reason and totals."""
+
+    name: ClassVar[str] = RUN_FINISHED
+
+    stop_reason: str
+    totals: Mapping[str, Any]
+
+    def write_fields(self, line: dict[str, Any]) -> None:
+        """Add the event's own fields to *line*, in schema order."""
+        line["status"] = self.status
+        line["stop_reason"] = self.stop_reason
+        line.update(self.totals)
+        if self.error:
+            line.update(self.error)

@@ -1,0 +1,47 @@
+"""The context of a typed helper called on its own: a scope nested in the one in force.
+
+``events.tool_result(...)`` outside a tool call describes a call nested in the
+current scope, so its line gets a span ID of its own whose parent is the
+current span. With OpenTelemetry spans on, the operation is also recorded as
+a finished span back-dated by its latency, and the line carries that span's
+ID.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from .._context import RunContext
+from .._context.ids import new_span_id
+from .._settings import CONFIG
+
+__all__ = ["FinishedSpan", "nested"]
+
+
+class FinishedSpan(NamedTuple):
+    """An operation that already ended, to be recorded as an OpenTelemetry span."""
+
+    name: str
+    client: bool
+    attributes: dict[str, Any]
+    latency_ms: Any
+    status: str
+
+
+def nested(ctx: RunContext | None, span: FinishedSpan | None = None, **changes: Any) -> RunContext | None:
+    """A context nested in *ctx* (None outside a run), with *changes* (``tool_call_id`` …)."""
+    if ctx is None:
+        return None
+    span_id = None
+    settings = CONFIG.settings
+    bridge = settings.otel if settings is not None else None
+    if bridge is not None and span is not None:
+        span_id = bridge.record(
+            span.name,
+            ctx.span,
+            span.attributes,
+            client=span.client,
+            latency_ms=span.latency_ms,
+            status=span.status,
+        )
+    return ctx.child(span_id or new_span_id(), **changes)

@@ -1,0 +1,193 @@
+"""The one place a line is assembled, for typed events, structlog lines and stdlib records alike.
+
+Every line has the same shape whatever produced it::
+
+    timestamp, level, event, <static fields>, <IDs in force>, <event's own fields>, <caller fields>
+
+A caller field under a name agentlog already wrote in that line is not
+dropped and does not overwrite agentlog's value: it is kept under ``extra``
+(``metadata`` for run metadata).
+
+Everything that could hold a secret is redacted while the line is built:
+caller fields (by key name and by value shape), the message of a structlog or
+stdlib line, and the free-text fields agentlog itself writes (error messages,
+stack traces, decision reasons). A typed event with neither caller fields nor
+free text holds only IDs, names, numbers and statuses, and skips redaction
+(the ``trusted`` flag: the hot path of every scope). A line larger than
+256 KiB — more than shippers such as the Datadog Agent accept — has its
+largest fields cut to 16 KiB each, with a truncation marker. A line that
+cannot be built at all is salvaged: every value reduced to plain, redacted
+data. Nothing here raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from time import time_ns
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from .. import _diagnostics
+from .._serialize import LINE_OPTIONS, dumps_line, fallback, safe_str, truncate_utf8
+from .._vocabulary import EVENT, EXTRA, FREE_TEXT, LEVEL, TIMESTAMP
+from .clock import format_timestamp
+
+if TYPE_CHECKING:
+    from .._formats import Profile
+    from .._settings import Settings
+
+__all__ = ["MAX_LINE_BYTES", "assemble", "merge_fields", "render"]
+
+MAX_LINE_BYTES = 256 * 1024
+SHRUNK_FIELD_BYTES = 16 * 1024
+
+_dumps = orjson.dumps
+
+
+def assemble(
+    settings: Settings,
+    level: str,
+    event: Any,
+    ids: Mapping[str, Any] | None,
+    owned: Mapping[str, Any] | None,
+    fields: Mapping[str, Any] | None,
+    *,
+    timestamp: str | None = None,
+    spill_key: str = EXTRA,
+    message: bool = False,
+    trusted: bool = False,
+) -> bytes:
+    """Build, redact and render one line: the output bytes. Never raises.
+
+    Args:
+        settings: The configuration in force.
+        level: The level name.
+        event: The typed event's name, or the log message.
+        ids: The IDs in force (a context's ``ids``), if any.
+        owned: Fields the event itself defines; they override *ids* (an
+            explicit ``tool_call_id`` wins over the one in force).
+        fields: Caller fields; see `merge_fields` for name clashes.
+        timestamp: The RFC 3339 time; now if None.
+        spill_key: Where caller fields that clash go.
+        message: *event* is a message (structlog, stdlib), not a typed
+            event's name, and is redacted too.
+        trusted: Nothing in the line can hold a secret: skip redaction.
+    """
+    try:
+        if not trusted:
+            redactor = settings.redactor
+            # Fields first: a secret they name is then replaced in the message too.
+            if fields:
+                fields = redactor.scrub_fields(fields)
+            if message:
+                event = redactor.scrub_text(event) if type(event) is str else redactor.scrub(event)
+            if owned and not FREE_TEXT.isdisjoint(owned):
+                owned = {
+                    key: redactor.scrub_text(safe_str(value), key)
+                    if key in FREE_TEXT and value is not None
+                    else value
+                    for key, value in owned.items()
+                }
+        line: dict[str, Any] = {
+            TIMESTAMP: timestamp if timestamp is not None else format_timestamp(time_ns()),
+            LEVEL: level,
+            EVENT: event,
+        }
+        if settings.static:
+            line.update(settings.static)
+        if ids:
+            line.update(ids)
+        if owned:
+            line.update(owned)
+        if fields:
+            merge_fields(line, fields, spill_key)
+        return render(settings.profile, line)
+    except Exception as exc:
+        _diagnostics.report("line could not be rendered; written with markers", exc)
+        return render(settings.profile, _salvage(settings, level, event, ids, owned, fields, timestamp))
+
+
+def merge_fields(line: dict[str, Any], fields: Mapping[str, Any], spill_key: str = EXTRA) -> None:
+    """Add caller *fields* to *line*; names already in *line* go under *spill_key*."""
+    if line.keys().isdisjoint(fields):
+        line.update(fields)
+        return
+    spilled: dict[str, Any] = {}
+    for key, value in fields.items():
+        if key in line:
+            spilled[key] = value
+        else:
+            line[key] = value
+    previous = line.get(spill_key)
+    if type(previous) is dict and spill_key not in spilled:
+        spilled = {**previous, **spilled}
+    elif spill_key in spilled and previous is not None:
+        spilled[spill_key] = previous
+    line[spill_key] = spilled
+
+
+def render(profile: Profile, line: dict[str, Any]) -> bytes:
+    """Turn a built line into output bytes; lines over 256 KiB have their largest fields cut."""
+    if profile.transform is None and profile.serialize is dumps_line:
+        # The json profile, inlined: the hot path of every line.
+        try:
+            data = _dumps(line, default=fallback, option=LINE_OPTIONS)
+        except Exception:
+            data = dumps_line(line)
+    else:
+        data = _profiled(profile, line)
+    if len(data) > MAX_LINE_BYTES:
+        data = _profiled(profile, _shrink(line))
+    return data
+
+
+def _profiled(profile: Profile, line: dict[str, Any]) -> bytes:
+    if profile.transform is not None:
+        try:
+            line = profile.transform(line)
+        except Exception as exc:
+            # A mapping bug must not lose the event: write it unmapped.
+            _diagnostics.report(f"{profile.name} mapping failed; line written unmapped", exc)
+    return profile.serialize(line)
+
+
+def _salvage(
+    settings: Settings,
+    level: str,
+    event: Any,
+    ids: Mapping[str, Any] | None,
+    owned: Mapping[str, Any] | None,
+    fields: Mapping[str, Any] | None,
+    timestamp: str | None,
+) -> dict[str, Any]:
+    """The line when building failed: every value reduced to plain, redacted data."""
+    redactor = settings.redactor
+    line: dict[str, Any] = {
+        TIMESTAMP: timestamp if timestamp is not None else format_timestamp(time_ns()),
+        LEVEL: level,
+        EVENT: redactor.scrub(event),
+        **settings.static,
+        **(ids or {}),
+    }
+    for source in (owned, fields):
+        for key, value in (source or {}).items():
+            name = key if type(key) is str else safe_str(key)
+            if name not in line:
+                line[name] = redactor.scrub(value, name)
+    return line
+
+
+def _shrink(line: dict[str, Any]) -> dict[str, Any]:
+    shrunk: dict[str, Any] = {}
+    for key, value in line.items():
+        if isinstance(value, str):
+            shrunk[key] = truncate_utf8(value, SHRUNK_FIELD_BYTES)
+        elif isinstance(value, (dict, list, tuple)):
+            text = dumps_line(value)[:-1].decode("utf-8")
+            shrunk[key] = (
+                value if len(text) <= SHRUNK_FIELD_BYTES else truncate_utf8(text, SHRUNK_FIELD_BYTES)
+            )
+        else:
+            shrunk[key] = value
+    return shrunk

@@ -1,0 +1,131 @@
+"""An LLM call: one ``llm_result`` on exit, with the usage the model reported."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._context import CURRENT
+from .._events.accounting import count
+from .._events.emit import emit
+from .._events.payloads import MISSING, llm_payloads
+from .._events.records import LLMResult
+from .._vocabulary import ERROR, OK
+from .decorate import Arguments
+from .scope import Scope, failure_fields, latency_since
+from .tool_call import json_text
+
+__all__ = ["LLMCall", "llm_call"]
+
+
+class LLMCall(Scope):
+    """One model call. Create it with `agentlog.llm_call`.
+
+    Attributes:
+        model: The model name.
+        provider: The provider.
+        input_tokens: Set by `set_usage`.
+        output_tokens: Set by `set_usage`.
+        finish_reason: Set by `set_usage`.
+        prompt: Set it to the messages sent; recorded per the capture policy.
+        completion: Set it to the model's answer; recorded per the capture policy.
+    """
+
+    def __init__(
+        self, model: str, provider: str | None = None, *, capture: str | None = None, **fields: Any
+    ) -> None:
+        self.model = model
+        self.provider = provider
+        self.input_tokens: int | None = None
+        self.output_tokens: int | None = None
+        self.finish_reason: str | None = None
+        self.prompt: Any = MISSING
+        self.completion: Any = MISSING
+        self._capture = capture
+        self._fields = fields
+
+    def _for_call(self, arguments: Arguments) -> Scope:
+        return LLMCall(self.model, self.provider, capture=self._capture, **self._fields)
+
+    def set_usage(
+        self,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        finish_reason: str | None = None,
+    ) -> None:
+        """Record what the model reported; written on ``llm_result``.
+
+        Args:
+            input_tokens: Prompt tokens.
+            output_tokens: Completion tokens.
+            finish_reason: Why the model stopped.
+        """
+        if input_tokens is not None:
+            self.input_tokens = input_tokens
+        if output_tokens is not None:
+            self.output_tokens = output_tokens
+        if finish_reason is not None:
+            self.finish_reason = finish_reason
+
+    def _open(self) -> None:
+        outer = CURRENT.get()
+        ctx = None
+        if outer is not None:
+            span_id = self._child_span_id(
+                outer,
+                f"chat {self.model}",
+                {
+                    "gen_ai.operation.name": "chat",
+                    "gen_ai.provider.name": self.provider,
+                    "gen_ai.request.model": self.model,
+                },
+                client=True,
+            )
+            ctx = outer.child(span_id)
+        self._activate(ctx)
+
+    def _close(self, exc: BaseException | None) -> None:
+        status = OK if exc is None else ERROR
+        payloads = llm_payloads(self.prompt, self.completion, self._capture)
+        record = LLMResult(
+            model=self.model,
+            provider=self.provider,
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            latency_ms=latency_since(self._start_ns),
+            status=status,
+            finish_reason=self.finish_reason,
+            error=failure_fields(self._ctx, exc) if exc is not None else None,
+            payloads=payloads,
+            fields=self._fields,
+        )
+        count(self._ctx, record, exc)
+        emit(self._ctx, record)
+        self._close_span(
+            {
+                "agentlog.status": status,
+                "gen_ai.usage.input_tokens": self.input_tokens,
+                "gen_ai.usage.output_tokens": self.output_tokens,
+                "gen_ai.response.finish_reasons": [self.finish_reason] if self.finish_reason else None,
+                "gen_ai.input.messages": json_text(payloads, "prompt"),
+                "gen_ai.output.messages": json_text(payloads, "completion"),
+            },
+            exc,
+        )
+
+
+def llm_call(
+    model: str, provider: str | None = None, *, capture: str | None = None, **fields: Any
+) -> LLMCall:
+    """Open an LLM call: ``with agentlog.llm_call("gpt-4o", provider="openai") as llm: ...``.
+
+    Writes ``llm_result`` on exit, with the usage given to
+    `LLMCall.set_usage`, the latency and the status; ``llm.prompt`` and
+    ``llm.completion``, when set, are written per the capture policy.
+
+    Args:
+        model: The model name.
+        provider: The provider (``openai``, ``anthropic`` …).
+        capture: A capture mode for the prompt and completion, overriding the policy.
+        fields: Further fields for the ``llm_result`` line.
+    """
+    return LLMCall(model, provider, capture=capture, **fields)

@@ -1,0 +1,73 @@
+"""A step: ``agent_step`` on entry, ``step_finished`` with latency and status on exit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._context import CURRENT
+from .._events.accounting import count
+from .._events.emit import emit
+from .._events.records import AgentStep, StepFinished
+from .._vocabulary import ERROR, OK
+from .decorate import Arguments
+from .scope import Scope, failure_fields, latency_since
+
+__all__ = ["Step", "step"]
+
+
+class Step(Scope):
+    """One step of a run. Create it with `agentlog.step`."""
+
+    def __init__(self, step_type: str, *, tool: str | None = None, **fields: Any) -> None:
+        self.step_type = step_type
+        self.tool = tool
+        self.step_id: int | None = None
+        self._fields = fields
+
+    def _for_call(self, arguments: Arguments) -> Scope:
+        return Step(self.step_type, tool=self.tool, **self._fields)
+
+    def _open(self) -> None:
+        outer = CURRENT.get()
+        ctx = None
+        if outer is not None:
+            state = outer.run_state
+            if state is not None:
+                self.step_id = state.next_step()
+            span_id = self._child_span_id(
+                outer,
+                f"step {self.step_type}",
+                {"agentlog.step_id": self.step_id, "agentlog.step_type": self.step_type},
+            )
+            ctx = outer.child(span_id, step_id=self.step_id, step_type=self.step_type)
+        self._activate(ctx)
+        emit(ctx, AgentStep(step_id=self.step_id, step_type=self.step_type, tool=self.tool, fields=self._fields))
+
+    def _close(self, exc: BaseException | None) -> None:
+        status = OK if exc is None else ERROR
+        record = StepFinished(
+            step_id=self.step_id,
+            step_type=self.step_type,
+            latency_ms=latency_since(self._start_ns),
+            status=status,
+            error=failure_fields(self._ctx, exc) if exc is not None else None,
+        )
+        count(self._ctx, record, exc)
+        emit(self._ctx, record)
+        self._close_span({"agentlog.status": status}, exc)
+
+
+def step(step_type: str, *, tool: str | None = None, **fields: Any) -> Step:
+    """Open a step: ``with agentlog.step("tool"): ...``.
+
+    Advances the run's step counter (``step_id`` 1, 2, 3 …, shared by all the
+    run's tasks and threads), writes ``agent_step`` on entry and
+    ``step_finished`` (latency, status) on exit.
+
+    Args:
+        step_type: ``plan``, ``retrieve``, ``model``, ``tool``, ``validate``
+            or your own.
+        tool: The tool the step is about, when there is one.
+        fields: Further fields for the ``agent_step`` line.
+    """
+    return Step(step_type, tool=tool, **fields)

@@ -1,0 +1,102 @@
+"""All of agentlog's configuration in one immutable value, and the one place it is held.
+
+`agentlog.configure` validates its arguments, builds one `Settings` and
+installs it with a single assignment, so a line written while another thread
+reconfigures sees either the old settings or the new ones, never a mix.
+Every emitter reads the holder once per line.
+
+Before `agentlog.configure` nothing is installed: typed events then go to the
+application's own structlog configuration, and whatever needs settings uses
+`defaults` (JSON to stdout, hashing as ``$AGENTLOG_HASH_KEY`` says).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._formats import Profile
+    from ._otel import Bridge
+    from ._output import Writer
+    from ._privacy.capture import CapturePolicy
+    from ._privacy.hashing import Hasher
+    from ._privacy.redactor import Redactor
+
+__all__ = ["CONFIG", "Settings", "current", "defaults", "install"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One configuration of agentlog, never changed once built.
+
+    Attributes:
+        min_level: Lines below this stdlib level are not written.
+        static: Fields written on every line (service, env, version).
+        profile: How a line becomes output bytes.
+        writer: Where finished lines go.
+        redactor: What replaces secrets.
+        capture: What of arguments, results, prompts and completions is written.
+        hasher: How payloads and tasks are hashed (plain or keyed).
+        otel: The OpenTelemetry bridge emitting spans, or None when spans are off.
+    """
+
+    min_level: int
+    static: Mapping[str, Any]
+    profile: Profile
+    writer: Writer
+    redactor: Redactor
+    capture: CapturePolicy
+    hasher: Hasher
+    otel: Bridge | None = None
+
+
+class _Holder:
+    """The one place the installed settings live (None before configure)."""
+
+    __slots__ = ("settings",)
+
+    def __init__(self) -> None:
+        self.settings: Settings | None = None
+
+
+CONFIG = _Holder()
+_defaults: list[Settings] = []
+
+
+def install(settings: Settings | None) -> None:
+    """Make *settings* the ones every emitter uses from now on (None: not configured)."""
+    CONFIG.settings = settings
+    if settings is None:
+        _defaults.clear()  # read $AGENTLOG_HASH_KEY again
+
+
+def current() -> Settings:
+    """The installed settings, or the defaults before `agentlog.configure`."""
+    return CONFIG.settings or defaults()
+
+
+def defaults() -> Settings:
+    """The settings in force before `agentlog.configure`: JSON lines to stdout at level info."""
+    if not _defaults:
+        # Imported here, not above: these modules read the settings back.
+        from ._formats import PROFILES
+        from ._output import make_writer
+        from ._privacy.capture import CapturePolicy
+        from ._privacy.hashing import from_environment
+        from ._privacy.redactor import DEFAULT
+        from ._vocabulary import INFO
+
+        _defaults.append(
+            Settings(
+                min_level=INFO,
+                static={},
+                profile=PROFILES["json"],
+                writer=make_writer(None),
+                redactor=DEFAULT,
+                capture=CapturePolicy(),
+                hasher=from_environment(),
+            )
+        )
+    return _defaults[0]

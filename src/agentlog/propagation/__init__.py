@@ -1,0 +1,33 @@
+"""Carrying a run across threads, processes, HTTP calls and message queues.
+
+Context variables stop at a thread pool, a subprocess and an HTTP call. This
+package carries the IDs in force across each of them:
+
+* **threads**: `wrap` a callable, or use `ThreadPoolExecutor`, and work
+  submitted from a run keeps its IDs and counts toward its totals;
+* **HTTP and messages**: `inject` writes W3C ``traceparent``,
+  ``tracestate``, ``baggage`` and ``X-Run-Id`` into a dict of headers;
+  `extract` reads them back, and ``agentlog.run(parent=extract(headers))``
+  continues the caller's trace as a child run;
+* **processes**: `subprocess_env` returns an environment with
+  ``TRACEPARENT``, ``TRACESTATE`` and ``BAGGAGE``; the child continues with
+  ``agentlog.run(parent=extract(os.environ))``.
+
+The run's correlation travels in ``baggage`` as ``agentlog.run_id``,
+``agentlog.session_id`` and ``agentlog.request_id``; nothing else of yours
+(no user ID, no metadata) unless you allow it. Malformed or hostile headers
+never raise: `extract` returns None and the run starts a fresh trace.
+"""
+
+from .carriers import RemoteParent, extract, headers, inject, subprocess_env
+from .threads import ThreadPoolExecutor, wrap
+
+__all__ = [
+    "RemoteParent",
+    "ThreadPoolExecutor",
+    "extract",
+    "headers",
+    "inject",
+    "subprocess_env",
+    "wrap",
+]
