@@ -396,7 +396,7 @@ def test_current_is_read_only(logs: Captured) -> None:
         ctx = agentlog.current()
         assert ctx is not None
         with pytest.raises(AttributeError):
-            ctx.run_id = "other"
+            ctx.run_id = "other"  # type: ignore[misc]
         assert set(ctx.as_dict()) >= {"run_id", "trace_id", "span_id"}
 
 

@@ -115,7 +115,11 @@ def configure(
     profile = PROFILES.get(format)
     if profile is None:
         raise ValueError(f"unknown format {format!r}; use one of {', '.join(PROFILES)}")
-    static = {name: value for name, value in zip(STATIC_FIELDS, (service, env, version)) if value is not None}
+    static = {
+        name: value
+        for name, value in zip(STATIC_FIELDS, (service, env, version), strict=True)
+        if value is not None
+    }
     policy = CapturePolicy(capture, capture_limit)
     hasher = from_environment() if hash_key is None else Hasher(hash_key)
     # Opening the output comes after every check that needs no side effect.

@@ -22,8 +22,9 @@ from typing import Any
 
 from . import _diagnostics
 from ._context import SpanRef
+from ._serialize import dumps_line
 
-__all__ = ["Bridge", "OpenSpan", "current_span"]
+__all__ = ["Bridge", "OpenSpan", "captured_text", "current_span"]
 
 
 def _ref(context: Any) -> SpanRef:
@@ -86,7 +87,9 @@ class Bridge:
         For the typed helpers called on their own. Returns the span's ID, or
         None if it could not be recorded.
         """
-        span = self.start(name, client=client, parent=parent, attributes=attributes, start_ns=_backdated(latency_ms))
+        span = self.start(
+            name, client=client, parent=parent, attributes=attributes, start_ns=_backdated(latency_ms)
+        )
         if span is None:
             return None
         self.end(span, {"agentlog.status": status}, "Error" if status == "error" else None)
@@ -163,6 +166,17 @@ def _clean(attributes: dict[str, Any]) -> dict[str, Any]:
         elif type(value) in (list, tuple) and all(type(v) is str for v in value):
             clean[key] = list(value)
     return clean
+
+
+def captured_text(captured: dict[str, Any] | None, name: str) -> str | None:
+    """A captured payload as JSON text, for a span attribute (None when the policy wrote no value).
+
+    Content reaches a span only where the capture policy writes it to the logs too.
+    """
+    if not captured or name not in captured:
+        return None
+    value = captured[name]
+    return value if type(value) is str else dumps_line(value)[:-1].decode("utf-8")
 
 
 def _backdated(latency_ms: Any) -> int | None:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["CONFIG", "Settings", "current", "defaults", "install"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Settings:
     """One configuration of agentlog, never changed once built.
 

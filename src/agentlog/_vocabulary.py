@@ -73,7 +73,13 @@ ID_KEYS = frozenset({RUN_ID, TRACE_ID, SPAN_ID, PARENT_SPAN_ID, PARENT_RUN_ID, S
 # -- levels ------------------------------------------------------------------------------
 
 DEBUG, INFO, WARNING, ERROR_LEVEL, CRITICAL = 10, 20, 30, 40, 50
-LEVELS: dict[str, int] = {"debug": DEBUG, "info": INFO, "warning": WARNING, "error": ERROR_LEVEL, "critical": CRITICAL}
+LEVELS: dict[str, int] = {
+    "debug": DEBUG,
+    "info": INFO,
+    "warning": WARNING,
+    "error": ERROR_LEVEL,
+    "critical": CRITICAL,
+}
 """agentlog's five level names and their stdlib numbers."""
 LEVEL_NAMES: dict[int, str] = {number: name for name, number in LEVELS.items()}
 LEVEL_ALIASES = {"warn": "warning", "fatal": "critical", "msg": "info", "exception": "error"}
@@ -106,7 +112,15 @@ CANCELLED = "cancelled"
 STOP_REASONS = (COMPLETED, MAX_STEPS, TOOL_ERROR, STEP_ERROR, ERROR, CANCELLED)
 """The stop reasons agentlog itself gives; callers may give their own."""
 
-TOTALS = ("total_steps", "total_latency_ms", "tool_calls", "llm_calls", "errors", "input_tokens", "output_tokens")
+TOTALS = (
+    "total_steps",
+    "total_latency_ms",
+    "tool_calls",
+    "llm_calls",
+    "errors",
+    "input_tokens",
+    "output_tokens",
+)
 """The run totals ``run_finished`` reports, in line order."""
 
 ERROR_CLASS = "error_class"

@@ -181,10 +181,21 @@ def step_finished(
             leaf: RunContext | None = ctx  # describes the step in force
             step_id = ctx.step_id
         else:
-            span = FinishedSpan(f"step {step_type}", False, {"agentlog.step_type": step_type}, latency_ms, status)
-            leaf = nested(ctx, span, step_id=step_id, step_type=step_type)
+            leaf = nested(
+                ctx,
+                lambda: FinishedSpan(
+                    f"step {step_type}", False, {"agentlog.step_type": step_type}, latency_ms, status
+                ),
+                step_id=step_id,
+                step_type=step_type,
+            )
         record = StepFinished(
-            step_id=step_id, step_type=step_type, latency_ms=latency_ms, status=status, error=errors, fields=fields
+            step_id=step_id,
+            step_type=step_type,
+            latency_ms=latency_ms,
+            status=status,
+            error=errors,
+            fields=fields,
         )
         count(leaf, record, error)
         emit(leaf, record)
@@ -270,13 +281,22 @@ def tool_result(
         else:
             if tool_call_id is None:
                 tool_call_id = new_tool_call_id()
-            attributes = {
-                "gen_ai.operation.name": "execute_tool",
-                "gen_ai.tool.name": tool,
-                "gen_ai.tool.call.id": tool_call_id,
-            }
-            span = FinishedSpan(f"execute_tool {tool}", False, attributes, latency_ms, status)
-            leaf = nested(ctx, span, tool_call_id=tool_call_id, tool=tool)
+            leaf = nested(
+                ctx,
+                lambda: FinishedSpan(
+                    f"execute_tool {tool}",
+                    False,
+                    {
+                        "gen_ai.operation.name": "execute_tool",
+                        "gen_ai.tool.name": tool,
+                        "gen_ai.tool.call.id": tool_call_id,
+                    },
+                    latency_ms,
+                    status,
+                ),
+                tool_call_id=tool_call_id,
+                tool=tool,
+            )
         record = ToolResult(
             tool=tool,
             tool_call_id=tool_call_id,
@@ -333,14 +353,22 @@ def llm_result(
     """
     try:
         status, errors = _error_part(status, error, error_class, error_message)
-        attributes = {
-            "gen_ai.operation.name": "chat",
-            "gen_ai.provider.name": provider,
-            "gen_ai.request.model": model,
-            "gen_ai.usage.input_tokens": input_tokens,
-            "gen_ai.usage.output_tokens": output_tokens,
-        }
-        leaf = nested(get_context(), FinishedSpan(f"chat {model}", True, attributes, latency_ms, status))
+        leaf = nested(
+            get_context(),
+            lambda: FinishedSpan(
+                f"chat {model}",
+                True,
+                {
+                    "gen_ai.operation.name": "chat",
+                    "gen_ai.provider.name": provider,
+                    "gen_ai.request.model": model,
+                    "gen_ai.usage.input_tokens": input_tokens,
+                    "gen_ai.usage.output_tokens": output_tokens,
+                },
+                latency_ms,
+                status,
+            ),
+        )
         record = LLMResult(
             model=model,
             provider=provider,
@@ -406,6 +434,9 @@ def run_finished(
                 totals[name] = fields.pop(name)
         if stop_reason is None:
             stop_reason = COMPLETED if status == OK else ERROR
-        emit(ctx, RunFinished(status=status, stop_reason=stop_reason, totals=totals, error=errors, fields=fields))
+        emit(
+            ctx,
+            RunFinished(status=status, stop_reason=stop_reason, totals=totals, error=errors, fields=fields),
+        )
     except Exception as exc:
         _diagnostics.report("event helper failed", exc)

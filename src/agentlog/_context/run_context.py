@@ -8,11 +8,10 @@ context points to is its run's `RunState`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any, NamedTuple, NoReturn
 
-from .._vocabulary import LINE_IDS
+from .._vocabulary import LINE_IDS, PARENT_SPAN_ID
 from .run_state import RunState
 from .span import SpanRef
 
@@ -32,7 +31,7 @@ class LineIds(dict[str, Any]):
     def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise TypeError("a RunContext's IDs are read-only")
 
-    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _refuse  # type: ignore[assignment]
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _refuse
 
 
 NO_IDS = LineIds()
@@ -64,6 +63,9 @@ class RunContext(NamedTuple):
         run_state: The run's step counter and totals (agentlog's bookkeeping).
         ids: The IDs every line written in this scope carries, in line order
             (read-only).
+        event_ids: The IDs a typed event written in this scope carries: `ids`
+            and, for a nested scope, ``parent_span_id`` (so a span is placed
+            in the run's tree by any one of its lines).
     """
 
     run_id: str
@@ -82,7 +84,8 @@ class RunContext(NamedTuple):
     tracestate: str | None = None
     baggage: tuple[str, ...] = ()
     run_state: RunState | None = None
-    ids: Mapping[str, Any] = NO_IDS
+    ids: LineIds = NO_IDS
+    event_ids: LineIds = NO_IDS
 
     @classmethod
     def create(cls, **fields: Any) -> RunContext:
@@ -118,7 +121,7 @@ class RunContext(NamedTuple):
 
     def as_dict(self) -> dict[str, Any]:
         """Return the IDs as a new dict, leaving out those that are None."""
-        return {name: value for name, value in zip(_DESCRIBED, self) if value is not None}
+        return {name: value for name, value in zip(_DESCRIBED, self, strict=False) if value is not None}
 
     def __repr__(self) -> str:
         return f"RunContext({', '.join(f'{k}={v!r}' for k, v in self.as_dict().items())})"
@@ -127,8 +130,10 @@ class RunContext(NamedTuple):
         return hash((self.run_id, self.span_id))
 
 
-_INDEX = {name: index for index, name in enumerate(RunContext._fields) if name != "ids"}
-_SPAN_ID, _PARENT_SPAN_ID, _IDS = _INDEX["span_id"], _INDEX["parent_span_id"], len(RunContext._fields) - 1
+_DERIVED = ("ids", "event_ids")
+_INDEX = {name: index for index, name in enumerate(RunContext._fields) if name not in _DERIVED}
+_SPAN_ID, _PARENT_SPAN_ID = _INDEX["span_id"], _INDEX["parent_span_id"]
+_IDS, _EVENT_IDS = RunContext._fields.index("ids"), RunContext._fields.index("event_ids")
 _LINE_ID_INDEXES = tuple((name, _INDEX[name]) for name in LINE_IDS)
 # What as_dict and repr describe: the IDs and names, not the pass-through state.
 _DESCRIBED = RunContext._fields[: _INDEX["user_id"] + 1]
@@ -140,7 +145,13 @@ def _with_ids(values: list[Any]) -> RunContext:
         value = values[index]
         if value is not None:
             ids[name] = value
-    values[_IDS] = LineIds(ids)
+    values[_IDS] = line_ids = LineIds(ids)
+    parent = values[_PARENT_SPAN_ID]
+    if parent is not None:
+        ids[PARENT_SPAN_ID] = parent
+        values[_EVENT_IDS] = LineIds(ids)
+    else:
+        values[_EVENT_IDS] = line_ids
     return tuple.__new__(RunContext, values)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._context import RunContext
-from .._vocabulary import ERROR
+from .._vocabulary import ERROR, LLM_SCOPE, STEP_SCOPE, TOOL_SCOPE
 from .records import Event, LLMResult, StepFinished, ToolResult
 
 __all__ = ["count"]
@@ -27,10 +27,19 @@ def count(ctx: RunContext | None, record: Event, exc: BaseException | None = Non
     state = ctx.run_state if ctx is not None else None
     if state is None:
         return
-    if isinstance(record, ToolResult):
-        state.count_tool_call(record.status == ERROR, exc)
+    if type(record) is ToolResult:
+        with state.lock:
+            state.tool_calls += 1
+            if record.status == ERROR and state.first_sighting(exc, TOOL_SCOPE):
+                state.errors += 1
     elif isinstance(record, LLMResult):
-        failed = record.status == ERROR
-        state.count_llm_call(_as_count(record.input_tokens), _as_count(record.output_tokens), failed, exc)
+        with state.lock:
+            state.llm_calls += 1
+            state.input_tokens += _as_count(record.input_tokens)
+            state.output_tokens += _as_count(record.output_tokens)
+            if record.status == ERROR and state.first_sighting(exc, LLM_SCOPE):
+                state.errors += 1
     elif isinstance(record, StepFinished) and record.status == ERROR:
-        state.count_failed_step(exc)
+        with state.lock:
+            if state.first_sighting(exc, STEP_SCOPE):
+                state.errors += 1

@@ -17,10 +17,7 @@ from .._serialize import safe_str
 from .._vocabulary import (
     AGENT_STEP,
     DECISION,
-    ERROR,
-    ERROR_LEVEL,
     EXTRA,
-    INFO,
     LLM_RESULT,
     METADATA,
     OK,
@@ -44,6 +41,7 @@ __all__ = [
     "run_fields",
 ]
 
+
 @dataclass(slots=True, kw_only=True)
 class Event:
     """What every typed event has: a name, a level, and the caller's further fields."""
@@ -53,13 +51,11 @@ class Event:
     """Where caller fields whose names clash with the event's own go."""
     names_parent: ClassVar[bool] = True
     """Whether the line names its span's parent (``parent_span_id``)."""
+    free_text: ClassVar[bool] = False
+    """Whether the event's own fields include text from a caller (``reason`` …), redacted when
+    written; an outcome's error fields are free text too."""
 
     fields: Mapping[str, Any] | None = None
-
-    @property
-    def level(self) -> int:
-        """The stdlib level the line is written at."""
-        return INFO
 
     def write_fields(self, line: dict[str, Any]) -> None:
         """Add the event's own fields to *line*, in schema order."""
@@ -68,16 +64,15 @@ class Event:
 
 @dataclass(slots=True, kw_only=True)
 class _Outcome(Event):
-    """An event that ends something: a status, and error fields when it failed."""
+    """An event that ends something: a status, and error fields when it failed.
+
+    A failed one (status ``error``) is written at level error, every other
+    typed event at level info.
+    """
 
     status: str = OK
     error: Mapping[str, Any] | None = None
     """``error_class``, ``error_message`` (and ``error_stack``) when it failed."""
-
-    @property
-    def level(self) -> int:
-        """Error for a failure, else info."""
-        return ERROR_LEVEL if self.status == ERROR else INFO
 
 
 def run_fields(metadata: Mapping[str, Any] | None, fields: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -202,6 +197,7 @@ class LLMResult(_Outcome):
     """``llm_result``: a model call ended, with the usage the model reported."""
 
     name: ClassVar[str] = LLM_RESULT
+    free_text: ClassVar[bool] = True
 
     model: str
     provider: str | None = None
@@ -232,6 +228,7 @@ class Decision(Event):
 
     name: ClassVar[str] = DECISION
     names_parent: ClassVar[bool] = False
+    free_text: ClassVar[bool] = True
 
     kind: str
     outcome: str
@@ -249,6 +246,7 @@ class RunFinished(_Outcome):
     """``run_finished``: the run ended, with its stop reason and totals."""
 
     name: ClassVar[str] = RUN_FINISHED
+    free_text: ClassVar[bool] = True
 
     stop_reason: str
     totals: Mapping[str, Any]

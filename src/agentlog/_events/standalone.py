@@ -9,6 +9,7 @@ ID.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from .._context import RunContext
@@ -28,20 +29,30 @@ class FinishedSpan(NamedTuple):
     status: str
 
 
-def nested(ctx: RunContext | None, span: FinishedSpan | None = None, **changes: Any) -> RunContext | None:
-    """A context nested in *ctx* (None outside a run), with *changes* (``tool_call_id`` …)."""
+def nested(
+    ctx: RunContext | None, span: Callable[[], FinishedSpan] | None = None, **changes: Any
+) -> RunContext | None:
+    """A context nested in *ctx* (None outside a run), with *changes* (``tool_call_id`` …).
+
+    Args:
+        ctx: The context in force.
+        span: Describes the operation for OpenTelemetry; called only when
+            spans are on.
+        changes: Attributes of the nested context.
+    """
     if ctx is None:
         return None
     span_id = None
     settings = CONFIG.settings
     bridge = settings.otel if settings is not None else None
     if bridge is not None and span is not None:
+        finished = span()
         span_id = bridge.record(
-            span.name,
+            finished.name,
             ctx.span,
-            span.attributes,
-            client=span.client,
-            latency_ms=span.latency_ms,
-            status=span.status,
+            finished.attributes,
+            client=finished.client,
+            latency_ms=finished.latency_ms,
+            status=finished.status,
         )
     return ctx.child(span_id or new_span_id(), **changes)

@@ -11,7 +11,8 @@ from .facts import facts, message_text
 __all__ = ["datadog_trace_ids", "to_datadog"]
 
 # Mapped to Datadog's reserved attributes (timestamp, status, message, evt.outcome), not copied.
-_HEAD = (TIMESTAMP, LEVEL, EVENT, "status")
+_HEAD = frozenset({TIMESTAMP, LEVEL, EVENT, "status"})
+_OURS = NAMESPACE + "."
 _LOW_64 = 0xFFFFFFFFFFFFFFFF
 
 
@@ -74,5 +75,5 @@ def to_datadog(line: dict[str, Any]) -> dict[str, Any]:
     for key, value in line.items():
         if key in _HEAD:
             continue
-        out[DATADOG_FIELDS.get(key) or f"{NAMESPACE}.{key}"] = value
+        out[DATADOG_FIELDS.get(key) or _OURS + key] = value
     return out

@@ -10,7 +10,8 @@ from .facts import facts, message_text
 __all__ = ["to_ecs"]
 
 # Mapped to ECS's own fields (@timestamp, log.level, message, event.outcome), not copied.
-_HEAD = (TIMESTAMP, LEVEL, EVENT, "status")
+_HEAD = frozenset({TIMESTAMP, LEVEL, EVENT, "status"})
+_OURS = NAMESPACE + "."
 
 
 def _put(tree: dict[str, Any], path: str, value: Any) -> None:
@@ -54,7 +55,7 @@ def to_ecs(line: dict[str, Any]) -> dict[str, Any]:
     for key, value in line.items():
         if key in _HEAD:
             continue
-        _put(tree, ECS_FIELDS.get(key) or f"{NAMESPACE}.{key}", value)
+        _put(tree, ECS_FIELDS.get(key) or _OURS + key, value)
     tree["event"] = ecs_event
     out.update(tree)
     return out

@@ -23,21 +23,21 @@ data. Nothing here raises.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from time import time_ns
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
 from .. import _diagnostics
 from .._serialize import LINE_OPTIONS, dumps_line, fallback, safe_str, truncate_utf8
 from .._vocabulary import EVENT, EXTRA, FREE_TEXT, LEVEL, TIMESTAMP
-from .clock import format_timestamp
+from .clock import now
 
 if TYPE_CHECKING:
+    from .._context import LineIds
     from .._formats import Profile
     from .._settings import Settings
 
-__all__ = ["MAX_LINE_BYTES", "assemble", "merge_fields", "render"]
+__all__ = ["MAX_LINE_BYTES", "FieldWriter", "assemble", "merge_fields", "render"]
 
 MAX_LINE_BYTES = 256 * 1024
 SHRUNK_FIELD_BYTES = 16 * 1024
@@ -45,14 +45,20 @@ SHRUNK_FIELD_BYTES = 16 * 1024
 _dumps = orjson.dumps
 
 
+class FieldWriter(Protocol):
+    """What writes an event's own fields into a line: a typed event's record."""
+
+    def write_fields(self, line: dict[str, Any]) -> None:
+        """Add the event's own fields to *line*, in schema order."""
+
+
 def assemble(
     settings: Settings,
     level: str,
     event: Any,
-    ids: Mapping[str, Any] | None,
-    owned: Mapping[str, Any] | None,
+    ids: LineIds | None,
+    owned: dict[str, Any] | FieldWriter | None,
     fields: Mapping[str, Any] | None,
-    *,
     timestamp: str | None = None,
     spill_key: str = EXTRA,
     message: bool = False,
@@ -65,8 +71,9 @@ def assemble(
         level: The level name.
         event: The typed event's name, or the log message.
         ids: The IDs in force (a context's ``ids``), if any.
-        owned: Fields the event itself defines; they override *ids* (an
-            explicit ``tool_call_id`` wins over the one in force).
+        owned: Fields the event itself defines, or the record that writes
+            them; they override *ids* (an explicit ``tool_call_id`` wins
+            over the one in force).
         fields: Caller fields; see `merge_fields` for name clashes.
         timestamp: The RFC 3339 time; now if None.
         spill_key: Where caller fields that clash go.
@@ -82,15 +89,8 @@ def assemble(
                 fields = redactor.scrub_fields(fields)
             if message:
                 event = redactor.scrub_text(event) if type(event) is str else redactor.scrub(event)
-            if owned and not FREE_TEXT.isdisjoint(owned):
-                owned = {
-                    key: redactor.scrub_text(safe_str(value), key)
-                    if key in FREE_TEXT and value is not None
-                    else value
-                    for key, value in owned.items()
-                }
         line: dict[str, Any] = {
-            TIMESTAMP: timestamp if timestamp is not None else format_timestamp(time_ns()),
+            TIMESTAMP: timestamp if timestamp is not None else now(),
             LEVEL: level,
             EVENT: event,
         }
@@ -98,11 +98,30 @@ def assemble(
             line.update(settings.static)
         if ids:
             line.update(ids)
-        if owned:
-            line.update(owned)
+        if owned is not None:
+            if isinstance(owned, dict):
+                line.update(owned)
+                free_text = not FREE_TEXT.isdisjoint(owned)
+            else:
+                owned.write_fields(line)
+                free_text = True
+            if free_text and not trusted:
+                for key in FREE_TEXT:
+                    value = line.get(key)
+                    if value is not None:
+                        line[key] = settings.redactor.scrub_text(safe_str(value), key)
         if fields:
             merge_fields(line, fields, spill_key)
-        return render(settings.profile, line)
+        profile = settings.profile
+        if profile.transform is None and profile.serialize is dumps_line:
+            # The json profile, inlined: the hot path of every line.
+            try:
+                data = _dumps(line, default=fallback, option=LINE_OPTIONS)
+            except Exception:
+                data = dumps_line(line)  # a non-string key, a 128-bit int, a lone surrogate …
+            if len(data) <= MAX_LINE_BYTES:
+                return data
+        return render(profile, line)
     except Exception as exc:
         _diagnostics.report("line could not be rendered; written with markers", exc)
         return render(settings.profile, _salvage(settings, level, event, ids, owned, fields, timestamp))
@@ -129,14 +148,7 @@ def merge_fields(line: dict[str, Any], fields: Mapping[str, Any], spill_key: str
 
 def render(profile: Profile, line: dict[str, Any]) -> bytes:
     """Turn a built line into output bytes; lines over 256 KiB have their largest fields cut."""
-    if profile.transform is None and profile.serialize is dumps_line:
-        # The json profile, inlined: the hot path of every line.
-        try:
-            data = _dumps(line, default=fallback, option=LINE_OPTIONS)
-        except Exception:
-            data = dumps_line(line)
-    else:
-        data = _profiled(profile, line)
+    data = _profiled(profile, line)
     if len(data) > MAX_LINE_BYTES:
         data = _profiled(profile, _shrink(line))
     return data
@@ -157,14 +169,18 @@ def _salvage(
     level: str,
     event: Any,
     ids: Mapping[str, Any] | None,
-    owned: Mapping[str, Any] | None,
+    owned: dict[str, Any] | FieldWriter | None,
     fields: Mapping[str, Any] | None,
     timestamp: str | None,
 ) -> dict[str, Any]:
     """The line when building failed: every value reduced to plain, redacted data."""
     redactor = settings.redactor
+    if owned is not None and not isinstance(owned, dict):
+        written: dict[str, Any] = {}
+        owned.write_fields(written)
+        owned = written
     line: dict[str, Any] = {
-        TIMESTAMP: timestamp if timestamp is not None else format_timestamp(time_ns()),
+        TIMESTAMP: timestamp if timestamp is not None else now(),
         LEVEL: level,
         EVENT: redactor.scrub(event),
         **settings.static,

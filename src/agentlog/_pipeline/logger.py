@@ -144,7 +144,9 @@ def finish_line(logger: WrappedLogger, method_name: str, event_dict: EventDict) 
     if name is not None and LOGGER not in event_dict:
         owned = {LOGGER: name, **owned} if owned else {LOGGER: name}
     ctx = get_context()
-    return assemble(current(), level, event, ctx.ids if ctx is not None else None, owned, event_dict, message=True)
+    return assemble(
+        current(), level, event, ctx.ids if ctx is not None else None, owned, event_dict, message=True
+    )
 
 
 class Sink:

@@ -252,5 +252,4 @@ class Redactor:
         return out
 
 
-
 DEFAULT = Redactor()

@@ -171,4 +171,3 @@ def _replacer(kind: str) -> Callable[[re.Match[str]], str]:
         return marker(kind)
 
     return replace
-

@@ -19,8 +19,7 @@ from typing import Any, TypeVar
 
 from .. import _diagnostics
 from .._context import CURRENT, RunContext, SpanRef
-from .._context.ids import new_span_id
-from .._otel import OpenSpan
+from .._otel import Bridge, OpenSpan
 from .._pipeline.errors import error_fields
 from .._settings import CONFIG
 from .decorate import Arguments, decorate
@@ -68,27 +67,24 @@ class Scope:
     def _returned(self, value: Any) -> None:
         """Note what the decorated function returned (a tool call records it)."""
 
-    def _open_span(
-        self, name: str, parent: SpanRef | None, attributes: dict[str, Any], *, client: bool = False
-    ) -> SpanRef | None:
-        """Start this scope's OpenTelemetry span, if spans are on; return it."""
+    @staticmethod
+    def _spans() -> Bridge | None:
+        """The OpenTelemetry bridge when spans are on (scopes build span attributes only then)."""
         settings = CONFIG.settings
-        bridge = settings.otel if settings is not None else None
-        if bridge is None:
-            return None
+        return settings.otel if settings is not None else None
+
+    def _open_span(
+        self,
+        bridge: Bridge,
+        name: str,
+        parent: SpanRef | None,
+        attributes: dict[str, Any],
+        *,
+        client: bool = False,
+    ) -> SpanRef | None:
+        """Start this scope's OpenTelemetry span and make it current; return it (None if it failed)."""
         self._span = bridge.open(name, parent, attributes, client=client)
         return self._span.ref if self._span is not None else None
-
-    def _child_span_id(
-        self, outer: RunContext, name: str, attributes: dict[str, Any], *, client: bool = False
-    ) -> str:
-        """The span ID of a scope nested in *outer* (its OpenTelemetry span's, when spans are on)."""
-        ref = self._open_span(name, outer.span, attributes, client=client)
-        return ref.span_id if ref is not None else new_span_id()
-
-    def _close_span(self, attributes: dict[str, Any], exc: BaseException | None) -> None:
-        if self._span is not None:
-            self._span.close(attributes, exc)
 
     def _activate(self, ctx: RunContext | None) -> None:
         self._ctx = ctx

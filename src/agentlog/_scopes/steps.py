@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._context import CURRENT
+from .._context.ids import new_span_id
 from .._events.accounting import count
 from .._events.emit import emit
 from .._events.records import AgentStep, StepFinished
@@ -34,14 +35,18 @@ class Step(Scope):
             state = outer.run_state
             if state is not None:
                 self.step_id = state.next_step()
-            span_id = self._child_span_id(
-                outer,
-                f"step {self.step_type}",
-                {"agentlog.step_id": self.step_id, "agentlog.step_type": self.step_type},
-            )
+            bridge = self._spans()
+            span = None
+            if bridge is not None:
+                attributes = {"agentlog.step_id": self.step_id, "agentlog.step_type": self.step_type}
+                span = self._open_span(bridge, f"step {self.step_type}", outer.span, attributes)
+            span_id = span.span_id if span is not None else new_span_id()
             ctx = outer.child(span_id, step_id=self.step_id, step_type=self.step_type)
         self._activate(ctx)
-        emit(ctx, AgentStep(step_id=self.step_id, step_type=self.step_type, tool=self.tool, fields=self._fields))
+        emit(
+            ctx,
+            AgentStep(step_id=self.step_id, step_type=self.step_type, tool=self.tool, fields=self._fields),
+        )
 
     def _close(self, exc: BaseException | None) -> None:
         status = OK if exc is None else ERROR
@@ -54,7 +59,8 @@ class Step(Scope):
         )
         count(self._ctx, record, exc)
         emit(self._ctx, record)
-        self._close_span({"agentlog.status": status}, exc)
+        if self._span is not None:
+            self._span.close({"agentlog.status": status}, exc)
 
 
 def step(step_type: str, *, tool: str | None = None, **fields: Any) -> Step:

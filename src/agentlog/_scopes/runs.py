@@ -13,7 +13,6 @@ from .._events.emit import emit
 from .._events.payloads import capture_payload
 from .._events.records import RunFinished, RunStarted, run_fields
 from .._otel import current_span
-from .._settings import CONFIG
 from .._vocabulary import CANCELLED, COMPLETED, ERROR, OK, STEP_ERROR, STEP_SCOPE, TOOL_ERROR, TOOL_SCOPE
 from .decorate import Arguments
 from .scope import Scope, failure_fields
@@ -114,20 +113,19 @@ class Run(Scope):
             session_id = session_id if session_id is not None else origin.session_id
         else:
             parent = current_span()
-        settings = CONFIG.settings
-        bridge = settings.otel if settings is not None else None
         parent_run_id = origin.run_id if origin is not None else None
-        span = self._open_span(
-            f"invoke_agent {bridge.service}" if bridge is not None and bridge.service else "invoke_agent",
-            parent,
-            {
+        bridge = self._spans()
+        span = None
+        if bridge is not None:
+            attributes = {
                 "gen_ai.operation.name": "invoke_agent",
-                "gen_ai.agent.name": bridge.service if bridge is not None else None,
+                "gen_ai.agent.name": bridge.service,
                 "gen_ai.conversation.id": session_id,
                 "agentlog.run_id": self._run_id,
                 "agentlog.parent_run_id": parent_run_id,
-            },
-        )
+            }
+            name = f"invoke_agent {bridge.service}" if bridge.service else "invoke_agent"
+            span = self._open_span(bridge, name, parent, attributes)
         if span is None:
             span = (
                 SpanRef(parent.trace_id, new_span_id(), parent.trace_flags)
@@ -180,14 +178,10 @@ class Run(Scope):
                 fields=self._finish_fields,
             ),
         )
-        self._close_span(
-            {
-                "agentlog.status": status,
-                "agentlog.stop_reason": stop_reason,
-                **{f"agentlog.{key}": value for key, value in totals.items()},
-            },
-            exc,
-        )
+        if self._span is not None:
+            attributes = {"agentlog.status": status, "agentlog.stop_reason": stop_reason}
+            attributes.update({f"agentlog.{key}": value for key, value in totals.items()})
+            self._span.close(attributes, exc)
         if state is not None:
             state.forget_errors()
 

@@ -6,28 +6,20 @@ from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
 from .._context import CURRENT
-from .._context.ids import new_tool_call_id
+from .._context.ids import new_span_id, new_tool_call_id
 from .._events.accounting import count
 from .._events.emit import emit
 from .._events.payloads import MISSING, capture_payload
 from .._events.records import ToolCall as ToolCallRecord
 from .._events.records import ToolResult
-from .._serialize import dumps_line
+from .._otel import captured_text
 from .._vocabulary import ERROR, OK
 from .decorate import Arguments
 from .scope import Scope, failure_fields, latency_since
 
-__all__ = ["ToolCall", "json_text", "tool", "tool_call"]
+__all__ = ["ToolCall", "tool", "tool_call"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def json_text(captured: dict[str, Any] | None, name: str) -> str | None:
-    """A captured value as JSON text, for a span attribute (None when not captured)."""
-    if not captured or name not in captured:
-        return None
-    value = captured[name]
-    return value if type(value) is str else dumps_line(value)[:-1].decode("utf-8")
 
 
 class ToolCall(Scope):
@@ -78,20 +70,23 @@ class ToolCall(Scope):
         ctx = None
         args = capture_payload("args", self.args, self.tool, self._capture)
         if outer is not None:
-            span_id = self._child_span_id(
-                outer,
-                f"execute_tool {self.tool}",
-                {
+            bridge = self._spans()
+            span = None
+            if bridge is not None:
+                attributes = {
                     "gen_ai.operation.name": "execute_tool",
                     "gen_ai.tool.name": self.tool,
                     "gen_ai.tool.call.id": self.tool_call_id,
-                    # Content only where the capture policy writes it to the logs too.
-                    "gen_ai.tool.call.arguments": json_text(args, "args"),
-                },
-            )
+                    "gen_ai.tool.call.arguments": captured_text(args, "args"),
+                }
+                span = self._open_span(bridge, f"execute_tool {self.tool}", outer.span, attributes)
+            span_id = span.span_id if span is not None else new_span_id()
             ctx = outer.child(span_id, tool_call_id=self.tool_call_id, tool=self.tool)
         self._activate(ctx)
-        emit(ctx, ToolCallRecord(tool=self.tool, tool_call_id=self.tool_call_id, args=args, fields=self._fields))
+        emit(
+            ctx,
+            ToolCallRecord(tool=self.tool, tool_call_id=self.tool_call_id, args=args, fields=self._fields),
+        )
 
     def _close(self, exc: BaseException | None) -> None:
         status = OK if exc is None else ERROR
@@ -108,7 +103,12 @@ class ToolCall(Scope):
         )
         count(self._ctx, record, exc)
         emit(self._ctx, record)
-        self._close_span({"agentlog.status": status, "gen_ai.tool.call.result": json_text(result, "result")}, exc)
+        if self._span is not None:
+            attributes = {
+                "agentlog.status": status,
+                "gen_ai.tool.call.result": captured_text(result, "result"),
+            }
+            self._span.close(attributes, exc)
 
 
 def tool_call(

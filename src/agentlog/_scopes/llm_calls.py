@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from .._context import CURRENT
+from .._context.ids import new_span_id
 from .._events.accounting import count
 from .._events.emit import emit
 from .._events.payloads import MISSING, llm_payloads
 from .._events.records import LLMResult
+from .._otel import captured_text
 from .._vocabulary import ERROR, OK
 from .decorate import Arguments
 from .scope import Scope, failure_fields, latency_since
-from .tool_call import json_text
 
 __all__ = ["LLMCall", "llm_call"]
 
@@ -70,17 +71,16 @@ class LLMCall(Scope):
         outer = CURRENT.get()
         ctx = None
         if outer is not None:
-            span_id = self._child_span_id(
-                outer,
-                f"chat {self.model}",
-                {
+            bridge = self._spans()
+            span = None
+            if bridge is not None:
+                attributes = {
                     "gen_ai.operation.name": "chat",
                     "gen_ai.provider.name": self.provider,
                     "gen_ai.request.model": self.model,
-                },
-                client=True,
-            )
-            ctx = outer.child(span_id)
+                }
+                span = self._open_span(bridge, f"chat {self.model}", outer.span, attributes, client=True)
+            ctx = outer.child(span.span_id if span is not None else new_span_id())
         self._activate(ctx)
 
     def _close(self, exc: BaseException | None) -> None:
@@ -100,17 +100,18 @@ class LLMCall(Scope):
         )
         count(self._ctx, record, exc)
         emit(self._ctx, record)
-        self._close_span(
-            {
-                "agentlog.status": status,
-                "gen_ai.usage.input_tokens": self.input_tokens,
-                "gen_ai.usage.output_tokens": self.output_tokens,
-                "gen_ai.response.finish_reasons": [self.finish_reason] if self.finish_reason else None,
-                "gen_ai.input.messages": json_text(payloads, "prompt"),
-                "gen_ai.output.messages": json_text(payloads, "completion"),
-            },
-            exc,
-        )
+        if self._span is not None:
+            self._span.close(
+                {
+                    "agentlog.status": status,
+                    "gen_ai.usage.input_tokens": self.input_tokens,
+                    "gen_ai.usage.output_tokens": self.output_tokens,
+                    "gen_ai.response.finish_reasons": [self.finish_reason] if self.finish_reason else None,
+                    "gen_ai.input.messages": captured_text(payloads, "prompt"),
+                    "gen_ai.output.messages": captured_text(payloads, "completion"),
+                },
+                exc,
+            )
 
 
 def llm_call(
