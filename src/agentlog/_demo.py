@@ -21,9 +21,10 @@ from typing import IO, Any
 
 import agentlog
 
-from ._explore import build_tree, summarize_runs
-from ._reader import Counts, read_lines
-from ._report import Style, runs_table, show_text
+from ._explorer.reader import Counts, read_lines
+from ._explorer.runs import summarize_runs
+from ._explorer.text import Style, runs_table, show_text
+from ._explorer.tree import build_tree
 
 __all__ = ["run_demo"]
 

@@ -1,35 +1,38 @@
-"""The ``agentlog`` command: demo, runs, show, stats, validate."""
+"""The ``agentlog`` command: demo, runs, show, stats, validate.
+
+Argument parsing and dispatch only: the work is done by `agentlog._explorer`
+(see its docstring for the data flow), the demo by `agentlog._demo`.
+"""
 
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import shutil
 import sys
-import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 import orjson
 
-from ._explore import build_tree, compute_stats, epoch, summarize_runs
-from ._reader import Counts, collect_run, expand_inputs, read_lines
-from ._report import Style, html_page, runs_table, safe, show_text, stats_text
+from ._explorer.html import html_page
+from ._explorer.reader import Counts, collect_run, read_lines, run_id_needle, spooled_stdin
+from ._explorer.runs import RUN_NEEDLES, TOOL_NEEDLES, matching_run_ids, select_runs, summarize_runs
+from ._explorer.stats import STATS_NEEDLES, compute_stats
+from ._explorer.text import reading_problems, runs_table, safe, show_text, stats_text, style_for
+from ._explorer.times import parse_moment
+from ._explorer.tree import build_tree, trace_lines
+from ._vocabulary import ERROR, OK
 
 __all__ = ["main"]
 
-_RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_RUN_ID_PREFIX = re.compile(r"[0-9a-f-]+")
+_RUN_ID_LENGTH = 36  # a UUID with its dashes
 
 
 def _moment(text: str) -> float:
     """An absolute RFC 3339 time, or a relative one like ``2h`` (that long ago)."""
-    relative = _RELATIVE.match(text.strip())
-    if relative:
-        return time.time() - float(relative.group(1)) * _UNITS[relative.group(2)]
-    moment = epoch(text if "T" in text else f"{text}T00:00:00Z")
+    moment = parse_moment(text, time.time())
     if moment is None:
         raise argparse.ArgumentTypeError(f"not a time: {text!r} (use 2026-11-22T03:00:00Z or 2h, 30m, 1d)")
     return moment
@@ -63,7 +66,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     runs = commands.add_parser("runs", help="one row per run, newest first")
     _add_common(runs)
-    runs.add_argument("--status", choices=("ok", "error"), help="only runs that ended so")
+    runs.add_argument("--status", choices=(OK, ERROR), help="only runs that ended so")
     runs.add_argument(
         "--since", type=_moment, help="runs started at or after (2026-11-22T03:00:00Z, or 2h, 30m, 1d ago)"
     )
@@ -93,77 +96,46 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _style(args: argparse.Namespace, stream: IO[str]) -> Style:
-    if args.color == "always":
-        return Style(True)
-    if args.color == "never" or os.environ.get("NO_COLOR"):
-        return Style(False)
-    return Style(stream.isatty())
+def _print_json(document: Any, out: IO[str], default: Callable[[Any], Any] | None = None) -> None:
+    out.write(orjson.dumps(document, option=orjson.OPT_INDENT_2, default=default).decode() + "\n")
 
 
 def _report_counts(counts: Counts, err: IO[str]) -> None:
-    for problem in counts.problems:
-        print(f"agentlog: {safe(problem)}", file=err)
-    if counts.skipped:
-        print(f"agentlog: {counts.skipped} lines skipped (not agentlog JSON)", file=err)
-
-
-def _spool_stdin(files: list[str]) -> tuple[list[str], Any]:
-    """Commands that read twice copy stdin to a temporary file first."""
-    if "-" not in files:
-        return files, None
-    spool = tempfile.NamedTemporaryFile(prefix="agentlog-stdin-", suffix=".jsonl", delete=False)  # noqa: SIM115
-    with spool:
-        shutil.copyfileobj(sys.stdin.buffer, spool)
-    return [spool.name if name == "-" else name for name in files], spool
+    for message in reading_problems(counts):
+        print(message, file=err)
 
 
 def _cmd_runs(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     counts = Counts()
-    needles = (b"run_started", b"run_finished") + ((b"tool_call",) if args.tool else ())
+    needles = RUN_NEEDLES + (TOOL_NEEDLES if args.tool else ())
     runs = summarize_runs(read_lines(args.files, counts, needles, count_all=True))
-    selected = []
-    for run in runs:
-        started = epoch(run.started)
-        if args.status and run.status != args.status:
-            continue
-        if args.since is not None and (started is None or started < args.since):
-            continue
-        if args.until is not None and (started is None or started >= args.until):
-            continue
-        if args.user and run.user_id != args.user:
-            continue
-        if args.service and run.service != args.service:
-            continue
-        if args.tool and args.tool not in run.tools:
-            continue
-        selected.append(run)
-    selected.sort(key=lambda run: epoch(run.started) or 0.0, reverse=True)
-    if args.limit:
-        selected = selected[: args.limit]
+    selected = select_runs(
+        runs,
+        status=args.status,
+        since=args.since,
+        until=args.until,
+        user=args.user,
+        service=args.service,
+        tool=args.tool,
+        limit=args.limit,
+    )
     if args.json:
-        out.write(
-            orjson.dumps([run.as_dict() for run in selected], option=orjson.OPT_INDENT_2).decode() + "\n"
-        )
+        _print_json([run.as_dict() for run in selected], out)
     else:
-        print(runs_table(selected, _style(args, out)), file=out)
+        print(runs_table(selected, style_for(args.color, out)), file=out)
     _report_counts(counts, err)
     return 0
 
 
 def _cmd_show(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     prefix = args.run_id.strip().lower()
-    if len(prefix) < 4 or not re.fullmatch(r"[0-9a-f-]+", prefix):
+    if len(prefix) < 4 or not _RUN_ID_PREFIX.fullmatch(prefix):
         print("agentlog: give at least 4 characters of a run_id (hex digits and dashes)", file=err)
         return 2
-    files, spool = _spool_stdin(args.files)
-    try:
+    with spooled_stdin(args.files) as files:
         counts = Counts()
-        needle = b'run_id":"' + prefix.encode()  # matches run_id and parent_run_id, in every profile
-        lines = collect_run(files, needle, counts, unique=len(prefix) == 36)
-        candidates = sorted(
-            {str(line["run_id"]) for line in lines if str(line.get("run_id", "")).startswith(prefix)}
-        )
+        lines = collect_run(files, run_id_needle(prefix), counts, unique=len(prefix) == _RUN_ID_LENGTH)
+        candidates = matching_run_ids(lines, prefix)
         if not candidates:
             print(f"agentlog: no run matches {safe(prefix)!r}", file=err)
             _report_counts(counts, err)
@@ -176,21 +148,11 @@ def _cmd_show(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                 print(f"  {safe(candidate)}", file=err)
             return 2
         run_id = prefix if prefix in candidates else candidates[0]
-        trace_id = next((line.get("trace_id") for line in lines if line.get("run_id") == run_id), None)
-        lines = [line for line in lines if line.get("trace_id") == trace_id or line.get("run_id") == run_id]
-        tree = build_tree(lines, run_id)
+        tree = build_tree(trace_lines(lines, run_id), run_id)
         if args.json:
-            document = {
-                "run_id": run_id,
-                "status": tree.status,
-                "stop_reason": tree.stop_reason,
-                "failure": _failure_dict(tree),
-                "runs": [run.as_dict() for run in tree.runs],
-                "tree": tree.root.as_dict(),
-            }
-            out.write(orjson.dumps(document, option=orjson.OPT_INDENT_2, default=str).decode() + "\n")
+            _print_json(tree.as_dict(), out, default=str)
         else:
-            print(show_text(tree, _style(args, out)), file=out)
+            print(show_text(tree, style_for(args.color, out)), file=out)
         if args.html:
             with open(args.html, "w", encoding="utf-8") as page:
                 page.write(html_page(tree))
@@ -198,83 +160,32 @@ def _cmd_show(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                 print(f"wrote {safe(args.html)}", file=out)
         _report_counts(counts, err)
         return 0
-    finally:
-        if spool is not None:
-            os.unlink(spool.name)
-
-
-def _failure_dict(tree: Any) -> dict[str, Any] | None:
-    node = tree.failure
-    if node is None:
-        return None
-    return {
-        "kind": node.kind,
-        "run_id": node.run_id,
-        "step_id": node.line.get("step_id"),
-        "tool": node.line.get("tool"),
-        "tool_call_id": node.line.get("tool_call_id"),
-        "model": node.line.get("model"),
-        "step_type": node.line.get("step_type"),
-        "error_class": node.error_class,
-        "error_message": node.error_message,
-        "latency_ms": node.latency_ms,
-        "timestamp": node.timestamp,
-    }
 
 
 def _cmd_stats(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     counts = Counts()
-    needles = (b"tool_result", b"tool_call", b"llm_result", b"run_finished")
-    stats = compute_stats(read_lines(args.files, counts, needles, count_all=True))
+    stats = compute_stats(read_lines(args.files, counts, STATS_NEEDLES, count_all=True))
     if args.json:
-        out.write(orjson.dumps(stats, option=orjson.OPT_INDENT_2).decode() + "\n")
+        _print_json(stats, out)
     else:
-        print(stats_text(stats, _style(args, out)), file=out)
+        print(stats_text(stats, style_for(args.color, out)), file=out)
     _report_counts(counts, err)
     return 0
 
 
 def _cmd_validate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from ._explorer.validate import JsonschemaMissingError, validate  # loads the schema: only when asked
+
     try:
-        import jsonschema
-    except ImportError:
+        result = validate(args.files, args.max_errors)
+    except JsonschemaMissingError:
         print("agentlog: validate needs jsonschema: pip install 'agentlog[validate]'", file=err)
         return 2
-    from ._reader import _open, _raw_lines, parse
-    from ._schema import event_schema
-
-    validator = jsonschema.Draft202012Validator(event_schema())
-    checked = invalid = 0
-    messages: list[str] = []
-    for name in expand_inputs(args.files):
-        stream = _open(name)
-        try:
-            for number, raw in enumerate(_raw_lines(stream, ()), start=1):
-                if not raw.strip():
-                    continue
-                checked += 1
-                line = parse(raw)
-                problem = "not an agentlog JSON line" if line is None else None
-                if line is not None:
-                    error = jsonschema.exceptions.best_match(validator.iter_errors(line))
-                    if error is not None:
-                        where = "/".join(str(p) for p in error.absolute_path) or "(line)"
-                        problem = f"{where}: {error.message}"
-                if problem is not None:
-                    invalid += 1
-                    if len(messages) < args.max_errors:
-                        messages.append(f"{name}:{number}: {safe(problem, 200)}")
-        finally:
-            if stream is not sys.stdin.buffer:
-                stream.close()
     if args.json:
-        document = {"checked": checked, "invalid": invalid, "errors": messages}
-        out.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
+        _print_json(result.as_dict(), out)
     else:
-        for message in messages:
-            print(message, file=out)
-        print(f"{checked} lines checked, {invalid} invalid", file=out)
-    return 1 if invalid else 0
+        print(result.as_text(), file=out)
+    return 1 if result.invalid else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,6 +5,10 @@ parsed: a caller names the byte strings a wanted line must contain, the file
 is read in large blocks, and only the lines around a match are decoded. A line
 that is not JSON, or not an agentlog line in any profile, is skipped and
 counted, never fatal.
+
+Everything the other modules need from a file comes through the public
+functions here: `read_lines` and `collect_run` for flat lines, `numbered_lines`
+for the raw lines validation checks one by one.
 """
 
 from __future__ import annotations
@@ -12,17 +16,32 @@ from __future__ import annotations
 import gzip
 import mmap
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import orjson
 
-from ._formats import to_flat
+from agentlog._vocabulary import RUN_ID, TRACE_ID
 
-__all__ = ["Counts", "expand_inputs", "read_lines"]
+from .profiles import to_flat
+
+__all__ = [
+    "Counts",
+    "collect_run",
+    "expand_inputs",
+    "first_match",
+    "numbered_lines",
+    "parse",
+    "read_lines",
+    "run_id_needle",
+    "spooled_stdin",
+]
 
 _BLOCK = 4 * 1024 * 1024
 _SUFFIXES = (".jsonl", ".ndjson", ".json", ".log", ".gz")
@@ -52,6 +71,7 @@ def expand_inputs(inputs: Iterable[str]) -> list[str]:
 
 
 def _open(name: str) -> IO[bytes]:
+    """*name* opened for reading bytes: stdin for ``-``, decompressed if it starts as gzip does."""
     if name == "-":
         return sys.stdin.buffer
     with open(name, "rb") as probe:
@@ -80,6 +100,7 @@ def _raw_lines(stream: IO[bytes], needles: tuple[bytes, ...]) -> Iterator[bytes]
 
 
 def _matching(block: bytes, needles: tuple[bytes, ...]) -> Iterator[bytes]:
+    """The whole lines of *block* that contain a needle (every line when there are none), once each."""
     if not needles:
         yield from block.splitlines()
         return
@@ -201,7 +222,8 @@ def collect_run(
 
 
 def _trace_needle(line: dict[str, Any]) -> bytes | None:
-    trace_id = line.get("trace_id")
+    """The bytes every line of *line*'s trace contains: its quoted trace ID."""
+    trace_id = line.get(TRACE_ID)
     return f'"{trace_id}"'.encode() if isinstance(trace_id, str) and trace_id else None
 
 
@@ -296,3 +318,53 @@ def read_lines(
         finally:
             if stream is not sys.stdin.buffer:
                 stream.close()
+
+
+def numbered_lines(inputs: Iterable[str]) -> Iterator[tuple[str, int, bytes]]:
+    """(file, line number, raw line) for every line that is not blank, file by file.
+
+    Line numbers count from 1 and include blank lines, so they match an
+    editor's. A file that cannot be opened or read raises (`OSError`), since
+    a check that silently skipped a file would pass it.
+    """
+    for name in expand_inputs(inputs):
+        stream = _open(name)
+        try:
+            for number, raw in enumerate(_raw_lines(stream, ()), start=1):
+                if raw.strip():
+                    yield name, number, raw
+        finally:
+            if stream is not sys.stdin.buffer:
+                stream.close()
+
+
+def run_id_needle(prefix: str) -> bytes:
+    """The bytes every line of a run whose ID starts with *prefix* contains, in every profile.
+
+    The ``json`` profile writes ``"run_id":"…"``, ecs and datadog
+    ``"agentlog.run_id":"…"`` or a nested ``"run_id":"…"``. A child run's
+    ``"parent_run_id":"…"`` matches too.
+    """
+    return f'{RUN_ID}":"'.encode() + prefix.encode()
+
+
+@contextmanager
+def spooled_stdin(inputs: list[str]) -> Iterator[list[str]]:
+    """*inputs* with ``-`` replaced by a temporary copy of stdin, deleted on exit.
+
+    For readers that pass over their input more than once (`collect_run`
+    searches files again once it knows the trace), which a pipe cannot do.
+    """
+    if "-" not in inputs:
+        yield inputs
+        return
+    # delete=False: the file must outlive this handle, to be opened again by name; removed below.
+    spool = tempfile.NamedTemporaryFile(  # noqa: SIM115
+        prefix="agentlog-stdin-", suffix=".jsonl", delete=False
+    )
+    with spool:
+        shutil.copyfileobj(sys.stdin.buffer, spool)
+    try:
+        yield [spool.name if name == "-" else name for name in inputs]
+    finally:
+        os.unlink(spool.name)

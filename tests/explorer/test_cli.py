@@ -259,17 +259,28 @@ def test_show_is_the_same_whatever_the_search_window(
     """Lines that straddle the mapped search windows are found whole (window of one page)."""
     import mmap
 
-    from agentlog import _reader
+    from agentlog._explorer import reader
 
     expected = io.StringIO()
     sys_stdout = sys.stdout
     try:
         sys.stdout = expected
         assert main(["show", logs["parent"][:8], *logs["files"], "--json"]) == 0
-        monkeypatch.setattr(_reader, "_WINDOW", mmap.PAGESIZE)
+        monkeypatch.setattr(reader, "_WINDOW", mmap.PAGESIZE)
         small = io.StringIO()
         sys.stdout = small
         assert main(["show", logs["parent"][:8], *logs["files"], "--json"]) == 0
     finally:
         sys.stdout = sys_stdout
     assert orjson.loads(small.getvalue()) == orjson.loads(expected.getvalue())
+
+
+def test_validate_without_jsonschema_says_how_to_install_it(
+    logs: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without the optional jsonschema, validate exits 2 and names the extra to install."""
+    monkeypatch.setitem(sys.modules, "jsonschema", None)
+    assert main(["validate", logs["files"][1]]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == "agentlog: validate needs jsonschema: pip install 'agentlog[validate]'\n"
+    assert captured.out == ""

@@ -1,0 +1,252 @@
+"""Showing what the explorer found in a terminal: the runs table, one run's tree, the statistics.
+
+Every logged value printed passes through `safe`, which escapes control
+characters, ANSI escape sequences and bidirectional overrides, so a tool
+result cannot move the cursor, recolour the screen or reorder the text.
+Colour is agentlog's own, and only when asked for or printing to a terminal.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import IO, Any
+
+from agentlog._vocabulary import ERROR, LEVEL, LOGGER, OK, STEP_ID, TIMESTAMP, TOOL_CALL_ID, TRACE_ID
+
+from .reader import Counts
+from .runs import RunSummary
+from .times import epoch
+from .tree import Node, RunTree
+
+__all__ = ["Style", "reading_problems", "runs_table", "safe", "show_text", "stats_text", "style_for"]
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe(value: Any, limit: int = 300) -> str:
+    """Text that cannot drive a terminal: control and bidi characters escaped, length capped."""
+    text = value if isinstance(value, str) else ("" if value is None else str(value))
+    text = _UNSAFE.sub(
+        lambda match: (
+            f"\\x{ord(match.group()):02x}" if ord(match.group()) < 0x100 else f"\\u{ord(match.group()):04x}"
+        ),
+        text,
+    )
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+class Style:
+    """ANSI styling, or none (not a terminal, or NO_COLOR)."""
+
+    def __init__(self, colour: bool) -> None:
+        self.colour = colour
+
+    def _wrap(self, code: str, text: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.colour else text
+
+    def red(self, text: str) -> str:
+        """Errors."""
+        return self._wrap("31;1", text)
+
+    def green(self, text: str) -> str:
+        """Success."""
+        return self._wrap("32", text)
+
+    def dim(self, text: str) -> str:
+        """Ordinary log lines."""
+        return self._wrap("2", text)
+
+    def bold(self, text: str) -> str:
+        """Headings."""
+        return self._wrap("1", text)
+
+
+def style_for(colour: str, stream: IO[str]) -> Style:
+    """The style for ``--color`` *colour* (always, never, auto) when printing to *stream*.
+
+    ``auto`` colours a terminal unless ``NO_COLOR`` is set (https://no-color.org).
+    """
+    if colour == "always":
+        return Style(True)
+    if colour == "never" or os.environ.get("NO_COLOR"):
+        return Style(False)
+    return Style(stream.isatty())
+
+
+def reading_problems(counts: Counts) -> list[str]:
+    """What went wrong while reading, one message per line: unreadable files, skipped lines."""
+    messages = [f"agentlog: {safe(problem)}" for problem in counts.problems]
+    if counts.skipped:
+        messages.append(f"agentlog: {counts.skipped} lines skipped (not agentlog JSON)")
+    return messages
+
+
+def _status(style: Style, status: str | None, width: int = 0) -> str:
+    text = {ERROR: "ERROR", OK: "ok"}.get(status or "", safe(status or "?"))
+    padded = text.ljust(width)
+    if status == ERROR:
+        return style.red(padded)
+    if status == OK:
+        return style.green(padded)
+    return padded
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value / 1000:.3f} s" if value >= 1000 else f"{value:.1f} ms"
+
+
+def runs_table(runs: list[RunSummary], style: Style) -> str:
+    """One row per run."""
+    header = (
+        f"{'run':<10}{'started':<29}{'duration':>10}  {'status':<7}{'stop_reason':<14}{'steps':>6}"
+        f"{'tools':>6}{'llm':>5}{'errors':>7}{'tokens in/out':>15}  {'user':<13}{'service':<21}run_id"
+    )
+    rows = [style.bold(header)]
+    for run in runs:
+        tokens = f"{run.input_tokens}/{run.output_tokens}"
+        rows.append(
+            f"{safe(run.run_id[:8]):<10}{safe(run.started or '?', 28):<29}{_ms(run.total_latency_ms):>10}  "
+            f"{_status(style, run.status, 7)}{safe(run.stop_reason or '-', 13):<14}{run.total_steps:>6}"
+            f"{run.tool_calls:>6}{run.llm_calls:>5}{run.errors:>7}{tokens:>15}  "
+            f"{safe(run.user_id or '-', 12):<13}{safe(run.service or '-', 20):<21}{safe(run.run_id)}"
+        )
+    return "\n".join(rows)
+
+
+def _describe(node: Node, style: Style) -> str:
+    """One node of the tree, as its line of text (without the branch and the error)."""
+    line = node.line
+    status = _status(style, node.status)
+    if node.kind == "run":
+        service = f" service={safe(line.get('service'))}" if line.get("service") else ""
+        stop_reason = safe(line.get("stop_reason") or "")
+        return f"{style.bold('run')} {safe(node.run_id)}{service}  {status}  {stop_reason}"
+    if node.kind == "step":
+        return f"step {safe(line.get(STEP_ID))} {safe(node.name)}  {_ms(node.latency_ms)}  {status}"
+    if node.kind == "tool":
+        call = safe(line.get(TOOL_CALL_ID))
+        return f"tool {safe(node.name)} [{call}]  {_ms(node.latency_ms)}  {status}"
+    if node.kind == "llm":
+        tokens = (
+            f"  {safe(line.get('input_tokens'))}→{safe(line.get('output_tokens'))} tokens"
+            if line.get("input_tokens") is not None
+            else ""
+        )
+        return f"llm {safe(node.name)}{tokens}  {_ms(node.latency_ms)}  {status}"
+    if node.kind == "decision":
+        reason = f" ({safe(line.get('reason'))})" if line.get("reason") else ""
+        return f"decision {safe(line.get('kind'))} → {safe(line.get('outcome'))}{reason}"
+    logger = f"{safe(line.get(LOGGER))}: " if line.get(LOGGER) else ""
+    return style.dim(f"· {safe(line.get(LEVEL))} {logger}{safe(node.name)}")
+
+
+def show_text(tree: RunTree, style: Style) -> str:
+    """The run as a tree with a time offset per line, the failure marked."""
+    root = tree.root
+    t0 = root.start if root.start is not None else epoch(tree.lines[0].get(TIMESTAMP)) if tree.lines else 0.0
+    summary = next((run for run in tree.runs if run.run_id == root.run_id), None)
+    out = [
+        style.bold(f"Run {safe(root.run_id)}")
+        + f"  {_status(style, tree.status)}  stop_reason={safe(tree.stop_reason or 'unknown')}",
+    ]
+    if summary is not None:
+        out.append(
+            f"  started {safe(summary.started)}  duration {_ms(summary.total_latency_ms) or '?'}"
+            f"  user={safe(summary.user_id or '-')}  service={safe(summary.service or '-')}"
+            f"  steps={summary.total_steps} tools={summary.tool_calls} llm={summary.llm_calls}"
+            f" errors={summary.errors} tokens={summary.input_tokens}/{summary.output_tokens}"
+        )
+    trace_id = root.line.get(TRACE_ID)
+    if trace_id:
+        out.append(f"  trace {safe(trace_id)}")
+    out.append("")
+
+    def walk(node: Node, prefix: str, last: bool) -> None:
+        offset = (f"+{node.start - t0:.3f}s" if node.start is not None and t0 is not None else "").rjust(10)
+        branch = "└─ " if last else "├─ "
+        text = _describe(node, style)
+        if node.error_class:
+            text += "  " + style.red(f"{safe(node.error_class)}: {safe(node.error_message)}")
+        if node.failed_here:
+            text += "  " + style.red("◀ failed here")
+        out.append(f"{offset}  {prefix}{branch}{text}")
+        children = node.children
+        for index, child in enumerate(children):
+            walk(child, prefix + ("   " if last else "│  "), index == len(children) - 1)
+
+    for index, child in enumerate(root.children):
+        walk(child, "", index == len(root.children) - 1)
+    out.append("")
+    if tree.failure is not None:
+        out.append(_failed_at(tree.failure, root, style))
+    out.append(f"Stop reason: {safe(tree.stop_reason or 'unknown (no run_finished line)')}")
+    return "\n".join(out)
+
+
+def _failed_at(failure: Node, root: Node, style: Style) -> str:
+    """The failure's place, from the child run (if not the root) down to the error."""
+    where = []
+    step = failure.line.get(STEP_ID)
+    if step is not None:
+        where.append(f"step {safe(step)}")
+    if failure.kind == "tool":
+        where.append(f"tool {safe(failure.name)} [{safe(failure.line.get(TOOL_CALL_ID))}]")
+    elif failure.kind == "llm":
+        where.append(f"llm {safe(failure.name)}")
+    else:
+        where.append(f"step {safe(failure.name)}")
+    if failure.run_id != root.run_id:
+        where.insert(0, f"child run {safe(failure.run_id)}")
+    error = f"{safe(failure.error_class)}: {safe(failure.error_message)}"
+    return style.red("Failed at: ") + " › ".join(where) + f" › {error}"
+
+
+def stats_text(stats: dict[str, Any], style: Style) -> str:
+    """Per tool, per model, stop reasons, slowest and repeated tool calls."""
+    out = [
+        style.bold(
+            f"{'tool':<24}{'calls':>7}{'errors':>8}{'error rate':>12}"
+            f"{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}"
+        )
+    ]
+    for row in stats["tools"]:
+        out.append(
+            f"{safe(row['tool'], 24):<24}{row['calls']:>7}{row['errors']:>8}{row['error_rate']:>12.2%}"
+            f"{row['p50_ms'] or 0:>10.1f}{row['p95_ms'] or 0:>10.1f}{row['p99_ms'] or 0:>10.1f}"
+        )
+    out.append("")
+    out.append(
+        style.bold(
+            f"{'model':<24}{'calls':>7}{'tokens in':>11}{'tokens out':>12}{'p50 ms':>10}{'p95 ms':>10}"
+        )
+    )
+    for row in stats["models"]:
+        out.append(
+            f"{safe(row['model'], 24):<24}{row['calls']:>7}"
+            f"{row['input_tokens']:>11}{row['output_tokens']:>12}"
+            f"{row['p50_ms'] or 0:>10.1f}{row['p95_ms'] or 0:>10.1f}"
+        )
+    out.append("")
+    out.append(style.bold("runs by stop reason"))
+    for reason, count in stats["stop_reasons"].items():
+        out.append(f"  {safe(reason):<20}{count:>7}")
+    out.append("")
+    out.append(style.bold("slowest tool calls"))
+    for row in stats["slowest_tool_calls"]:
+        out.append(
+            f"  {row['latency_ms']:>10.1f} ms  {safe(row['tool'])} [{safe(row['tool_call_id'])}]"
+            f" run {safe(str(row['run_id'])[:8])} {safe(row['status'])}"
+        )
+    repeated = stats["repeated_tool_calls"]
+    if repeated:
+        out.append("")
+        out.append(style.bold("same tool, same arguments, many times in one run (a loop?)"))
+        for row in repeated:
+            out.append(
+                f"  {row['count']:>5}×  {safe(row['tool'])}  run {safe(row['run_id'][:8])}"
+                f"  {safe(row['args_hash'][:23])}…"
+            )
+    return "\n".join(out)

@@ -1,0 +1,1 @@
+"""Tests of the run explorer (`agentlog._explorer`) and the `agentlog` command."""

@@ -1,0 +1,212 @@
+"""The terminal view: safe text, colour only when wanted, the runs table, a run's tree, stats."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+
+from agentlog._explorer.reader import Counts
+from agentlog._explorer.runs import RunSummary
+from agentlog._explorer.stats import compute_stats
+from agentlog._explorer.text import (
+    Style,
+    reading_problems,
+    runs_table,
+    safe,
+    show_text,
+    stats_text,
+    style_for,
+)
+from agentlog._explorer.tree import build_tree
+
+RUN = "aaaaaaaa-0000-4000-8000-000000000001"
+CHILD = "bbbbbbbb-0000-4000-8000-000000000002"
+HOSTILE = "\x1b[2J\x1b[31mred\x07\u202eevil\r\n"
+
+
+def _line(event: str, second: int, run_id: str = RUN, **fields: Any) -> dict[str, Any]:
+    stamp = f"2026-11-22T03:00:{second:02d}Z"
+    return {"timestamp": stamp, "level": "info", "event": event, "run_id": run_id, "trace_id": "t", **fields}
+
+
+def _failing_run() -> list[dict[str, Any]]:
+    """A run whose child run's tool call fails with a hostile error message."""
+    call = {"span_id": "t1", "parent_span_id": "c0", "tool": "fetch", "tool_call_id": "call-1", "step_id": 1}
+    return [
+        _line("run_started", 0, span_id="r0", user_id="u-1", service="svc"),
+        _line("agent_step", 1, span_id="s1", parent_span_id="r0", step_id=1, step_type="delegate"),
+        _line("run_started", 2, CHILD, span_id="c0", parent_run_id=RUN, parent_span_id="s1"),
+        _line("tool_call", 3, CHILD, **call),
+        _line(
+            "tool_result",
+            4,
+            CHILD,
+            **call,
+            status="error",
+            latency_ms=1000,
+            error_class="TimeoutError",
+            error_message=HOSTILE,
+        ),
+        _line("step_finished", 5, span_id="s1", status="error", latency_ms=4000),
+        _line(
+            "run_finished", 6, span_id="r0", status="error", stop_reason="step_error", total_latency_ms=6000
+        ),
+    ]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_safe_escapes_control_characters() -> None:
+    """ESC, BEL, CR, LF and DEL are shown as escapes, so they cannot act on the terminal."""
+    assert safe("a\x1b[2Jb\x07c\r\nd\x7f") == "a\\x1b[2Jb\\x07c\\x0d\\x0ad\\x7f"
+
+
+def test_safe_escapes_c1_and_bidirectional_characters() -> None:
+    """C1 controls and bidi overrides and isolates are escaped; they could reorder what is read."""
+    assert safe("\x9b\u202eevil\u2066x\u200f") == "\\x9b\\u202eevil\\u2066x\\u200f"
+
+
+def test_safe_leaves_ordinary_text_alone() -> None:
+    """Printable text, accents and symbols pass unchanged."""
+    assert safe("café → 3 × ok") == "café → 3 × ok"
+
+
+def test_safe_turns_any_value_into_text() -> None:
+    """None is empty; numbers and other values are their str()."""
+    assert [safe(None), safe(3), safe([1, "\x1b"])] == ["", "3", "[1, '\\x1b']"]
+
+
+def test_safe_caps_the_length() -> None:
+    """Long text is cut at the limit and marked with an ellipsis."""
+    assert safe("x" * 10, limit=4) == "xxxx…"
+    assert safe("x" * 4, limit=4) == "xxxx"
+
+
+def test_style_with_colour_wraps_text_in_ansi_codes() -> None:
+    """Each style is its SGR code, then a reset."""
+    style = Style(True)
+    assert [style.red("a"), style.green("b"), style.dim("c"), style.bold("d")] == [
+        "\x1b[31;1ma\x1b[0m",
+        "\x1b[32mb\x1b[0m",
+        "\x1b[2mc\x1b[0m",
+        "\x1b[1md\x1b[0m",
+    ]
+
+
+def test_style_without_colour_changes_nothing() -> None:
+    """Without colour every style returns the text as it is."""
+    style = Style(False)
+    assert [style.red("a"), style.green("b"), style.dim("c"), style.bold("d")] == ["a", "b", "c", "d"]
+
+
+def test_style_for_follows_the_color_option(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The always and never choices win; auto colours a terminal only, and not when NO_COLOR is set."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert style_for("always", io.StringIO()).colour is True
+    assert style_for("never", _Terminal()).colour is False
+    assert style_for("auto", _Terminal()).colour is True
+    assert style_for("auto", io.StringIO()).colour is False
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert style_for("auto", _Terminal()).colour is False
+    assert style_for("always", io.StringIO()).colour is True
+
+
+def test_reading_problems_reports_files_and_skipped_lines() -> None:
+    """One message per unreadable file (made safe), then how many lines were skipped."""
+    counts = Counts(skipped=3, problems=["bad\x1b.jsonl: No such file"])
+    assert reading_problems(counts) == [
+        "agentlog: bad\\x1b.jsonl: No such file",
+        "agentlog: 3 lines skipped (not agentlog JSON)",
+    ]
+    assert reading_problems(Counts(parsed=5)) == []
+
+
+def test_runs_table_has_a_header_and_a_row_per_run() -> None:
+    """Each row has the short and full ID, status, stop reason, totals and tokens."""
+    run = RunSummary(
+        RUN,
+        started="2026-11-22T03:00:00Z",
+        status="error",
+        stop_reason="tool_error",
+        total_steps=2,
+        tool_calls=3,
+        input_tokens=10,
+        output_tokens=4,
+        total_latency_ms=1500,
+        user_id=HOSTILE,
+    )
+    header, row = runs_table([run], Style(False)).split("\n")
+    assert header.split() == [
+        "run",
+        "started",
+        "duration",
+        "status",
+        "stop_reason",
+        "steps",
+        "tools",
+        "llm",
+        "errors",
+        "tokens",
+        "in/out",
+        "user",
+        "service",
+        "run_id",
+    ]
+    assert row.startswith("aaaaaaaa  2026-11-22T03:00:00Z")
+    assert "1.500 s  ERROR  tool_error" in row and "10/4" in row and row.endswith(RUN)
+    assert "\x1b" not in row and "\\x1b[2J" in row
+
+
+def test_runs_table_colours_the_status() -> None:
+    """With colour, an error status is red and ok is green."""
+    table = runs_table([RunSummary(RUN, status="error"), RunSummary(CHILD, status="ok")], Style(True))
+    assert "\x1b[31;1mERROR  \x1b[0m" in table and "\x1b[32mok     \x1b[0m" in table
+
+
+def test_show_text_draws_the_tree_and_names_the_failure() -> None:
+    """The tree shows each span at its offset; the failing tool is marked and named below."""
+    text = show_text(build_tree(_failing_run(), RUN), Style(False))
+    assert text.splitlines()[0] == f"Run {RUN}  ERROR  stop_reason=step_error"
+    assert "   +1.000s  └─ step 1 delegate  4.000 s  ERROR" in text
+    assert f"   +2.000s     └─ run {CHILD}  ?  \n" in text  # no run_finished: status unknown
+    assert "   +3.000s        └─ tool fetch [call-1]  1.000 s  ERROR  TimeoutError: " in text
+    assert "◀ failed here" in text
+    assert f"Failed at: child run {CHILD} › step 1 › tool fetch [call-1] › TimeoutError: " in text
+    assert text.endswith("Stop reason: step_error")
+
+
+def test_show_text_escapes_logged_values() -> None:
+    """A hostile error message is printed escaped: no escape sequence or bidi override gets out."""
+    text = show_text(build_tree(_failing_run(), RUN), Style(True))
+    assert "\x1b[2J" not in text and "\u202e" not in text and "\r" not in text and "\x07" not in text
+    assert "\\x1b[2J" in text
+
+
+def test_show_text_without_run_finished_says_the_stop_reason_is_unknown() -> None:
+    """A run that never finished (crashed, still running) says so instead of a stop reason."""
+    text = show_text(build_tree(_failing_run()[:-1], RUN), Style(False))
+    assert text.endswith("Stop reason: unknown (no run_finished line)")
+
+
+def test_stats_text_has_a_section_per_figure() -> None:
+    """Tools, models, stop reasons and slowest calls; the loop section only when a call repeats."""
+    lines = [
+        _line("tool_result", 0, tool="fetch", status="error", latency_ms=12.5, tool_call_id="c1"),
+        _line("llm_result", 0, model="gpt", input_tokens=5, output_tokens=6, latency_ms=100),
+        _line("run_finished", 0, stop_reason="completed"),
+    ]
+    text = stats_text(compute_stats(lines), Style(False))
+    assert "fetch                         1       1     100.00%      12.5      12.5      12.5" in text
+    assert "gpt                           1          5           6     100.0     100.0" in text
+    assert "  completed                 1" in text
+    assert "        12.5 ms  fetch [c1] run aaaaaaaa error" in text
+    assert "a loop?" not in text
+    repeated = [_line("tool_call", 0, tool="search", args_hash="sha256:" + "0" * 64) for _ in range(2)]
+    assert "    2×  search  run aaaaaaaa  sha256:0000000000000000…" in stats_text(
+        compute_stats(repeated), Style(False)
+    )

@@ -1,0 +1,281 @@
+"""Rebuilding one run as a tree of spans, child runs included, and finding where it failed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agentlog._explorer.tree import Node, build_tree, descendants, first_failure, trace_lines
+
+RUN = "aaaaaaaa-0000-4000-8000-000000000001"
+CHILD = "bbbbbbbb-0000-4000-8000-000000000002"
+GRANDCHILD = "cccccccc-0000-4000-8000-000000000003"
+OTHER = "dddddddd-0000-4000-8000-000000000004"
+
+
+def _line(event: str, second: float, run_id: str = RUN, **fields: Any) -> dict[str, Any]:
+    stamp = f"2026-11-22T03:00:{second:09.6f}Z"
+    return {"timestamp": stamp, "level": "info", "event": event, "run_id": run_id, "trace_id": "t1", **fields}
+
+
+def _run(
+    run_id: str = RUN, span: str = "r0", start: float = 0, end: float = 9, **fields: Any
+) -> list[dict[str, Any]]:
+    """A run's first and last lines."""
+    return [
+        _line("run_started", start, run_id, span_id=span, **fields),
+        _line("run_finished", end, run_id, span_id=span, status="ok", stop_reason="completed"),
+    ]
+
+
+def _step(
+    span: str, start: float, end: float, parent: str = "r0", status: str = "ok", **fields: Any
+) -> list[dict[str, Any]]:
+    return [
+        _line(
+            "agent_step", start, span_id=span, parent_span_id=parent, step_id=1, step_type="tool", **fields
+        ),
+        _line(
+            "step_finished",
+            end,
+            span_id=span,
+            parent_span_id=parent,
+            status=status,
+            latency_ms=round((end - start) * 1000, 3),
+        ),
+    ]
+
+
+def _tool(
+    span: str,
+    start: float,
+    end: float,
+    parent: str = "s1",
+    status: str = "ok",
+    run_id: str = RUN,
+    **fields: Any,
+) -> list[dict[str, Any]]:
+    common = {"span_id": span, "parent_span_id": parent, "tool": "search", "tool_call_id": f"call-{span}"}
+    return [
+        _line("tool_call", start, run_id, **common),
+        _line(
+            "tool_result",
+            end,
+            run_id,
+            **common,
+            status=status,
+            latency_ms=round((end - start) * 1000, 3),
+            **fields,
+        ),
+    ]
+
+
+def _kinds(node: Node) -> list[Any]:
+    """The tree's shape: each child's kind and name, and its own children, depth first."""
+    return [(child.kind, child.name, _kinds(child)) for child in node.children]
+
+
+def test_a_run_with_a_step_and_a_tool_call() -> None:
+    """Run, step and tool nest by span ID; each span is closed by its last line."""
+    tree = build_tree(_run() + _step("s1", 1, 3) + _tool("t1", 1.5, 2.5), RUN)
+    assert tree.root.kind == "run" and tree.root.run_id == RUN
+    assert _kinds(tree.root) == [("step", "tool", [("tool", "search", [])])]
+    tool = tree.root.children[0].children[0]
+    assert (tool.status, tool.latency_ms, tool.line["tool_call_id"]) == ("ok", 1000.0, "call-t1")
+    assert tool.end is not None and tool.start is not None and tool.end - tool.start == 1.0
+    assert (tree.status, tree.stop_reason, tree.failure) == ("ok", "completed", None)
+
+
+def test_lines_are_placed_by_time_not_by_file_order() -> None:
+    """Lines given out of order (files read in any order) still build the same tree."""
+    lines = _run() + _step("s1", 1, 3) + _tool("t1", 1.5, 2.5)
+    assert _kinds(build_tree(list(reversed(lines)), RUN).root) == _kinds(build_tree(lines, RUN).root)
+
+
+def test_parallel_tool_calls_each_close_their_own_span() -> None:
+    """Two overlapping calls in one step, finishing in reverse order, keep their own results."""
+    lines = _run() + _step("s1", 1, 5) + _tool("t1", 2, 4) + _tool("t2", 2.1, 3, status="error")
+    step = build_tree(lines, RUN).root.children[0]
+    assert [(tool.span_id, tool.status, tool.latency_ms) for tool in step.children] == [
+        ("t1", "ok", 2000.0),
+        ("t2", "error", 900.0),
+    ]
+
+
+def test_child_runs_hang_under_the_span_that_started_them() -> None:
+    """A child run (and its child) started inside a step appear under that step, at any depth."""
+    lines = (
+        _run()
+        + _step("s1", 1, 8)
+        + _run(CHILD, "c0", 2, 7, parent_run_id=RUN, parent_span_id="s1")
+        + _run(GRANDCHILD, "g0", 3, 6, parent_run_id=CHILD, parent_span_id="c0")
+    )
+    tree = build_tree(lines, RUN)
+    assert _kinds(tree.root) == [("step", "tool", [("run", CHILD, [("run", GRANDCHILD, [])])])]
+    assert [run.run_id for run in tree.runs] == [RUN, CHILD, GRANDCHILD]
+
+
+def test_a_tool_result_without_its_tool_call_is_a_span_of_its_own() -> None:
+    """A lone tool_result (its tool_call line lost) becomes a closed tool span under its step."""
+    lone = _line(
+        "tool_result",
+        2,
+        span_id="t9",
+        parent_span_id="s1",
+        tool="fetch",
+        status="error",
+        latency_ms=250,
+        error_class="TimeoutError",
+        error_message="slow",
+    )
+    tree = build_tree(_run() + _step("s1", 1, 3) + [lone], RUN)
+    [tool] = tree.root.children[0].children
+    assert (tool.kind, tool.name, tool.status, tool.latency_ms) == ("tool", "fetch", "error", 250.0)
+    assert (tool.error_class, tool.error_message) == ("TimeoutError", "slow")
+    assert tool.end is not None
+
+
+def test_an_llm_call_is_one_line_that_started_its_latency_earlier() -> None:
+    """llm_result opens and closes its span; the span starts latency_ms before the line."""
+    llm = _line(
+        "llm_result",
+        3,
+        span_id="l1",
+        parent_span_id="s1",
+        model="gpt",
+        provider="openai",
+        latency_ms=500,
+        status="ok",
+    )
+    [node] = build_tree(_run() + _step("s1", 1, 4) + [llm], RUN).root.children[0].children
+    assert (node.kind, node.name, node.status) == ("llm", "gpt (openai)", "ok")
+    assert node.start is not None and node.end is not None and node.end - node.start == 0.5
+
+
+def test_a_line_whose_span_is_missing_hangs_under_its_run() -> None:
+    """An orphan line (its span not among the lines) is placed under its own run, not lost."""
+    orphan = _line("hello", 2, CHILD, span_id="nowhere")
+    lines = _run() + _step("s1", 1, 8) + _run(CHILD, "c0", 2, 7, parent_run_id=RUN, parent_span_id="s1")
+    child_run = build_tree([*lines, orphan], RUN).root.children[0].children[0]
+    assert [(node.kind, node.name) for node in child_run.children] == [("log", "hello")]
+
+
+def test_a_line_of_a_run_without_run_started_hangs_under_the_root() -> None:
+    """When a run's own span is missing too, its lines go under the root run."""
+    lost = _line("hello", 2, CHILD, parent_run_id=RUN)
+    tree = build_tree([*_run(), lost], RUN)
+    assert [(node.kind, node.run_id) for node in tree.root.children] == [("log", CHILD)]
+
+
+def test_a_run_with_no_lines_of_its_own_gets_a_placeholder_root() -> None:
+    """Asking for a run that has no run_started line gives an empty run node, not an error."""
+    tree = build_tree(_run(OTHER), RUN)
+    assert (tree.root.kind, tree.root.run_id, tree.root.children) == ("run", RUN, [])
+    assert (tree.status, tree.stop_reason, tree.runs) == (None, None, [])
+
+
+def test_decisions_and_log_lines_are_leaves_of_their_span() -> None:
+    """A decision and a plain log line sit under the span they were written in."""
+    lines = (
+        _run()
+        + _step("s1", 1, 3)
+        + [
+            _line("decision", 2, span_id="s1", kind="route", outcome="billing"),
+            _line("thinking", 2.5, span_id="s1"),
+        ]
+    )
+    assert _kinds(build_tree(lines, RUN).root) == [
+        ("step", "tool", [("decision", "decision", []), ("log", "thinking", [])])
+    ]
+
+
+def test_the_failure_is_the_innermost_failed_span() -> None:
+    """A failed step whose tool failed: the tool is where it failed, the only node marked."""
+    lines = _run() + _step("s1", 1, 3, status="error") + _tool("t1", 1.5, 2, status="error", error_class="E")
+    tree = build_tree(lines, RUN)
+    assert tree.failure is not None and tree.failure.span_id == "t1"
+    assert [node.span_id for node in _walk(tree.root) if node.failed_here] == ["t1"]
+
+
+def test_the_failure_is_the_earliest_ending_one_across_child_runs() -> None:
+    """Of two failed leaves, the one that ended first, even inside a child run."""
+    lines = (
+        _run()
+        + _step("s1", 1, 8, status="error")
+        + _tool("t1", 2, 6, status="error")
+        + _run(CHILD, "c0", 2, 7, parent_run_id=RUN, parent_span_id="s1")
+        + _tool("t2", 3, 4, parent="c0", status="error", run_id=CHILD)
+    )
+    failure = build_tree(lines, RUN).failure
+    assert failure is not None and (failure.span_id, failure.run_id) == ("t2", CHILD)
+
+
+def test_a_failed_step_is_not_the_failure_when_a_span_inside_it_failed() -> None:
+    """Even if the step seems to end first (a child run on a host with a skewed clock), inner wins."""
+    lines = (
+        _run()
+        + _step("s1", 1, 3, status="error")
+        + _run(CHILD, "c0", 4, 9, parent_run_id=RUN, parent_span_id="s1")
+        + _tool("t2", 4, 5, parent="c0", status="error", run_id=CHILD)
+    )
+    failure = build_tree(lines, RUN).failure
+    assert failure is not None and failure.span_id == "t2"
+
+
+def test_first_failure_is_none_when_nothing_failed() -> None:
+    """An ok run, or only a failed log line (not a span), has no failure."""
+    lines = _run() + _step("s1", 1, 3) + [_line("oops", 2, span_id="s1", status="error")]
+    assert first_failure(build_tree(lines, RUN).root) is None
+
+
+def test_as_dict_names_the_failure() -> None:
+    """The JSON view has the failing tool, its call ID, step and error."""
+    lines = (
+        _run()
+        + _step("s1", 1, 3, status="error")
+        + _tool("t1", 1.5, 2, status="error", step_id=1, error_class="E", error_message="m")
+    )
+    view = build_tree(lines, RUN).as_dict()
+    assert view["run_id"] == RUN
+    failure = view["failure"]
+    assert (failure["kind"], failure["tool"], failure["tool_call_id"], failure["step_id"]) == (
+        "tool",
+        "search",
+        "call-t1",
+        1,
+    )
+    assert (failure["error_class"], failure["error_message"]) == ("E", "m")
+    assert view["tree"]["children"][0]["kind"] == "step"
+
+
+def test_descendants_finds_child_runs_at_any_depth() -> None:
+    """The root and its children's children, but not unrelated runs; a cycle does not loop."""
+    lines = [
+        _line("x", 0, CHILD, parent_run_id=RUN),
+        _line("x", 0, GRANDCHILD, parent_run_id=CHILD),
+        _line("x", 0, OTHER),
+        _line("x", 0, RUN, parent_run_id=GRANDCHILD),
+    ]
+    assert descendants(lines, RUN) == {RUN, CHILD, GRANDCHILD}
+    assert descendants(lines, OTHER) == {OTHER}
+
+
+def test_trace_lines_keeps_the_runs_trace() -> None:
+    """Lines on the run's trace, and the run's own, are kept; another trace's lines are not."""
+    lines = [
+        _line("a", 0, RUN),
+        _line("b", 0, CHILD),
+        {**_line("c", 0, OTHER), "trace_id": "t2"},
+        {**_line("d", 0, RUN), "trace_id": "t9"},
+    ]
+    assert [line["event"] for line in trace_lines(lines, RUN)] == ["a", "b", "d"]
+
+
+def _walk(node: Node) -> list[Node]:
+    return [node, *(found for child in node.children for found in _walk(child))]
+
+
+def test_an_llm_result_never_closes_an_earlier_span() -> None:
+    """Two llm_result lines with one span ID (a file given twice) are two LLM spans, not one closed twice."""
+    llm = _line("llm_result", 2, span_id="l1", parent_span_id="s1", model="gpt", latency_ms=100, status="ok")
+    step = build_tree([*_run(), *_step("s1", 1, 3), llm, dict(llm)], RUN).root.children[0]
+    assert [(node.kind, node.span_id) for node in step.children] == [("llm", "l1"), ("llm", "l1")]
