@@ -529,7 +529,7 @@ def measure_concurrency() -> dict[str, float]:
 def measure_redaction() -> dict[str, float]:
     """The slowest of the adversarial 1 MB redaction inputs (all shapes, PII too)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from tests.test_redaction_speed import HOSTILE
+    from tests.privacy.test_redaction_speed import HOSTILE
 
     redactor = agentlog.Redactor(emails=True, phones=True)
     times = {}

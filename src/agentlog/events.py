@@ -41,6 +41,7 @@ from ._events.records import (
 from ._events.standalone import FinishedSpan, nested
 from ._pipeline.errors import MAX_MESSAGE_CHARS, error_fields
 from ._serialize import safe_str
+from ._settings import CONFIG
 from ._vocabulary import COMPLETED, ERROR, OK
 
 __all__ = [
@@ -102,19 +103,20 @@ def run_started(
         fields: Further fields for the line.
     """
     try:
+        settings = CONFIG.settings
         ctx = get_context()
         if ctx is not None:
             user_id = user_id if user_id is not None else ctx.user_id
             request_id = request_id if request_id is not None else ctx.request_id
             session_id = session_id if session_id is not None else ctx.session_id
         record = RunStarted(
-            task=capture_payload("task", task, None, capture) if task is not None else None,
+            task=capture_payload(settings, "task", task, None, capture) if task is not None else None,
             user_id=user_id,
             request_id=request_id,
             session_id=session_id,
             fields=run_fields(metadata, fields),
         )
-        emit(ctx, record)
+        emit(settings, ctx, record)
     except Exception as exc:
         _diagnostics.report("event helper failed", exc)
 
@@ -137,6 +139,7 @@ def agent_step(
         fields: Further fields for the line.
     """
     try:
+        settings = CONFIG.settings
         ctx = get_context()
         state = ctx.run_state if ctx is not None else None
         if state is not None:
@@ -145,7 +148,7 @@ def agent_step(
             else:
                 state.note_step(step_id)
         leaf = nested(ctx, step_id=step_id, step_type=step_type)
-        emit(leaf, AgentStep(step_id=step_id, step_type=step_type, tool=tool, fields=fields))
+        emit(settings, leaf, AgentStep(step_id=step_id, step_type=step_type, tool=tool, fields=fields))
     except Exception as exc:
         _diagnostics.report("event helper failed", exc)
 
@@ -175,6 +178,7 @@ def step_finished(
         fields: Further fields for the line.
     """
     try:
+        settings = CONFIG.settings
         ctx = get_context()
         status, errors = _error_part(status, error, error_class, error_message)
         if ctx is not None and ctx.step_id is not None and step_id in (None, ctx.step_id):
@@ -198,7 +202,7 @@ def step_finished(
             fields=fields,
         )
         count(leaf, record, error)
-        emit(leaf, record)
+        emit(settings, leaf, record)
     except Exception as exc:
         _diagnostics.report("event helper failed", exc)
 
@@ -222,6 +226,7 @@ def tool_call(
         fields: Further fields for the line.
     """
     try:
+        settings = CONFIG.settings
         ctx = get_context()
         if ctx is not None and ctx.tool_call_id is not None and tool_call_id in (None, ctx.tool_call_id):
             leaf: RunContext | None = ctx  # describes the tool call in force
@@ -229,8 +234,8 @@ def tool_call(
         else:
             call_id = tool_call_id if tool_call_id is not None else new_tool_call_id()
             leaf = nested(ctx, tool_call_id=call_id, tool=tool)
-        args_fields = capture_payload("args", args, tool, capture)
-        emit(leaf, ToolCall(tool=tool, tool_call_id=call_id, args=args_fields, fields=fields))
+        args_fields = capture_payload(settings, "args", args, tool, capture)
+        emit(settings, leaf, ToolCall(tool=tool, tool_call_id=call_id, args=args_fields, fields=fields))
     except Exception as exc:
         _diagnostics.report("event helper failed", exc)
 
@@ -270,6 +275,7 @@ def tool_result(
         fields: Further fields for the line.
     """
     try:
+        settings = CONFIG.settings
         ctx = get_context()
         if error is None and error_class is None and error_message is None and type(status) is str:
             errors: dict[str, Any] | None = None
@@ -303,11 +309,13 @@ def tool_result(
             latency_ms=latency_ms,
             status=status,
             error=errors,
-            result=capture_payload("result", result, tool, capture) if result is not MISSING else None,
+            result=capture_payload(settings, "result", result, tool, capture)
+            if result is not MISSING
+            else None,
             fields=fields,
         )
         count(leaf, record, error)
-        emit(leaf, record)
+        emit(settings, leaf, record)
     except Exception as exc:
         _diagnostics.report("event helper failed", exc)
 
@@ -352,6 +360,7 @@ def llm_result(
         fields: Further fields for the line.
     """
     try:
+        settings = CONFIG.settings
         status, errors = _error_part(status, error, error_class, error_message)
         leaf = nested(
             get_context(),
@@ -378,11 +387,11 @@ def llm_result(
             status=status,
             finish_reason=finish_reason,
             error=errors,
-            payloads=llm_payloads(prompt, completion, capture),
+            payloads=llm_payloads(settings, prompt, completion, capture),
             fields=fields,
         )
         count(leaf, record, error)
-        emit(leaf, record)
+        emit(settings, leaf, record)
     except Exception as exc:
         _diagnostics.report("event helper failed", exc)
 
@@ -398,7 +407,8 @@ def decision(kind: str, outcome: str, *, reason: str | None = None, **fields: An
         fields: Further fields for the line.
     """
     try:
-        emit(get_context(), Decision(kind=kind, outcome=outcome, reason=reason, fields=fields))
+        settings = CONFIG.settings
+        emit(settings, get_context(), Decision(kind=kind, outcome=outcome, reason=reason, fields=fields))
     except Exception as exc:
         _diagnostics.report("event helper failed", exc)
 
@@ -425,6 +435,7 @@ def run_finished(
         fields: Totals to override, or further fields.
     """
     try:
+        settings = CONFIG.settings
         ctx = get_context()
         status, errors = _error_part(status, error, None, None)
         state = ctx.run_state if ctx is not None else None
@@ -435,6 +446,7 @@ def run_finished(
         if stop_reason is None:
             stop_reason = COMPLETED if status == OK else ERROR
         emit(
+            settings,
             ctx,
             RunFinished(status=status, stop_reason=stop_reason, totals=totals, error=errors, fields=fields),
         )

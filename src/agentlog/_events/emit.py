@@ -14,16 +14,23 @@ from .. import _diagnostics
 from .._context import RunContext
 from .._pipeline.line import assemble
 from .._serialize import safe_str
-from .._settings import CONFIG, defaults
+from .._settings import Settings, defaults
 from .._vocabulary import ERROR, ERROR_LEVEL, EVENT, FREE_TEXT, INFO, LEVEL_NAMES
 from .records import Event
 
 __all__ = ["emit"]
 
 
-def emit(ctx: RunContext | None, record: Event) -> None:
-    """Write *record* with the IDs of *ctx*. Never raises for what the record holds."""
-    settings = CONFIG.settings
+def emit(settings: Settings | None, ctx: RunContext | None, record: Event) -> None:
+    """Write *record* with the IDs of *ctx*. Never raises for what the record holds.
+
+    Args:
+        settings: The settings read once for this line (`CONFIG.settings`,
+            None before `agentlog.configure`); the payloads in the record
+            were captured with the same ones.
+        ctx: The context the event happened in.
+        record: The event.
+    """
     if settings is None:
         _through_structlog(ctx, record)
         return

@@ -7,7 +7,7 @@ from typing import Any
 from .. import _diagnostics
 from .._privacy.capture import CAPTURE_MODES, captured
 from .._serialize import safe_str
-from .._settings import current
+from .._settings import Settings, defaults
 
 __all__ = ["MISSING", "capture_payload", "llm_payloads"]
 
@@ -22,17 +22,19 @@ MISSING: Any = _Missing()
 
 
 def capture_payload(
-    name: str, value: Any, tool: str | None = None, mode: str | None = None
+    settings: Settings | None, name: str, value: Any, tool: str | None = None, mode: str | None = None
 ) -> dict[str, Any]:
-    """The fields describing payload *value* under the capture policy in force. Never raises.
+    """The fields describing payload *value* under the capture policy of *settings*. Never raises.
 
     Args:
+        settings: The settings the line is written with (None: not configured).
         name: ``args``, ``result``, ``task``, ``prompt`` or ``completion``.
         value: The payload.
         tool: The tool it belongs to, for a per-tool mode.
         mode: A mode that overrides the policy (a per-call choice).
     """
-    settings = current()
+    if settings is None:
+        settings = defaults()
     policy = settings.capture
     if mode is None:
         mode = policy.mode_for(tool)
@@ -47,13 +49,15 @@ def capture_payload(
         return {f"{name}_hash": None, f"{name}_size": None}
 
 
-def llm_payloads(prompt: Any, completion: Any, mode: str | None) -> dict[str, Any] | None:
+def llm_payloads(
+    settings: Settings | None, prompt: Any, completion: Any, mode: str | None
+) -> dict[str, Any] | None:
     """Captured fields for an LLM call's prompt and completion, those given."""
     if prompt is MISSING and completion is MISSING:
         return None
     fields: dict[str, Any] = {}
     if prompt is not MISSING:
-        fields.update(capture_payload("prompt", prompt, None, mode))
+        fields.update(capture_payload(settings, "prompt", prompt, None, mode))
     if completion is not MISSING:
-        fields.update(capture_payload("completion", completion, None, mode))
+        fields.update(capture_payload(settings, "completion", completion, None, mode))
     return fields

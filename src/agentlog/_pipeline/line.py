@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import orjson
 
 from .. import _diagnostics
-from .._serialize import LINE_OPTIONS, dumps_line, fallback, safe_str, truncate_utf8
+from .._serialize import LINE_OPTIONS, dumps_line, fallback, safe_str, truncate_utf8, type_name
 from .._vocabulary import EVENT, EXTRA, FREE_TEXT, LEVEL, TIMESTAMP
 from .clock import now
 
@@ -187,7 +187,13 @@ def _salvage(
         **(ids or {}),
     }
     for source in (owned, fields):
-        for key, value in (source or {}).items():
+        try:
+            items = list(source.items()) if source else []
+        except Exception:
+            # Fields that cannot even be listed: say so where caller fields go.
+            line.setdefault(EXTRA, f"<unreadable {type_name(source)}>")
+            continue
+        for key, value in items:
             name = key if type(key) is str else safe_str(key)
             if name not in line:
                 line[name] = redactor.scrub(value, name)

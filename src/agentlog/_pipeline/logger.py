@@ -15,9 +15,10 @@ import structlog
 
 from .. import _diagnostics
 from .._context import get_context
+from .._output import Writer
 from .._serialize import safe_repr, safe_str
 from .._settings import CONFIG, current
-from .._vocabulary import LEVEL_ALIASES, LEVELS, LOGGER, level_name
+from .._vocabulary import EXTRA, LEVEL_ALIASES, LEVELS, LOGGER, level_name
 from ..typing import EventDict, WrappedLogger
 from .errors import error_fields, exc_info_to_exception
 from .line import assemble
@@ -130,8 +131,13 @@ class BoundLogger(structlog.BoundLoggerBase):
 _ENABLED = {name: BoundLogger.__dict__[name] for name in (*LEVELS, "msg", "warn", "fatal")}
 
 
-def finish_line(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
-    """The last processor of agentlog's chain: the event as output bytes."""
+def finish_line(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> Any:
+    """The last processor of agentlog's chain: the line, and the writer of the same settings.
+
+    Returns structlog's ``(args, kwargs)`` for the sink: settings are read
+    once per line, so a reconfigure never renders with one configuration and
+    writes with another.
+    """
     level = LEVEL_ALIASES.get(method_name, method_name)
     event = event_dict.pop("event", None)
     owned = None
@@ -144,13 +150,14 @@ def finish_line(logger: WrappedLogger, method_name: str, event_dict: EventDict) 
     if name is not None and LOGGER not in event_dict:
         owned = {LOGGER: name, **owned} if owned else {LOGGER: name}
     ctx = get_context()
-    return assemble(
-        current(), level, event, ctx.ids if ctx is not None else None, owned, event_dict, message=True
-    )
+    settings = current()
+    ids = ctx.ids if ctx is not None else None
+    line = assemble(settings, level, event, ids, owned, event_dict, None, EXTRA, True)
+    return (settings.writer, line), {}
 
 
 class Sink:
-    """The wrapped logger: writes each finished line through the pipeline.
+    """The wrapped logger: hands each finished line to the writer it was rendered for.
 
     Args:
         name: The logger name, written as the ``logger`` field.
@@ -161,9 +168,9 @@ class Sink:
     def __init__(self, name: str | None = None) -> None:
         self.name = name
 
-    def write(self, line: bytes) -> None:
-        """Write one rendered line to the configured output."""
-        current().writer(line)
+    def write(self, writer: Writer, line: bytes) -> None:
+        """Write one rendered line."""
+        writer(line)
 
     debug = info = msg = warning = warn = error = exception = critical = fatal = write
 

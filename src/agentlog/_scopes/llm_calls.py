@@ -11,6 +11,7 @@ from .._events.emit import emit
 from .._events.payloads import MISSING, llm_payloads
 from .._events.records import LLMResult
 from .._otel import captured_text
+from .._settings import CONFIG
 from .._vocabulary import ERROR, OK
 from .decorate import Arguments
 from .scope import Scope, failure_fields, latency_since
@@ -68,10 +69,11 @@ class LLMCall(Scope):
             self.finish_reason = finish_reason
 
     def _open(self) -> None:
+        settings = CONFIG.settings
         outer = CURRENT.get()
         ctx = None
         if outer is not None:
-            bridge = self._spans()
+            bridge = settings.otel if settings is not None else None
             span = None
             if bridge is not None:
                 attributes = {
@@ -84,8 +86,9 @@ class LLMCall(Scope):
         self._activate(ctx)
 
     def _close(self, exc: BaseException | None) -> None:
+        settings = CONFIG.settings
         status = OK if exc is None else ERROR
-        payloads = llm_payloads(self.prompt, self.completion, self._capture)
+        payloads = llm_payloads(settings, self.prompt, self.completion, self._capture)
         record = LLMResult(
             model=self.model,
             provider=self.provider,
@@ -99,7 +102,7 @@ class LLMCall(Scope):
             fields=self._fields,
         )
         count(self._ctx, record, exc)
-        emit(self._ctx, record)
+        emit(settings, self._ctx, record)
         if self._span is not None:
             self._span.close(
                 {

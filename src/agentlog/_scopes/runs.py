@@ -13,6 +13,7 @@ from .._events.emit import emit
 from .._events.payloads import capture_payload
 from .._events.records import RunFinished, RunStarted, run_fields
 from .._otel import current_span
+from .._settings import CONFIG
 from .._vocabulary import CANCELLED, COMPLETED, ERROR, OK, STEP_ERROR, STEP_SCOPE, TOOL_ERROR, TOOL_SCOPE
 from .decorate import Arguments
 from .scope import Scope, failure_fields
@@ -101,6 +102,7 @@ class Run(Scope):
         self._finish_fields.update(fields)
 
     def _open(self) -> None:
+        settings = CONFIG.settings
         # The parent: the given one, else the run in force, else the
         # application's active OpenTelemetry span.
         origin = self._parent if self._parent is not None else CURRENT.get()
@@ -114,7 +116,7 @@ class Run(Scope):
         else:
             parent = current_span()
         parent_run_id = origin.run_id if origin is not None else None
-        bridge = self._spans()
+        bridge = settings.otel if settings is not None else None
         span = None
         if bridge is not None:
             attributes = {
@@ -148,9 +150,10 @@ class Run(Scope):
         )
         self._activate(ctx)
         emit(
+            settings,
             ctx,
             RunStarted(
-                task=capture_payload("task", self._task) if self._task is not None else None,
+                task=capture_payload(settings, "task", self._task) if self._task is not None else None,
                 user_id=user_id,
                 request_id=request_id,
                 session_id=session_id,
@@ -159,6 +162,7 @@ class Run(Scope):
         )
 
     def _close(self, exc: BaseException | None) -> None:
+        settings = CONFIG.settings
         ctx = self._ctx
         if ctx is None:
             return
@@ -169,6 +173,7 @@ class Run(Scope):
             stop_reason = self._infer_stop_reason(state, exc)
         totals = state.totals() if state is not None else dict(NO_TOTALS)
         emit(
+            settings,
             ctx,
             RunFinished(
                 status=status,

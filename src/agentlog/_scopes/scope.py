@@ -21,7 +21,6 @@ from .. import _diagnostics
 from .._context import CURRENT, RunContext, SpanRef
 from .._otel import Bridge, OpenSpan
 from .._pipeline.errors import error_fields
-from .._settings import CONFIG
 from .decorate import Arguments, decorate
 
 __all__ = ["Scope", "failure_fields", "latency_since"]
@@ -66,12 +65,6 @@ class Scope:
 
     def _returned(self, value: Any) -> None:
         """Note what the decorated function returned (a tool call records it)."""
-
-    @staticmethod
-    def _spans() -> Bridge | None:
-        """The OpenTelemetry bridge when spans are on (scopes build span attributes only then)."""
-        settings = CONFIG.settings
-        return settings.otel if settings is not None else None
 
     def _open_span(
         self,

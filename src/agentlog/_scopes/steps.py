@@ -9,6 +9,7 @@ from .._context.ids import new_span_id
 from .._events.accounting import count
 from .._events.emit import emit
 from .._events.records import AgentStep, StepFinished
+from .._settings import CONFIG
 from .._vocabulary import ERROR, OK
 from .decorate import Arguments
 from .scope import Scope, failure_fields, latency_since
@@ -29,13 +30,14 @@ class Step(Scope):
         return Step(self.step_type, tool=self.tool, **self._fields)
 
     def _open(self) -> None:
+        settings = CONFIG.settings
         outer = CURRENT.get()
         ctx = None
         if outer is not None:
             state = outer.run_state
             if state is not None:
                 self.step_id = state.next_step()
-            bridge = self._spans()
+            bridge = settings.otel if settings is not None else None
             span = None
             if bridge is not None:
                 attributes = {"agentlog.step_id": self.step_id, "agentlog.step_type": self.step_type}
@@ -44,11 +46,13 @@ class Step(Scope):
             ctx = outer.child(span_id, step_id=self.step_id, step_type=self.step_type)
         self._activate(ctx)
         emit(
+            settings,
             ctx,
             AgentStep(step_id=self.step_id, step_type=self.step_type, tool=self.tool, fields=self._fields),
         )
 
     def _close(self, exc: BaseException | None) -> None:
+        settings = CONFIG.settings
         status = OK if exc is None else ERROR
         record = StepFinished(
             step_id=self.step_id,
@@ -58,7 +62,7 @@ class Step(Scope):
             error=failure_fields(self._ctx, exc) if exc is not None else None,
         )
         count(self._ctx, record, exc)
-        emit(self._ctx, record)
+        emit(settings, self._ctx, record)
         if self._span is not None:
             self._span.close({"agentlog.status": status}, exc)
 

@@ -13,6 +13,7 @@ from .._events.payloads import MISSING, capture_payload
 from .._events.records import ToolCall as ToolCallRecord
 from .._events.records import ToolResult
 from .._otel import captured_text
+from .._settings import CONFIG
 from .._vocabulary import ERROR, OK
 from .decorate import Arguments
 from .scope import Scope, failure_fields, latency_since
@@ -66,11 +67,12 @@ class ToolCall(Scope):
         self._result = value
 
     def _open(self) -> None:
+        settings = CONFIG.settings
         outer = CURRENT.get()
         ctx = None
-        args = capture_payload("args", self.args, self.tool, self._capture)
+        args = capture_payload(settings, "args", self.args, self.tool, self._capture)
         if outer is not None:
-            bridge = self._spans()
+            bridge = settings.otel if settings is not None else None
             span = None
             if bridge is not None:
                 attributes = {
@@ -84,15 +86,17 @@ class ToolCall(Scope):
             ctx = outer.child(span_id, tool_call_id=self.tool_call_id, tool=self.tool)
         self._activate(ctx)
         emit(
+            settings,
             ctx,
             ToolCallRecord(tool=self.tool, tool_call_id=self.tool_call_id, args=args, fields=self._fields),
         )
 
     def _close(self, exc: BaseException | None) -> None:
+        settings = CONFIG.settings
         status = OK if exc is None else ERROR
         result = None
         if self._result is not MISSING:
-            result = capture_payload("result", self._result, self.tool, self._capture)
+            result = capture_payload(settings, "result", self._result, self.tool, self._capture)
         record = ToolResult(
             tool=self.tool,
             tool_call_id=self.tool_call_id,
@@ -102,7 +106,7 @@ class ToolCall(Scope):
             result=result,
         )
         count(self._ctx, record, exc)
-        emit(self._ctx, record)
+        emit(settings, self._ctx, record)
         if self._span is not None:
             attributes = {
                 "agentlog.status": status,

@@ -14,7 +14,7 @@ import yaml
 import agentlog
 from agentlog import events
 
-KITS = Path(__file__).resolve().parent.parent / "kits"
+KITS = Path(__file__).resolve().parents[2] / "kits"
 
 
 def _lines(fmt: str) -> list[dict[str, Any]]:

@@ -173,8 +173,8 @@ def test_fallbacks_are_documented_and_stable() -> None:
     assert agentlog.canonical_json(_Color.RED) == b'"red"'
     assert agentlog.canonical_json(uuid.UUID(int=1)) == b'"00000000-0000-0000-0000-000000000001"'
     assert agentlog.canonical_json(_WithRepr()) == b'"WithRepr(7)"'
-    assert agentlog.canonical_json(_Opaque()) == b'"<tests.test_hashing._Opaque>"'
-    assert agentlog.canonical_json(_BadRepr()) == b'"<unrepresentable tests.test_hashing._BadRepr>"'
+    assert agentlog.canonical_json(_Opaque()) == b'"<tests.privacy.test_hashing._Opaque>"'
+    assert agentlog.canonical_json(_BadRepr()) == b'"<unrepresentable tests.privacy.test_hashing._BadRepr>"'
 
 
 def test_hostile_values_hash_without_raising() -> None:

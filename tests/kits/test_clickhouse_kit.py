@@ -12,7 +12,7 @@ import agentlog
 
 chdb_session = pytest.importorskip("chdb.session")
 
-KIT = Path(__file__).resolve().parent.parent / "kits" / "clickhouse"
+KIT = Path(__file__).resolve().parents[2] / "kits" / "clickhouse"
 
 
 def _statements(sql: str) -> list[str]:

@@ -1,0 +1,98 @@
+"""The one line assembler: same shape from every front door, clashes kept, secrets out, never a lost line."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+import orjson
+
+import agentlog
+from agentlog import _settings, events
+from agentlog._formats import Profile
+from agentlog._pipeline.line import assemble
+from agentlog._serialize import dumps_line
+from tests.conftest import Captured
+
+
+def _head(line: dict[str, Any], length: int) -> list[str]:
+    return list(line)[:length]
+
+
+def test_every_front_door_writes_the_same_head(logs: Captured) -> None:
+    """A typed event, a structlog line and a stdlib record in one scope start with the same fields."""
+    with agentlog.run(session_id="s"), agentlog.step("tool"):
+        events.decision("route", "search")
+        agentlog.get_logger().info("from structlog")
+        logging.getLogger().warning("from stdlib")
+    decision, structlog_line, stdlib_line = logs.lines()[2:5]
+    head = ["timestamp", "level", "event", "service", "env", "version", "run_id", "trace_id", "span_id"]
+    head += ["step_id", "session_id"]
+    assert _head(decision, len(head)) == head
+    assert _head(structlog_line, len(head)) == head
+    assert _head(stdlib_line, len(head)) == head
+
+
+def test_a_caller_field_never_overwrites_agentlog_s(logs: Captured) -> None:
+    """A caller field named like one agentlog wrote is kept under extra; agentlog's value stays."""
+    with agentlog.run():
+        events.tool_result("search", tool_call_id="c1", run_id="forged", status="ok", latency="other")
+    line = logs.one("tool_result")
+    assert line["run_id"] != "forged"
+    assert (line["latency"], line["extra"]) == ("other", {"run_id": "forged"})
+
+
+def test_free_text_of_an_event_is_redacted(logs: Captured) -> None:
+    """A typed event's own free text (a decision's reason) is scanned for secrets like any message."""
+    events.decision("approval", "denied", reason="token=sk-live-0123456789abcdefghijklmn in the request")
+    assert "sk-live-0123456789abcdefghijklmn" not in logs.raw().decode()
+    assert "[REDACTED" in logs.one("decision")["reason"]
+
+
+def test_a_message_is_redacted_but_an_event_name_is_written_as_given() -> None:
+    """With message=True the event text is scrubbed; a typed event's name is written untouched."""
+    settings = _settings.current()
+    secret = "Bearer abcdef123456xyz"
+    as_message = orjson.loads(assemble(settings, "info", secret, None, None, None, None, "extra", True))
+    as_name = orjson.loads(assemble(settings, "info", secret, None, None, None, None, "extra", False, True))
+    assert as_message["event"] != secret and as_name["event"] == secret
+
+
+def test_a_failing_profile_writes_the_line_unmapped(logs: Captured) -> None:
+    """A profile whose mapping raises loses no event: the flat line is written and the problem counted."""
+
+    def broken(line: dict[str, Any]) -> dict[str, Any]:
+        raise RuntimeError("mapping bug")
+
+    settings = dataclasses.replace(_settings.current(), profile=Profile("broken", broken, dumps_line))
+    line = orjson.loads(assemble(settings, "info", "still here", None, None, {"k": 1}))
+    assert (line["event"], line["k"]) == ("still here", 1)
+    assert agentlog.problems() == {"broken mapping failed; line written unmapped": 1}
+
+
+def test_an_unbuildable_line_is_salvaged(logs: Captured) -> None:
+    """A line that cannot be built is written anyway, every value reduced to plain data."""
+
+    class Exploding(dict[str, Any]):
+        def items(self) -> Any:
+            raise RuntimeError("no")
+
+        def keys(self) -> Any:
+            raise RuntimeError("no")
+
+    data = assemble(_settings.current(), "info", "salvaged", None, None, Exploding(a=1))
+    line = orjson.loads(data)
+    assert line["event"] == "salvaged"
+    assert line["extra"].startswith("<unreadable ") and line["extra"].endswith("Exploding>")
+    assert "line could not be rendered; written with markers" in agentlog.problems()
+
+
+def test_an_oversized_line_is_cut_under_the_limit(logs: Captured) -> None:
+    """A line over 256 KiB has its large fields cut with a marker, and stays one valid JSON line."""
+    data = assemble(
+        _settings.current(), "info", "big", None, None, {"a": "x" * 300_000, "b": ["y" * 20] * 20_000}
+    )
+    assert len(data) <= 256 * 1024 and data.endswith(b"\n")
+    line = orjson.loads(data)
+    assert "truncated" in line["a"] and "truncated" in line["b"]
