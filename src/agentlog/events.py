@@ -28,21 +28,21 @@ from ._events.accounting import count
 from ._events.emit import emit
 from ._events.payloads import MISSING, capture_payload, llm_payloads
 from ._events.records import (
-    AgentStep,
-    Decision,
-    LLMResult,
-    RunFinished,
-    RunStarted,
-    StepFinished,
-    ToolCall,
-    ToolResult,
+    new_agent_step,
+    new_decision,
+    new_llm_result,
+    new_run_finished,
+    new_run_started,
+    new_step_finished,
+    new_tool_call,
+    new_tool_result,
     run_fields,
 )
 from ._events.standalone import FinishedSpan, nested
 from ._pipeline.errors import MAX_MESSAGE_CHARS, error_fields
 from ._serialize import safe_str
 from ._settings import CONFIG
-from ._vocabulary import COMPLETED, ERROR, OK
+from ._vocabulary import COMPLETED, ERROR, ERROR_CLASS, ERROR_MESSAGE, OK
 
 __all__ = [
     "agent_step",
@@ -67,9 +67,9 @@ def _error_part(
         return ERROR, error_fields(error)
     fields: dict[str, Any] = {}
     if error_class is not None:
-        fields["error_class"] = safe_str(error_class)
+        fields[ERROR_CLASS] = safe_str(error_class)
     if error_message is not None:
-        fields["error_message"] = safe_str(error_message)[:MAX_MESSAGE_CHARS]
+        fields[ERROR_MESSAGE] = safe_str(error_message)[:MAX_MESSAGE_CHARS]
     if status is None:
         status = ERROR if fields else OK
     return safe_str(status), fields or None
@@ -109,7 +109,7 @@ def run_started(
             user_id = user_id if user_id is not None else ctx.user_id
             request_id = request_id if request_id is not None else ctx.request_id
             session_id = session_id if session_id is not None else ctx.session_id
-        record = RunStarted(
+        record = new_run_started(
             task=capture_payload(settings, "task", task, None, capture) if task is not None else None,
             user_id=user_id,
             request_id=request_id,
@@ -148,7 +148,7 @@ def agent_step(
             else:
                 state.note_step(step_id)
         leaf = nested(ctx, step_id=step_id, step_type=step_type)
-        emit(settings, leaf, AgentStep(step_id=step_id, step_type=step_type, tool=tool, fields=fields))
+        emit(settings, leaf, new_agent_step(step_id=step_id, step_type=step_type, tool=tool, fields=fields))
     except Exception as exc:
         _diagnostics.report("event helper failed", exc)
 
@@ -193,7 +193,7 @@ def step_finished(
                 step_id=step_id,
                 step_type=step_type,
             )
-        record = StepFinished(
+        record = new_step_finished(
             step_id=step_id,
             step_type=step_type,
             latency_ms=latency_ms,
@@ -235,7 +235,7 @@ def tool_call(
             call_id = tool_call_id if tool_call_id is not None else new_tool_call_id()
             leaf = nested(ctx, tool_call_id=call_id, tool=tool)
         args_fields = capture_payload(settings, "args", args, tool, capture)
-        emit(settings, leaf, ToolCall(tool=tool, tool_call_id=call_id, args=args_fields, fields=fields))
+        emit(settings, leaf, new_tool_call(tool=tool, tool_call_id=call_id, args=args_fields, fields=fields))
     except Exception as exc:
         _diagnostics.report("event helper failed", exc)
 
@@ -303,15 +303,13 @@ def tool_result(
                 tool_call_id=tool_call_id,
                 tool=tool,
             )
-        record = ToolResult(
+        record = new_tool_result(
             tool=tool,
             tool_call_id=tool_call_id,
             latency_ms=latency_ms,
             status=status,
             error=errors,
-            result=capture_payload(settings, "result", result, tool, capture)
-            if result is not MISSING
-            else None,
+            result=None if result is MISSING else capture_payload(settings, "result", result, tool, capture),
             fields=fields,
         )
         count(leaf, record, error)
@@ -378,7 +376,7 @@ def llm_result(
                 status,
             ),
         )
-        record = LLMResult(
+        record = new_llm_result(
             model=model,
             provider=provider,
             input_tokens=input_tokens,
@@ -408,7 +406,7 @@ def decision(kind: str, outcome: str, *, reason: str | None = None, **fields: An
     """
     try:
         settings = CONFIG.settings
-        emit(settings, get_context(), Decision(kind=kind, outcome=outcome, reason=reason, fields=fields))
+        emit(settings, get_context(), new_decision(kind=kind, outcome=outcome, reason=reason, fields=fields))
     except Exception as exc:
         _diagnostics.report("event helper failed", exc)
 
@@ -448,7 +446,9 @@ def run_finished(
         emit(
             settings,
             ctx,
-            RunFinished(status=status, stop_reason=stop_reason, totals=totals, error=errors, fields=fields),
+            new_run_finished(
+                status=status, stop_reason=stop_reason, totals=totals, error=errors, fields=fields
+            ),
         )
     except Exception as exc:
         _diagnostics.report("event helper failed", exc)

@@ -31,11 +31,11 @@ def emit(settings: Settings | None, ctx: RunContext | None, record: Event) -> No
         ctx: The context the event happened in.
         record: The event.
     """
-    if settings is None:
-        _through_structlog(ctx, record)
-        return
     # A failed outcome is written at level error, any other typed event at info.
     level = ERROR_LEVEL if getattr(record, "status", None) == ERROR else INFO
+    if settings is None:
+        _through_structlog(ctx, record, level)
+        return
     if level < settings.min_level:
         return
     ids = None if ctx is None else ctx.event_ids if record.names_parent else ctx.ids
@@ -48,7 +48,7 @@ def emit(settings: Settings | None, ctx: RunContext | None, record: Event) -> No
     settings.writer(line)
 
 
-def _through_structlog(ctx: RunContext | None, record: Event) -> None:
+def _through_structlog(ctx: RunContext | None, record: Event, level: int) -> None:
     redactor = defaults().redactor
     # Fields first: a secret they name is then replaced in the free text too.
     fields = redactor.scrub_fields(record.fields) if record.fields else None
@@ -64,7 +64,6 @@ def _through_structlog(ctx: RunContext | None, record: Event) -> None:
             if type(key) is str:
                 kw.setdefault(key, value)
     kw.pop(EVENT, None)
-    level = ERROR_LEVEL if getattr(record, "status", None) == ERROR else INFO
     try:
         import structlog
 

@@ -52,10 +52,20 @@ def to_ecs(line: dict[str, Any]) -> dict[str, Any]:
         ecs_event["duration"] = duration
     if type(line.get("service")) is str:
         ecs_event["dataset"] = f"{line['service']}.log"
+    ours: dict[str, Any] | None = None
     for key, value in line.items():
         if key in _HEAD:
             continue
-        _put(tree, ECS_FIELDS.get(key) or _OURS + key, value)
+        mapped = ECS_FIELDS.get(key)
+        if mapped is None and type(key) is str and "." not in key:
+            # Most fields are agentlog's own, one level down: no path to walk.
+            if ours is None:
+                ours = tree.get(NAMESPACE)
+                if not isinstance(ours, dict):
+                    ours = tree[NAMESPACE] = {}
+            ours[key] = value
+        else:
+            _put(tree, mapped or f"{_OURS}{key}", value)
     tree["event"] = ecs_event
     out.update(tree)
     return out

@@ -6,6 +6,7 @@ import traceback
 from typing import Any
 
 from .._serialize import safe_str
+from .._vocabulary import ERROR_CLASS, ERROR_MESSAGE, ERROR_STACK
 
 __all__ = ["error_fields", "exc_info_to_exception"]
 
@@ -39,11 +40,11 @@ def error_fields(exc: BaseException, *, stack: bool = False) -> dict[str, Any]:
         stack: Also include the formatted traceback as ``error_stack``.
     """
     fields: dict[str, Any] = {
-        "error_class": error_class(exc),
-        "error_message": _cap(safe_str(exc), MAX_MESSAGE_CHARS),
+        ERROR_CLASS: error_class(exc),
+        ERROR_MESSAGE: _cap(safe_str(exc), MAX_MESSAGE_CHARS),
     }
     if stack:
-        fields["error_stack"] = format_stack(exc)
+        fields[ERROR_STACK] = format_stack(exc)
     return fields
 
 

@@ -29,7 +29,7 @@ import orjson
 
 from .. import _diagnostics
 from .._serialize import LINE_OPTIONS, dumps_line, fallback, safe_str, truncate_utf8, type_name
-from .._vocabulary import EVENT, EXTRA, FREE_TEXT, LEVEL, TIMESTAMP
+from .._vocabulary import EVENT, EXTRA, FREE_TEXT, LEVEL, LOGGER, TIMESTAMP
 from .clock import now
 
 if TYPE_CHECKING:
@@ -63,6 +63,7 @@ def assemble(
     spill_key: str = EXTRA,
     message: bool = False,
     trusted: bool = False,
+    logger: str | None = None,
 ) -> bytes:
     """Build, redact and render one line: the output bytes. Never raises.
 
@@ -80,6 +81,7 @@ def assemble(
         message: *event* is a message (structlog, stdlib), not a typed
             event's name, and is redacted too.
         trusted: Nothing in the line can hold a secret: skip redaction.
+        logger: The name of the logger that wrote a log line, written after the IDs.
     """
     try:
         if not trusted:
@@ -98,6 +100,8 @@ def assemble(
             line.update(settings.static)
         if ids:
             line.update(ids)
+        if logger is not None:
+            line[LOGGER] = logger
         if owned is not None:
             if isinstance(owned, dict):
                 line.update(owned)
@@ -124,6 +128,8 @@ def assemble(
         return render(profile, line)
     except Exception as exc:
         _diagnostics.report("line could not be rendered; written with markers", exc)
+        if logger is not None:
+            owned = {LOGGER: logger, **_as_dict(owned)}
         return render(settings.profile, _salvage(settings, level, event, ids, owned, fields, timestamp))
 
 
@@ -175,10 +181,7 @@ def _salvage(
 ) -> dict[str, Any]:
     """The line when building failed: every value reduced to plain, redacted data."""
     redactor = settings.redactor
-    if owned is not None and not isinstance(owned, dict):
-        written: dict[str, Any] = {}
-        owned.write_fields(written)
-        owned = written
+    owned = _as_dict(owned)
     line: dict[str, Any] = {
         TIMESTAMP: timestamp if timestamp is not None else now(),
         LEVEL: level,
@@ -198,6 +201,14 @@ def _salvage(
             if name not in line:
                 line[name] = redactor.scrub(value, name)
     return line
+
+
+def _as_dict(owned: dict[str, Any] | FieldWriter | None) -> dict[str, Any]:
+    if owned is None or isinstance(owned, dict):
+        return owned or {}
+    written: dict[str, Any] = {}
+    owned.write_fields(written)
+    return written
 
 
 def _shrink(line: dict[str, Any]) -> dict[str, Any]:

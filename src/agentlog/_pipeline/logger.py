@@ -147,12 +147,12 @@ def finish_line(logger: WrappedLogger, method_name: str, event_dict: EventDict) 
         if exc is not None:
             owned = error_fields(exc, stack=True)
     name = getattr(logger, "name", None)
-    if name is not None and LOGGER not in event_dict:
-        owned = {LOGGER: name, **owned} if owned else {LOGGER: name}
+    if LOGGER in event_dict:
+        name = None  # the caller named it; theirs is written
     ctx = get_context()
     settings = current()
     ids = ctx.ids if ctx is not None else None
-    line = assemble(settings, level, event, ids, owned, event_dict, None, EXTRA, True)
+    line = assemble(settings, level, event, ids, owned, event_dict, None, EXTRA, True, False, name)
     return (settings.writer, line), {}
 
 

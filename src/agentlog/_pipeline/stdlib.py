@@ -16,8 +16,8 @@ from typing import Any
 from .. import _diagnostics
 from .._context import get_context
 from .._serialize import safe_repr, safe_str
-from .._settings import current
-from .._vocabulary import LEVEL_NAMES, LINE_IDS, LOGGER, level_name
+from .._settings import CONFIG, defaults
+from .._vocabulary import EXTRA, LEVEL_NAMES, LINE_IDS, level_name
 from .clock import format_epoch
 from .errors import error_fields
 from .line import assemble
@@ -70,13 +70,13 @@ class LogHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         """Write *record* as one line. Never raises."""
         try:
-            settings = current()
+            settings = CONFIG.settings or defaults()
             levelno = record.levelno
             if levelno < settings.min_level:
                 return
-            owned: dict[str, Any] = {LOGGER: record.name}
+            owned = None
             if record.exc_info and record.exc_info[1] is not None:
-                owned.update(error_fields(record.exc_info[1], stack=True))
+                owned = error_fields(record.exc_info[1], stack=True)
             attributes = record.__dict__
             extra = None
             if len(attributes) > _PLAIN_RECORD_SIZE:
@@ -100,8 +100,11 @@ class LogHandler(logging.Handler):
                     ctx.ids if ctx is not None else None,
                     owned,
                     extra,
-                    timestamp=format_epoch(record.created),
-                    message=True,
+                    format_epoch(record.created),
+                    EXTRA,
+                    True,  # the message is free text
+                    False,
+                    record.name,
                 )
             )
         except Exception as exc:

@@ -9,7 +9,7 @@ from .._context.ids import new_span_id
 from .._events.accounting import count
 from .._events.emit import emit
 from .._events.payloads import MISSING, llm_payloads
-from .._events.records import LLMResult
+from .._events.records import new_llm_result
 from .._otel import captured_text
 from .._settings import CONFIG
 from .._vocabulary import ERROR, OK
@@ -89,7 +89,7 @@ class LLMCall(Scope):
         settings = CONFIG.settings
         status = OK if exc is None else ERROR
         payloads = llm_payloads(settings, self.prompt, self.completion, self._capture)
-        record = LLMResult(
+        record = new_llm_result(
             model=self.model,
             provider=self.provider,
             input_tokens=self.input_tokens,

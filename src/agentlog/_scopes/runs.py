@@ -11,7 +11,7 @@ from .._context import CURRENT, NO_TOTALS, RunContext, RunState, SpanRef
 from .._context.ids import new_run_id, new_span_id, new_trace_id
 from .._events.emit import emit
 from .._events.payloads import capture_payload
-from .._events.records import RunFinished, RunStarted, run_fields
+from .._events.records import new_run_finished, new_run_started, run_fields
 from .._otel import current_span
 from .._settings import CONFIG
 from .._vocabulary import CANCELLED, COMPLETED, ERROR, OK, STEP_ERROR, STEP_SCOPE, TOOL_ERROR, TOOL_SCOPE
@@ -152,7 +152,7 @@ class Run(Scope):
         emit(
             settings,
             ctx,
-            RunStarted(
+            new_run_started(
                 task=capture_payload(settings, "task", self._task) if self._task is not None else None,
                 user_id=user_id,
                 request_id=request_id,
@@ -175,7 +175,7 @@ class Run(Scope):
         emit(
             settings,
             ctx,
-            RunFinished(
+            new_run_finished(
                 status=status,
                 stop_reason=stop_reason,
                 totals=totals,

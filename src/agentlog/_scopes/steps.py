@@ -8,7 +8,7 @@ from .._context import CURRENT
 from .._context.ids import new_span_id
 from .._events.accounting import count
 from .._events.emit import emit
-from .._events.records import AgentStep, StepFinished
+from .._events.records import new_agent_step, new_step_finished
 from .._settings import CONFIG
 from .._vocabulary import ERROR, OK
 from .decorate import Arguments
@@ -48,13 +48,15 @@ class Step(Scope):
         emit(
             settings,
             ctx,
-            AgentStep(step_id=self.step_id, step_type=self.step_type, tool=self.tool, fields=self._fields),
+            new_agent_step(
+                step_id=self.step_id, step_type=self.step_type, tool=self.tool, fields=self._fields
+            ),
         )
 
     def _close(self, exc: BaseException | None) -> None:
         settings = CONFIG.settings
         status = OK if exc is None else ERROR
-        record = StepFinished(
+        record = new_step_finished(
             step_id=self.step_id,
             step_type=self.step_type,
             latency_ms=latency_since(self._start_ns),

@@ -10,8 +10,7 @@ from .._context.ids import new_span_id, new_tool_call_id
 from .._events.accounting import count
 from .._events.emit import emit
 from .._events.payloads import MISSING, capture_payload
-from .._events.records import ToolCall as ToolCallRecord
-from .._events.records import ToolResult
+from .._events.records import new_tool_call, new_tool_result
 from .._otel import captured_text
 from .._settings import CONFIG
 from .._vocabulary import ERROR, OK
@@ -88,7 +87,7 @@ class ToolCall(Scope):
         emit(
             settings,
             ctx,
-            ToolCallRecord(tool=self.tool, tool_call_id=self.tool_call_id, args=args, fields=self._fields),
+            new_tool_call(tool=self.tool, tool_call_id=self.tool_call_id, args=args, fields=self._fields),
         )
 
     def _close(self, exc: BaseException | None) -> None:
@@ -97,7 +96,7 @@ class ToolCall(Scope):
         result = None
         if self._result is not MISSING:
             result = capture_payload(settings, "result", self._result, self.tool, self._capture)
-        record = ToolResult(
+        record = new_tool_result(
             tool=self.tool,
             tool_call_id=self.tool_call_id,
             latency_ms=latency_since(self._start_ns),

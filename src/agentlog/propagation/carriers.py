@@ -15,6 +15,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from .. import _diagnostics
 from .._context import RunContext, SpanRef, get_context
+from .._vocabulary import REQUEST_ID, RUN_ID, SESSION_ID, USER_ID
 from .w3c import (
     encode_member,
     format_baggage,
@@ -32,7 +33,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _MAX_ID_LENGTH = 256
 _WANTED = ("traceparent", "tracestate", "baggage", "x-run-id")
 # Baggage keys agentlog writes from the context; "user_id" only when allowed.
-_CORRELATION = ("run_id", "session_id", "request_id")
+_CORRELATION = (RUN_ID, SESSION_ID, REQUEST_ID)
 
 
 class RemoteParent(NamedTuple):
@@ -137,16 +138,16 @@ def extract(carrier: Any) -> RemoteParent | None:
                 correlation.setdefault(key[len(BAGGAGE_PREFIX) :], value)
             else:
                 foreign.append(raw)
-        run_id = correlation.get("run_id")
+        run_id = correlation.get(RUN_ID)
         if run_id is None and found.get("x-run-id"):
             run_id = found["x-run-id"][0].strip()
         return RemoteParent(
             trace_id=parent.trace_id,
             span_id=parent.parent_id,
             run_id=run_id if run_id is not None and _RUN_ID.fullmatch(run_id) else None,
-            session_id=clean_id(correlation.get("session_id")),
-            request_id=clean_id(correlation.get("request_id")),
-            user_id=clean_id(correlation.get("user_id")),
+            session_id=clean_id(correlation.get(SESSION_ID)),
+            request_id=clean_id(correlation.get(REQUEST_ID)),
+            user_id=clean_id(correlation.get(USER_ID)),
             trace_flags=parent.flags,
             tracestate=tracestate,
             baggage=tuple(foreign),
