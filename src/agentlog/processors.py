@@ -82,7 +82,9 @@ def redact(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> Ev
         event_dict: The event being processed.
     """
     redactor = current().redactor
-    ids = {key: event_dict.pop(key) for key in ID_KEYS.intersection(event_dict)}
+    ids = {key: value for key, value in event_dict.items() if key in ID_KEYS}
+    for key in ids:
+        del event_dict[key]
     event = event_dict.pop(EVENT, None)
     cleaned = redactor.scrub_fields(event_dict)
     cleaned.update(ids)

@@ -102,3 +102,25 @@ def test_equal_contexts_hash_alike_and_repr_shows_only_ids() -> None:
 def test_current_is_none_outside_a_scope() -> None:
     """Nothing is in force until a scope sets it."""
     assert CURRENT.get() is None
+
+
+def test_equality_is_about_the_ids_not_the_pass_through_state() -> None:
+    """Contexts naming the same IDs in one run are equal, whatever flags or baggage they carry."""
+    ctx = _root()
+    assert ctx.replace(trace_flags="00", baggage=("k=v",)) == ctx
+    assert ctx.replace(session_id="other") != ctx
+
+
+def test_read_only_errors_name_the_attribute() -> None:
+    """Setting or deleting any attribute says the context is read-only."""
+    ctx = _root()
+    with pytest.raises(AttributeError, match="read-only; cannot set 'anything'"):
+        ctx.anything = 1
+    with pytest.raises(AttributeError, match="read-only; cannot delete 'run_id'"):
+        del ctx.run_id
+
+
+def test_replacing_an_unknown_attribute_is_a_type_error() -> None:
+    """replace() with a name that is not an attribute raises TypeError, as a bad keyword does."""
+    with pytest.raises(TypeError, match="bogus"):
+        _root().replace(bogus=1)

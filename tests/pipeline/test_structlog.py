@@ -137,3 +137,50 @@ def test_add_ids_keeps_explicit_values() -> None:
         event = agentlog.processors.add_ids(None, "info", {"event": "x", "run_id": "explicit"})
     assert event["run_id"] == "explicit"
     assert "trace_id" in event
+
+
+def test_a_logger_factory_swapped_after_configure_still_gets_the_lines(logs: Captured) -> None:
+    """Agentlog's chain ends in plain bytes, so any structlog logger can write them."""
+    out = io.BytesIO()
+    structlog.configure(logger_factory=structlog.BytesLoggerFactory(out))
+    structlog.get_logger().info("hello", a=1)
+    line = orjson.loads(out.getvalue())
+    assert (line["event"], line["a"]) == ("hello", 1)
+    assert agentlog.problems() == {}
+
+
+def test_a_line_is_written_where_it_was_rendered(tmp_path: Path) -> None:
+    """A structlog line rendered under one configuration is written by that configuration's writer."""
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    agentlog.configure(output=first, format="json")
+    log = agentlog.get_logger()
+    rendered = log._process_event("info", "early", {})  # what the sink receives
+    agentlog.configure(output=second, format="ecs")
+    log._logger.info(*rendered[0], **rendered[1])
+    assert orjson.loads(first.read_bytes())["event"] == "early"
+    assert not second.exists() or second.read_bytes() == b""
+
+
+def test_redact_processor_output_does_not_depend_on_the_hash_seed() -> None:
+    """processors.redact gives the same key order in every process (it used a set's order)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import structlog, agentlog\n"
+        "from agentlog import processors\n"
+        "event = {'run_id': 'r', 'trace_id': 't', 'span_id': 's', 'step_id': 1, 'tool_call_id': 'c'}\n"
+        "event.update(x=1, event='e')\n"
+        "print(list(processors.redact(None, 'info', event)))\n"
+    )
+    orders = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("0", "1", "2", "3")
+    }
+    assert len(orders) == 1

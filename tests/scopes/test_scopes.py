@@ -406,3 +406,19 @@ def test_run_id_is_known_before_entering(logs: Captured) -> None:
     early = scope.run_id
     with scope:
         assert agentlog.current().run_id == early  # type: ignore[union-attr]
+
+
+def test_a_parent_of_any_type_with_the_ids_is_continued(logs: Captured) -> None:
+    """run(parent=...) takes any object with the IDs' attributes, not only agentlog's own types."""
+    import collections
+
+    parent_type = collections.namedtuple(
+        "parent_type", "trace_id span_id trace_flags run_id user_id request_id session_id tracestate baggage"
+    )
+    parent = parent_type(
+        "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331", "01", None, None, None, None, None, ()
+    )
+    with agentlog.run(parent=parent) as run:  # type: ignore[call-overload]  # duck-typed, as before
+        assert run.trace_id == "0af7651916cd43dd8448eb211c80319c"
+    assert logs.one("run_started")["parent_span_id"] == "b7ad6b7169203331"
+    assert agentlog.problems() == {}

@@ -109,14 +109,24 @@ class RunContext(NamedTuple):
         values[_PARENT_SPAN_ID] = values[_SPAN_ID]
         values[_SPAN_ID] = span_id
         for name, value in changes.items():
-            values[_INDEX[name]] = value
+            index = _INDEX.get(name)
+            if index is None:
+                raise TypeError(f"RunContext has no attribute {name!r} to replace")
+            values[index] = value
         return _with_ids(values)
 
     def replace(self, **changes: Any) -> RunContext:
-        """Return a copy of this context with some attributes replaced."""
+        """Return a copy of this context with some attributes replaced.
+
+        Raises:
+            TypeError: a name is not an attribute that can be replaced.
+        """
         values = list(self)
         for name, value in changes.items():
-            values[_INDEX[name]] = value
+            index = _INDEX.get(name)
+            if index is None:
+                raise TypeError(f"RunContext has no attribute {name!r} to replace")
+            values[index] = value
         return _with_ids(values)
 
     def as_dict(self) -> dict[str, Any]:
@@ -126,8 +136,25 @@ class RunContext(NamedTuple):
     def __repr__(self) -> str:
         return f"RunContext({', '.join(f'{k}={v!r}' for k, v in self.as_dict().items())})"
 
+    # Two views of the IDs are equal when they name the same IDs in the same run
+    # (the pass-through trace flags, tracestate and baggage do not make a scope).
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RunContext):
+            return NotImplemented
+        return self.as_dict() == other.as_dict() and self.run_state is other.run_state
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
     def __hash__(self) -> int:
         return hash((self.run_id, self.span_id))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"RunContext is read-only; cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"RunContext is read-only; cannot delete {name!r}")
 
 
 _DERIVED = ("ids", "event_ids")

@@ -23,7 +23,7 @@ from ..typing import EventDict, WrappedLogger
 from .errors import error_fields, exc_info_to_exception
 from .line import assemble
 
-__all__ = ["BoundLogger", "finish_line", "follow_level", "get_logger", "sink_factory"]
+__all__ = ["BoundLogger", "RenderedLine", "finish_line", "follow_level", "get_logger", "sink_factory"]
 
 
 # A disabled level's method is this C-level callable: it takes any arguments
@@ -131,13 +131,19 @@ class BoundLogger(structlog.BoundLoggerBase):
 _ENABLED = {name: BoundLogger.__dict__[name] for name in (*LEVELS, "msg", "warn", "fatal")}
 
 
-def finish_line(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> Any:
-    """The last processor of agentlog's chain: the line, and the writer of the same settings.
+class RenderedLine(bytes):
+    """A finished line, as bytes any structlog logger can write, that remembers its writer.
 
-    Returns structlog's ``(args, kwargs)`` for the sink: settings are read
-    once per line, so a reconfigure never renders with one configuration and
-    writes with another.
+    agentlog's sink writes it with the writer of the settings it was rendered
+    with, so a reconfigure between rendering and writing never sends a line to
+    another configuration's output.
     """
+
+    writer: Writer
+
+
+def finish_line(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
+    """The last processor of agentlog's chain: the event as output bytes (a `RenderedLine`)."""
     level = LEVEL_ALIASES.get(method_name, method_name)
     event = event_dict.pop("event", None)
     owned = None
@@ -152,12 +158,15 @@ def finish_line(logger: WrappedLogger, method_name: str, event_dict: EventDict) 
     ctx = get_context()
     settings = current()
     ids = ctx.ids if ctx is not None else None
-    line = assemble(settings, level, event, ids, owned, event_dict, None, EXTRA, True, False, name)
-    return (settings.writer, line), {}
+    line = RenderedLine(
+        assemble(settings, level, event, ids, owned, event_dict, None, EXTRA, True, False, name)
+    )
+    line.writer = settings.writer
+    return line
 
 
 class Sink:
-    """The wrapped logger: hands each finished line to the writer it was rendered for.
+    """The wrapped logger: writes each finished line with the writer it was rendered for.
 
     Args:
         name: The logger name, written as the ``logger`` field.
@@ -168,9 +177,10 @@ class Sink:
     def __init__(self, name: str | None = None) -> None:
         self.name = name
 
-    def write(self, writer: Writer, line: bytes) -> None:
+    def write(self, line: bytes) -> None:
         """Write one rendered line."""
-        writer(line)
+        writer = getattr(line, "writer", None)
+        (writer if writer is not None else current().writer)(line)
 
     debug = info = msg = warning = warn = error = exception = critical = fatal = write
 

@@ -34,6 +34,14 @@ def _is_cancellation(exc: BaseException) -> bool:
     )
 
 
+def _span_of(origin: Any) -> SpanRef:
+    """The parent's span: its `SpanRef`, or one read from the same attributes on any object."""
+    span = getattr(origin, "span", None)
+    if isinstance(span, SpanRef):
+        return span
+    return SpanRef(origin.trace_id, origin.span_id, origin.trace_flags)
+
+
 class Run(Scope):
     """One agent execution. Create it with `agentlog.run`."""
 
@@ -109,7 +117,7 @@ class Run(Scope):
         user_id, request_id, session_id = self._user_id, self._request_id, self._session_id
         parent: SpanRef | None
         if origin is not None:
-            parent = origin.span
+            parent = _span_of(origin)
             user_id = user_id if user_id is not None else origin.user_id
             request_id = request_id if request_id is not None else origin.request_id
             session_id = session_id if session_id is not None else origin.session_id

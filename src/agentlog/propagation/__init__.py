@@ -19,6 +19,7 @@ The run's correlation travels in ``baggage`` as ``agentlog.run_id``,
 never raise: `extract` returns None and the run starts a fresh trace.
 """
 
+from .carriers import BAGGAGE_PREFIX as BAGGAGE_PREFIX  # the baggage keys' prefix, as before
 from .carriers import RemoteParent, extract, headers, inject, subprocess_env
 from .threads import ThreadPoolExecutor, wrap
 
