@@ -9,13 +9,13 @@ less than entering a Python function.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import structlog
 
 from .. import _diagnostics
 from .._context import get_context
-from .._output import Writer
 from .._serialize import safe_repr, safe_str
 from .._settings import CONFIG, current
 from .._vocabulary import EXTRA, LEVEL_ALIASES, LEVELS, LOGGER, level_name
@@ -23,7 +23,7 @@ from ..typing import EventDict, WrappedLogger
 from .errors import error_fields, exc_info_to_exception
 from .line import assemble
 
-__all__ = ["BoundLogger", "RenderedLine", "finish_line", "follow_level", "get_logger", "sink_factory"]
+__all__ = ["BoundLogger", "finish_line", "follow_level", "get_logger", "sink_factory"]
 
 
 # A disabled level's method is this C-level callable: it takes any arguments
@@ -131,19 +131,16 @@ class BoundLogger(structlog.BoundLoggerBase):
 _ENABLED = {name: BoundLogger.__dict__[name] for name in (*LEVELS, "msg", "warn", "fatal")}
 
 
-class RenderedLine(bytes):
-    """A finished line, as bytes any structlog logger can write, that remembers its writer.
-
-    agentlog's sink writes it with the writer of the settings it was rendered
-    with, so a reconfigure between rendering and writing never sends a line to
-    another configuration's output.
-    """
-
-    writer: Writer
+# The writer of the settings the calling thread's last line was rendered with:
+# structlog hands the line to the sink right after the last processor, in the
+# same thread, so the sink writes it where it was rendered for even if another
+# thread reconfigures in between. The line itself stays plain bytes, which any
+# structlog logger can write.
+_rendered_for = threading.local()
 
 
 def finish_line(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
-    """The last processor of agentlog's chain: the event as output bytes (a `RenderedLine`)."""
+    """The last processor of agentlog's chain: the event as output bytes."""
     level = LEVEL_ALIASES.get(method_name, method_name)
     event = event_dict.pop("event", None)
     owned = None
@@ -158,11 +155,8 @@ def finish_line(logger: WrappedLogger, method_name: str, event_dict: EventDict) 
     ctx = get_context()
     settings = current()
     ids = ctx.ids if ctx is not None else None
-    line = RenderedLine(
-        assemble(settings, level, event, ids, owned, event_dict, None, EXTRA, True, False, name)
-    )
-    line.writer = settings.writer
-    return line
+    _rendered_for.writer = settings.writer
+    return assemble(settings, level, event, ids, owned, event_dict, None, EXTRA, True, False, name)
 
 
 class Sink:
@@ -179,7 +173,8 @@ class Sink:
 
     def write(self, line: bytes) -> None:
         """Write one rendered line."""
-        writer = getattr(line, "writer", None)
+        # Taken, not read: a line that did not come through finish_line goes to the current output.
+        writer = _rendered_for.__dict__.pop("writer", None)
         (writer if writer is not None else current().writer)(line)
 
     debug = info = msg = warning = warn = error = exception = critical = fatal = write
