@@ -27,22 +27,23 @@ def count(ctx: RunContext | None, record: Event, exc: BaseException | None = Non
     state = ctx.run_state if ctx is not None else None
     if state is None:
         return
-    failed = getattr(record, "status", None) == ERROR
     lock = state.lock
     # acquire/release rather than `with`: a third of the cost, on every tool call.
     lock.acquire()
     try:
         if type(record) is ToolResult:
             state.tool_calls += 1
-            if failed and state.first_sighting(exc, TOOL_SCOPE):
+            if record.status == ERROR and state.first_sighting(exc, TOOL_SCOPE):
                 state.errors += 1
         elif type(record) is LLMResult:
             state.llm_calls += 1
             state.input_tokens += _as_count(record.input_tokens)
             state.output_tokens += _as_count(record.output_tokens)
-            if failed and state.first_sighting(exc, LLM_SCOPE):
+            if record.status == ERROR and state.first_sighting(exc, LLM_SCOPE):
                 state.errors += 1
-        elif type(record) is StepFinished and failed and state.first_sighting(exc, STEP_SCOPE):
+        elif (
+            type(record) is StepFinished and record.status == ERROR and state.first_sighting(exc, STEP_SCOPE)
+        ):
             state.errors += 1
     finally:
         lock.release()

@@ -40,10 +40,20 @@ def emit(settings: Settings | None, ctx: RunContext | None, record: Event) -> No
         return
     ids = None if ctx is None else ctx.event_ids if record.names_parent else ctx.ids
     fields = record.fields
-    trusted = not fields and not record.free_text and getattr(record, "error", None) is None
-    # Positional: this call is on the path of every typed event.
+    # Positional: this call is on the path of every typed event. With no caller
+    # fields nothing but the record's own free text needs redacting, which the
+    # record reports as it writes.
     line = assemble(
-        settings, LEVEL_NAMES[level], record.name, ids, record, fields, None, record.spill_key, False, trusted
+        settings,
+        LEVEL_NAMES[level],
+        record.name,
+        ids,
+        record,
+        fields,
+        None,
+        record.spill_key,
+        False,
+        not fields,
     )
     settings.writer(line)
 

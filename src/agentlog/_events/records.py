@@ -60,14 +60,15 @@ class Event:
     """Where caller fields whose names clash with the event's own go."""
     names_parent: ClassVar[bool] = True
     """Whether the line names its span's parent (``parent_span_id``)."""
-    free_text: ClassVar[bool] = False
-    """Whether the event's own fields include text from a caller (``reason`` …), redacted when
-    written; an outcome's error fields are free text too."""
 
     fields: Mapping[str, Any] | None = None
 
-    def write_fields(self, line: dict[str, Any]) -> None:
-        """Add the event's own fields to *line*, in schema order."""
+    def write_fields(self, line: dict[str, Any]) -> bool:
+        """Add the event's own fields to *line*, in schema order.
+
+        Returns whether any of them is free text (a reason, an error
+        message …), which the pipeline then redacts.
+        """
         raise NotImplementedError
 
 
@@ -112,8 +113,8 @@ class RunStarted(Event):
     request_id: str | None = None
     session_id: str | None = None
 
-    def write_fields(self, line: dict[str, Any]) -> None:
-        """Add the event's own fields to *line*, in schema order."""
+    def write_fields(self, line: dict[str, Any]) -> bool:
+        """Add the event's own fields to *line*, in schema order; True when one is free text."""
         if self.task is not None:
             line.update(self.task)
         else:
@@ -121,6 +122,7 @@ class RunStarted(Event):
         line["user_id"] = self.user_id
         line["request_id"] = self.request_id
         line["session_id"] = self.session_id
+        return False
 
 
 @dataclass(slots=True, kw_only=True)
@@ -133,12 +135,13 @@ class AgentStep(Event):
     step_type: str
     tool: str | None = None
 
-    def write_fields(self, line: dict[str, Any]) -> None:
-        """Add the event's own fields to *line*, in schema order."""
+    def write_fields(self, line: dict[str, Any]) -> bool:
+        """Add the event's own fields to *line*, in schema order; True when one is free text."""
         line["step_id"] = self.step_id
         line["step_type"] = self.step_type
         if self.tool is not None:
             line["tool"] = self.tool
+        return False
 
 
 @dataclass(slots=True, kw_only=True)
@@ -151,14 +154,16 @@ class StepFinished(_Outcome):
     step_type: str
     latency_ms: float | None = None
 
-    def write_fields(self, line: dict[str, Any]) -> None:
-        """Add the event's own fields to *line*, in schema order."""
+    def write_fields(self, line: dict[str, Any]) -> bool:
+        """Add the event's own fields to *line*, in schema order; True when one is free text."""
         line["step_id"] = self.step_id
         line["step_type"] = self.step_type
         line["latency_ms"] = self.latency_ms
         line["status"] = self.status
         if self.error:
             line.update(self.error)
+            return True
+        return False
 
 
 @dataclass(slots=True, kw_only=True)
@@ -171,11 +176,12 @@ class ToolCall(Event):
     tool_call_id: str
     args: Mapping[str, Any]
 
-    def write_fields(self, line: dict[str, Any]) -> None:
-        """Add the event's own fields to *line*, in schema order."""
+    def write_fields(self, line: dict[str, Any]) -> bool:
+        """Add the event's own fields to *line*, in schema order; True when one is free text."""
         line["tool"] = self.tool
         line["tool_call_id"] = self.tool_call_id
         line.update(self.args)
+        return False
 
 
 @dataclass(slots=True, kw_only=True)
@@ -189,8 +195,8 @@ class ToolResult(_Outcome):
     latency_ms: float | None = None
     result: Mapping[str, Any] | None = None
 
-    def write_fields(self, line: dict[str, Any]) -> None:
-        """Add the event's own fields to *line*, in schema order."""
+    def write_fields(self, line: dict[str, Any]) -> bool:
+        """Add the event's own fields to *line*, in schema order; True when one is free text."""
         line["tool"] = self.tool
         line["tool_call_id"] = self.tool_call_id
         line["latency_ms"] = self.latency_ms
@@ -199,6 +205,7 @@ class ToolResult(_Outcome):
             line.update(self.error)
         if self.result:
             line.update(self.result)
+        return bool(self.error)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -206,7 +213,6 @@ class LLMResult(_Outcome):
     """``llm_result``: a model call ended, with the usage the model reported."""
 
     name: ClassVar[str] = LLM_RESULT
-    free_text: ClassVar[bool] = True
 
     model: str
     provider: str | None = None
@@ -216,8 +222,8 @@ class LLMResult(_Outcome):
     finish_reason: str | None = None
     payloads: Mapping[str, Any] | None = None
 
-    def write_fields(self, line: dict[str, Any]) -> None:
-        """Add the event's own fields to *line*, in schema order."""
+    def write_fields(self, line: dict[str, Any]) -> bool:
+        """Add the event's own fields to *line*, in schema order; True when one is free text."""
         line["model"] = self.model
         line["provider"] = self.provider
         line["input_tokens"] = self.input_tokens
@@ -229,6 +235,7 @@ class LLMResult(_Outcome):
             line.update(self.error)
         if self.payloads:
             line.update(self.payloads)
+        return self.finish_reason is not None or bool(self.error)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -237,17 +244,17 @@ class Decision(Event):
 
     name: ClassVar[str] = DECISION
     names_parent: ClassVar[bool] = False
-    free_text: ClassVar[bool] = True
 
     kind: str
     outcome: str
     reason: str | None = None
 
-    def write_fields(self, line: dict[str, Any]) -> None:
-        """Add the event's own fields to *line*, in schema order."""
+    def write_fields(self, line: dict[str, Any]) -> bool:
+        """Add the event's own fields to *line*, in schema order; True when one is free text."""
         line["kind"] = self.kind
         line["outcome"] = self.outcome
         line["reason"] = self.reason
+        return True
 
 
 @dataclass(slots=True, kw_only=True)
@@ -255,18 +262,18 @@ class RunFinished(_Outcome):
     """``run_finished``: the run ended, with its stop reason and totals."""
 
     name: ClassVar[str] = RUN_FINISHED
-    free_text: ClassVar[bool] = True
 
     stop_reason: str
     totals: Mapping[str, Any]
 
-    def write_fields(self, line: dict[str, Any]) -> None:
-        """Add the event's own fields to *line*, in schema order."""
+    def write_fields(self, line: dict[str, Any]) -> bool:
+        """Add the event's own fields to *line*, in schema order; True when one is free text."""
         line["status"] = self.status
         line["stop_reason"] = self.stop_reason
         line.update(self.totals)
         if self.error:
             line.update(self.error)
+        return True
 
 
 # -- building records fast --------------------------------------------------------

@@ -11,9 +11,10 @@ dropped and does not overwrite agentlog's value: it is kept under ``extra``
 Everything that could hold a secret is redacted while the line is built:
 caller fields (by key name and by value shape), the message of a structlog or
 stdlib line, and the free-text fields agentlog itself writes (error messages,
-stack traces, decision reasons). A typed event with neither caller fields nor
-free text holds only IDs, names, numbers and statuses, and skips redaction
-(the ``trusted`` flag: the hot path of every scope). A line larger than
+stack traces, decision reasons). A typed event with no caller fields has
+nothing of a caller's to scrub (the ``trusted`` flag: the hot path of every
+scope), and its record says as it writes whether it wrote free text. A line
+larger than
 256 KiB — more than shippers such as the Datadog Agent accept — has its
 largest fields cut to 16 KiB each, with a truncation marker. A line that
 cannot be built at all is salvaged: every value reduced to plain, redacted
@@ -48,8 +49,8 @@ _dumps = orjson.dumps
 class FieldWriter(Protocol):
     """What writes an event's own fields into a line: a typed event's record."""
 
-    def write_fields(self, line: dict[str, Any]) -> None:
-        """Add the event's own fields to *line*, in schema order."""
+    def write_fields(self, line: dict[str, Any]) -> bool:
+        """Add the event's own fields to *line*, in schema order; True when one is free text."""
 
 
 def assemble(
@@ -80,7 +81,8 @@ def assemble(
         spill_key: Where caller fields that clash go.
         message: *event* is a message (structlog, stdlib), not a typed
             event's name, and is redacted too.
-        trusted: Nothing in the line can hold a secret: skip redaction.
+        trusted: The caller's fields and message hold no secret: skip their
+            redaction (the event's own free text is redacted whenever there is some).
         logger: The name of the logger that wrote a log line, written after the IDs.
     """
     try:
@@ -107,9 +109,8 @@ def assemble(
                 line.update(owned)
                 free_text = not FREE_TEXT.isdisjoint(owned)
             else:
-                owned.write_fields(line)
-                free_text = True
-            if free_text and not trusted:
+                free_text = owned.write_fields(line)
+            if free_text:
                 for key in FREE_TEXT:
                     value = line.get(key)
                     if value is not None:
