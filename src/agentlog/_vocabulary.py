@@ -22,6 +22,8 @@ EXTRA = "extra"
 """Where caller fields whose names clash with agentlog's are kept."""
 METADATA = "metadata"
 """Where run metadata whose names clash with agentlog's are kept."""
+INVALID = "invalid"
+"""Where a typed event keeps the values it was given that its schema does not allow."""
 
 # -- typed events -----------------------------------------------------------------------
 

@@ -132,16 +132,25 @@ def test_caller_fields_clashing_with_owned_ones_go_under_extra(logs: Captured) -
     assert line["extra"] == {"run_id": "forged", "timestamp": "yesterday"}
 
 
-def test_levels_below_the_configured_one_are_not_written(tmp_path: object) -> None:
-    """With level=warning, ok events are dropped but totals still count."""
+def test_the_level_never_drops_the_skeleton(tmp_path: object) -> None:
+    """With level=warning every typed event is still written; free-form info lines are not."""
     out = io.BytesIO()
     agentlog.configure(output=out, level="warning")
     with pytest.raises(ValueError), agentlog.run():
+        agentlog.get_logger().info("free-form info")
+        agentlog.get_logger().warning("free-form warning")
         events.tool_result("t", latency_ms=1.0)
         with agentlog.tool_call("u", {}):
             raise ValueError("x")
     lines = [orjson.loads(raw) for raw in out.getvalue().splitlines()]
-    assert [line["event"] for line in lines] == ["tool_result", "run_finished"]
+    assert [line["event"] for line in lines] == [
+        "run_started",
+        "free-form warning",
+        "tool_result",
+        "tool_call",
+        "tool_result",
+        "run_finished",
+    ]
     assert lines[-1]["tool_calls"] == 2
 
 

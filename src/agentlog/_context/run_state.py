@@ -92,7 +92,7 @@ class RunState:
     def totals(self) -> dict[str, Any]:
         """The totals ``run_finished`` reports, in line order."""
         with self.lock:
-            latency_ms = round((time.perf_counter_ns() - self.started_ns) / 1_000_000, 3)
+            latency_ms = (time.perf_counter_ns() - self.started_ns) // 1000 / 1000  # to the µs
             counts = (self.steps, latency_ms, self.tool_calls, self.llm_calls, self.errors)
             return dict(zip(TOTALS, (*counts, self.input_tokens, self.output_tokens), strict=True))
 

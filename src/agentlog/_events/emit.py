@@ -32,11 +32,10 @@ def emit(settings: Settings | None, ctx: RunContext | None, record: Event) -> No
         record: The event.
     """
     # A failed outcome is written at level error, any other typed event at info.
+    # Typed events are the run's skeleton: the configured level never drops one.
     level = ERROR_LEVEL if getattr(record, "status", None) == ERROR else INFO
     if settings is None:
         _through_structlog(ctx, record, level)
-        return
-    if level < settings.min_level:
         return
     ids = None if ctx is None else ctx.event_ids if record.names_parent else ctx.ids
     fields = record.fields

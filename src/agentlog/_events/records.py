@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, ParamSpec, TypeVar
 
 from .._serialize import safe_str
@@ -28,6 +28,7 @@ from .._vocabulary import (
     TOOL_CALL,
     TOOL_RESULT,
 )
+from .checks import CHECKS, coerce, round_latency
 
 __all__ = [
     "AgentStep",
@@ -49,6 +50,16 @@ __all__ = [
     "new_tool_result",
     "run_fields",
 ]
+
+
+# A field's check kind (see `checks`), kept in its dataclass metadata.
+_CHECK = "check"
+TEXT = {_CHECK: "text"}
+OPTIONAL_TEXT = {_CHECK: "optional_text"}
+COUNT = {_CHECK: "count"}
+STEP_ID = {_CHECK: "step_id"}
+LATENCY = {_CHECK: "latency"}
+STATUS = {_CHECK: "status"}
 
 
 @dataclass(slots=True, kw_only=True)
@@ -80,7 +91,7 @@ class _Outcome(Event):
     typed event at level info.
     """
 
-    status: str = OK
+    status: str = field(default=OK, metadata=STATUS)
     error: Mapping[str, Any] | None = None
     """``error_class``, ``error_message`` (and ``error_stack``) when it failed."""
 
@@ -109,9 +120,9 @@ class RunStarted(Event):
     spill_key: ClassVar[str] = METADATA
 
     task: Mapping[str, Any] | None = None
-    user_id: str | None = None
-    request_id: str | None = None
-    session_id: str | None = None
+    user_id: str | None = field(default=None, metadata=OPTIONAL_TEXT)
+    request_id: str | None = field(default=None, metadata=OPTIONAL_TEXT)
+    session_id: str | None = field(default=None, metadata=OPTIONAL_TEXT)
 
     def write_fields(self, line: dict[str, Any]) -> bool:
         """Add the event's own fields to *line*, in schema order; True when one is free text."""
@@ -131,9 +142,9 @@ class AgentStep(Event):
 
     name: ClassVar[str] = AGENT_STEP
 
-    step_id: int | None
-    step_type: str
-    tool: str | None = None
+    step_id: int | None = field(metadata=STEP_ID)
+    step_type: str = field(metadata=TEXT)
+    tool: str | None = field(default=None, metadata=OPTIONAL_TEXT)
 
     def write_fields(self, line: dict[str, Any]) -> bool:
         """Add the event's own fields to *line*, in schema order; True when one is free text."""
@@ -150,9 +161,9 @@ class StepFinished(_Outcome):
 
     name: ClassVar[str] = STEP_FINISHED
 
-    step_id: int | None
-    step_type: str
-    latency_ms: float | None = None
+    step_id: int | None = field(metadata=STEP_ID)
+    step_type: str = field(metadata=TEXT)
+    latency_ms: float | None = field(default=None, metadata=LATENCY)
 
     def write_fields(self, line: dict[str, Any]) -> bool:
         """Add the event's own fields to *line*, in schema order; True when one is free text."""
@@ -172,8 +183,8 @@ class ToolCall(Event):
 
     name: ClassVar[str] = TOOL_CALL
 
-    tool: str
-    tool_call_id: str
+    tool: str = field(metadata=TEXT)
+    tool_call_id: str = field(metadata=TEXT)
     args: Mapping[str, Any]
 
     def write_fields(self, line: dict[str, Any]) -> bool:
@@ -190,9 +201,9 @@ class ToolResult(_Outcome):
 
     name: ClassVar[str] = TOOL_RESULT
 
-    tool: str
-    tool_call_id: str
-    latency_ms: float | None = None
+    tool: str = field(metadata=TEXT)
+    tool_call_id: str = field(metadata=TEXT)
+    latency_ms: float | None = field(default=None, metadata=LATENCY)
     result: Mapping[str, Any] | None = None
 
     def write_fields(self, line: dict[str, Any]) -> bool:
@@ -214,12 +225,12 @@ class LLMResult(_Outcome):
 
     name: ClassVar[str] = LLM_RESULT
 
-    model: str
-    provider: str | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    latency_ms: float | None = None
-    finish_reason: str | None = None
+    model: str = field(metadata=TEXT)
+    provider: str | None = field(default=None, metadata=OPTIONAL_TEXT)
+    input_tokens: int | None = field(default=None, metadata=COUNT)
+    output_tokens: int | None = field(default=None, metadata=COUNT)
+    latency_ms: float | None = field(default=None, metadata=LATENCY)
+    finish_reason: str | None = field(default=None, metadata=OPTIONAL_TEXT)
     payloads: Mapping[str, Any] | None = None
 
     def write_fields(self, line: dict[str, Any]) -> bool:
@@ -245,9 +256,9 @@ class Decision(Event):
     name: ClassVar[str] = DECISION
     names_parent: ClassVar[bool] = False
 
-    kind: str
-    outcome: str
-    reason: str | None = None
+    kind: str = field(metadata=TEXT)
+    outcome: str = field(metadata=TEXT)
+    reason: str | None = field(default=None, metadata=OPTIONAL_TEXT)
 
     def write_fields(self, line: dict[str, Any]) -> bool:
         """Add the event's own fields to *line*, in schema order; True when one is free text."""
@@ -263,7 +274,7 @@ class RunFinished(_Outcome):
 
     name: ClassVar[str] = RUN_FINISHED
 
-    stop_reason: str
+    stop_reason: str = field(metadata=TEXT)
     totals: Mapping[str, Any]
 
     def write_fields(self, line: dict[str, Any]) -> bool:
@@ -289,24 +300,47 @@ def _builder(cls: Callable[_P, _E]) -> Callable[_P, _E]:
     does: the keywords are packed into a dict for ``__init__`` and unpacked
     again. Records are built on every typed event, so each gets a plain
     function, generated from its field list, with the very keyword-only
-    parameters and defaults of its ``__init__``.
+    parameters and defaults of its ``__init__``. It also checks every value
+    a caller gives (the conditions of `checks`, inlined) and mends a record
+    that fails one, and rounds latencies to the microsecond.
     """
     record_type: Any = cls
     fields = dataclasses.fields(record_type)
-    defaults = {field.name: field.default for field in fields}
-    if any(field.default_factory is not dataclasses.MISSING for field in fields):
+    defaults = {item.name: item.default for item in fields}
+    if any(item.default_factory is not dataclasses.MISSING for item in fields):
         raise TypeError(f"{record_type.__name__}: a record field takes a plain default")
+    kinds = {item.name: item.metadata[_CHECK] for item in fields if _CHECK in item.metadata}
     parameters = ", ".join(
         name if default is dataclasses.MISSING else f"{name}=_defaults[{name!r}]"
         for name, default in defaults.items()
     )
+    condition = " and ".join(f"({CHECKS[kind].condition.format(v=name)})" for name, kind in kinds.items())
+    given = ", ".join(f"{name!r}: {name}" for name in defaults)
+    rounding = "".join(
+        f"    if type({name}) is float and {name} * 1000.0 % 1.0:\n        {name} = _round({name})\n"
+        for name, kind in kinds.items()
+        if kind == "latency"
+    )
     body = "".join(f"    record.{name} = {name}\n" for name in defaults)
-    source = f"def build(*, {parameters}):\n    record = _new(_cls)\n{body}    return record\n"
-    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": record_type, "_defaults": defaults}
+    source = (
+        f"def build(*, {parameters}):\n"
+        f"    if not ({condition or 'True'}):\n"
+        f"        return build(**_coerce(_cls.name, {{{given}}}, _kinds))\n"
+        f"{rounding}"
+        f"    record = _new(_cls)\n{body}    return record\n"
+    )
+    namespace: dict[str, Any] = {
+        "_new": object.__new__,
+        "_cls": record_type,
+        "_defaults": defaults,
+        "_kinds": kinds,
+        "_coerce": coerce,
+        "_round": round_latency,
+    }
     exec(source, namespace)  # noqa: S102 - source generated above from the record's own field names
     build: Callable[_P, _E] = namespace["build"]
     build.__qualname__ = build.__name__ = f"new_{record_type.name}"
-    build.__doc__ = f"Build a `{record_type.__name__}` (the same keywords as the class)."
+    build.__doc__ = f"Build a `{record_type.__name__}` (the same keywords as the class), its values checked."
     return build
 
 
