@@ -178,9 +178,10 @@ def test_full_disk_does_not_raise(capfd: pytest.CaptureFixture[str]) -> None:
     if not os.path.exists("/dev/full"):
         pytest.skip("no /dev/full here")
     agentlog.configure(output="/dev/full")
-    for _ in range(5):
-        events.decision("route", "a")
-    assert agentlog.problems() == {"write failed, line dropped": 5}
+    with agentlog.run():
+        for _ in range(5):
+            events.decision("route", "a")
+    assert agentlog.problems() == {"write failed, line dropped": 7}  # and run_started, run_finished
     err = capfd.readouterr().err
     assert err.count("agentlog: write failed") == 1
     assert "OSError" in err

@@ -9,6 +9,8 @@ from typing import IO, Any
 import structlog
 
 from . import _diagnostics, _settings
+from ._context import CURRENT
+from ._events.frames import forget_open_runs
 from ._formats import PROFILES
 from ._otel import Bridge
 from ._output import make_writer
@@ -153,10 +155,13 @@ def reset() -> None:
     """Undo `configure` and forget what the process learnt (for tests).
 
     agentlog defers to structlog's defaults again, stdlib logging loses
-    agentlog's handler, and the remembered secrets and problem counts are
-    cleared.
+    agentlog's handler, the remembered secrets and problem counts are
+    cleared, and no run is in force in the calling context any more (runs
+    started by `events.run_started` and never finished are forgotten).
     """
     _settings.install(None)
+    forget_open_runs()
+    CURRENT.set(None)
     follow_level(0)
     structlog.reset_defaults()
     remove_handler()

@@ -111,7 +111,9 @@ MAX_STEPS = "max_steps"
 TOOL_ERROR = "tool_error"
 STEP_ERROR = "step_error"
 CANCELLED = "cancelled"
-STOP_REASONS = (COMPLETED, MAX_STEPS, TOOL_ERROR, STEP_ERROR, ERROR, CANCELLED)
+UNFINISHED = "unfinished"
+"""A run started by ``events.run_started`` and never finished; agentlog finishes it at exit."""
+STOP_REASONS = (COMPLETED, MAX_STEPS, TOOL_ERROR, STEP_ERROR, ERROR, CANCELLED, UNFINISHED)
 """The stop reasons agentlog itself gives; callers may give their own."""
 
 TOTALS = (

@@ -1,31 +1,45 @@
-"""Typed events: the lines that describe an agent run.
+"""Typed events: the lines that describe an agent run, and a complete API for your own loop.
 
 Each helper writes one line with the field names of the event schema
-(``schema/events.v1.json``) and the IDs in force. They are what the scopes
+(``schema/events.v1.json``) and the IDs in force. The scopes
 (`agentlog.run`, `agentlog.step`, `agentlog.tool_call`, `agentlog.llm_call`)
-emit, and they work on their own too: called inside a run they carry its IDs
-and count toward its totals in ``run_finished``; called outside a run they
-carry no run IDs. ``tool_call``, ``tool_result``, ``llm_result``,
-``agent_step`` and ``step_finished`` called on their own describe a scope
-nested in the current one, so they get a span ID of their own whose parent is
-the current span — except that ``tool_call``/``tool_result`` inside a tool
-call scope (and ``step_finished`` inside a step) with no other ID describe
-that very scope and use its span.
+write the same lines; the helpers also work on their own, and a loop written
+with them alone gives the same lines and the same tree::
 
-No helper raises because of what it is given; a value that cannot be
-serialized is written as a marker.
+    run = events.run_started(task, user_id="u-42")      # the run is now in force
+    events.agent_step("tool", tool="search")           # step 1 opens
+    call_id = events.tool_call("search", args)         # the call is in force
+    log.info("querying")                               # carries run, step and call IDs
+    events.tool_result("search", result=hits)          # same span; latency measured
+    events.run_finished()                              # totals; previous context back
+
+``run_started``, ``agent_step`` and ``tool_call`` open a scope that becomes
+the context in force; ``run_finished``, ``step_finished`` (or the next
+``agent_step``) and ``tool_result`` close it. Inside a with-block scope,
+``tool_call``/``tool_result`` with no other ID (and ``step_finished`` inside a
+step) describe that very scope. ``llm_result`` and ``decision`` describe
+something that already ended, nested in the scope in force.
+
+A helper used where its counterpart is missing — a ``tool_result`` with no
+``tool_call``, a run never finished, a typed event outside any run — still
+writes its line, and the gap is counted in `agentlog.problems` and reported
+once. No helper raises because of what it is given; a value that cannot be
+serialized is written as a marker, a value of the wrong type coerced (see
+the ``invalid`` field).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 from . import _diagnostics
 from ._context import NO_TOTALS, RunContext, get_context
-from ._context.ids import new_tool_call_id
+from ._context.ids import new_run_id, new_tool_call_id
+from ._events import frames
 from ._events.accounting import count
 from ._events.emit import emit
+from ._events.openings import open_run, open_step, open_tool_call
 from ._events.payloads import MISSING, capture_payload, llm_payloads
 from ._events.records import (
     new_agent_step,
@@ -42,9 +56,10 @@ from ._events.standalone import FinishedSpan, nested
 from ._pipeline.errors import MAX_MESSAGE_CHARS, error_fields
 from ._serialize import safe_str
 from ._settings import CONFIG
-from ._vocabulary import COMPLETED, ERROR, ERROR_CLASS, ERROR_MESSAGE, OK
+from ._vocabulary import COMPLETED, ERROR, ERROR_CLASS, ERROR_MESSAGE, OK, TOTALS
 
 __all__ = [
+    "RunHandle",
     "agent_step",
     "decision",
     "llm_result",
@@ -54,6 +69,22 @@ __all__ = [
     "tool_call",
     "tool_result",
 ]
+
+
+class RunHandle(NamedTuple):
+    """The run `run_started` opened: its IDs.
+
+    Attributes:
+        run_id: The run's UUID.
+        trace_id: Its trace, shared with its parent run when it has one.
+        span_id: The run's own span.
+        parent_run_id: The run it was started in, for a child run.
+    """
+
+    run_id: str
+    trace_id: str
+    span_id: str
+    parent_run_id: str | None
 
 
 def _error_part(
@@ -75,6 +106,10 @@ def _error_part(
     return safe_str(status), fields or None
 
 
+def _outside_a_run(event: str) -> None:
+    _diagnostics.report(f"{event} outside any run; written without run IDs")
+
+
 def run_started(
     task: Any = None,
     *,
@@ -83,42 +118,52 @@ def run_started(
     session_id: str | None = None,
     metadata: Mapping[str, Any] | None = None,
     capture: str | None = None,
+    run_id: str | None = None,
     **fields: Any,
-) -> None:
-    """Write a ``run_started`` line.
+) -> RunHandle | None:
+    """Start a run in the current context and write its ``run_started`` line.
 
-    `agentlog.run` writes it for you; call this only to describe a run that
-    agentlog's scopes do not manage.
+    The run is in force from here (lines logged carry its IDs, typed events
+    count toward it) until `run_finished`, which writes its totals and
+    restores the context in force before. Started inside a run it is a
+    child run (same trace, ``parent_run_id`` set). `agentlog.run` does all of
+    this for a with-block.
 
     Args:
         task: The run's task (any value); written as ``task_hash`` and
             ``task_size``, and as ``task`` only if the capture policy says so.
-        user_id: The user the run acts for (defaults to the run's).
-        request_id: The inbound request (defaults to the run's).
-        session_id: The conversation (defaults to the run's).
+        user_id: The user the run acts for (a child run inherits its parent's).
+        request_id: The inbound request (inherited likewise).
+        session_id: The conversation (inherited likewise).
         metadata: Written as top-level fields (``prompt_version`` …); a key
             that clashes with a field agentlog writes is kept under
             ``metadata``.
         capture: A capture mode for *task*, overriding the policy.
+        run_id: Use this run ID instead of a generated one.
         fields: Further fields for the line.
+
+    Returns:
+        The run's IDs (None only if agentlog failed, which it reports).
     """
     try:
         settings = CONFIG.settings
-        ctx = get_context()
-        if ctx is not None:
-            user_id = user_id if user_id is not None else ctx.user_id
-            request_id = request_id if request_id is not None else ctx.request_id
-            session_id = session_id if session_id is not None else ctx.session_id
+        origin = get_context()
+        ctx, span = open_run(
+            settings, run_id if run_id is not None else new_run_id(), origin, user_id, request_id, session_id
+        )
+        frames.open_frame(frames.RUN, ctx, origin, span)
         record = new_run_started(
             task=capture_payload(settings, "task", task, None, capture) if task is not None else None,
-            user_id=user_id,
-            request_id=request_id,
-            session_id=session_id,
+            user_id=ctx.user_id,
+            request_id=ctx.request_id,
+            session_id=ctx.session_id,
             fields=run_fields(metadata, fields),
         )
         emit(settings, ctx, record)
+        return RunHandle(ctx.run_id, ctx.trace_id, ctx.span_id, ctx.parent_run_id)
     except Exception as exc:
         _diagnostics.report("event helper failed", exc)
+        return None
 
 
 def agent_step(
@@ -127,34 +172,55 @@ def agent_step(
     step_id: int | None = None,
     tool: str | None = None,
     **fields: Any,
-) -> None:
-    """Write an ``agent_step`` line: a step of the run begins.
+) -> int | None:
+    """Open the run's next step and write its ``agent_step`` line.
+
+    The step is in force (lines carry its ``step_id``) until `step_finished`,
+    the next ``agent_step`` or the run's end, whichever comes first; the two
+    latter write its ``step_finished`` for you.
 
     Args:
         step_type: ``plan``, ``retrieve``, ``model``, ``tool``, ``validate``
             or your own.
-        step_id: The step number; inside a run, the run's next step number
-            when not given.
+        step_id: The step number; the run's next one when not given.
         tool: The tool the step is about, when there is one.
         fields: Further fields for the line.
+
+    Returns:
+        The step's ``step_id`` (None outside a run, unless given).
     """
     try:
         settings = CONFIG.settings
         ctx = get_context()
         state = ctx.run_state if ctx is not None else None
-        if state is not None:
-            if step_id is None:
-                step_id = state.next_step()
-            else:
-                state.note_step(step_id)
-        leaf = nested(ctx, step_id=step_id, step_type=step_type)
-        emit(settings, leaf, new_agent_step(step_id=step_id, step_type=step_type, tool=tool, fields=fields))
+        if ctx is None or state is None:
+            _outside_a_run("agent_step")
+            emit(
+                settings, None, new_agent_step(step_id=step_id, step_type=step_type, tool=tool, fields=fields)
+            )
+            return step_id
+        open_step_frame = frames.helper_step(ctx)
+        base: RunContext | None = ctx
+        if open_step_frame is not None:
+            frames.close_step(settings, open_step_frame)
+            base = open_step_frame.base
+        if step_id is None:
+            step_id = state.next_step()
+        else:
+            state.note_step(step_id)
+        outer = base if base is not None else ctx
+        record = new_agent_step(step_id=step_id, step_type=step_type, tool=tool, fields=fields)
+        step_ctx, span = open_step(settings, outer, record.step_id, record.step_type)
+        frames.open_frame(frames.STEP, step_ctx, outer, span)
+        emit(settings, step_ctx, record)
+        return step_id
     except Exception as exc:
         _diagnostics.report("event helper failed", exc)
+        return step_id
 
 
 def step_finished(
-    step_type: str,
+    step_type: str | None = None,
     *,
     step_id: int | None = None,
     latency_ms: float | None = None,
@@ -164,11 +230,15 @@ def step_finished(
     error_message: str | None = None,
     **fields: Any,
 ) -> None:
-    """Write a ``step_finished`` line: a step of the run ended.
+    """Close the step in force and write its ``step_finished`` line.
+
+    The step `agent_step` opened closes (its latency measured when not
+    given) and the run's context is in force again; inside an
+    `agentlog.step` block the line describes that step.
 
     Args:
-        step_type: The step's type.
-        step_id: The step number (defaults to the enclosing step's).
+        step_type: The step's type (the open step's when not given).
+        step_id: The step number (the open step's when not given).
         latency_ms: How long the step took.
         status: ``ok`` or ``error``; ``error`` when *error* or an error class
             or message is given.
@@ -181,21 +251,38 @@ def step_finished(
         settings = CONFIG.settings
         ctx = get_context()
         status, errors = _error_part(status, error, error_class, error_message)
+        frame = frames.helper_step(ctx)
+        if frame is not None and step_id in (None, frame.ctx.step_id):
+            frames.close_step(
+                settings,
+                frame,
+                status=status,
+                error=errors,
+                exc=error,
+                step_type=step_type,
+                latency_ms=latency_ms,
+                fields=fields or None,
+            )
+            return
         if ctx is not None and ctx.step_id is not None and step_id in (None, ctx.step_id):
-            leaf: RunContext | None = ctx  # describes the step in force
+            leaf: RunContext | None = ctx  # describes the step block in force
             step_id = ctx.step_id
+            step_type = step_type if step_type is not None else ctx.step_type
         else:
+            if ctx is None:
+                _outside_a_run("step_finished")
+            else:
+                _diagnostics.report("step_finished with no step open; written as a step of its own")
+            kind = step_type
             leaf = nested(
                 ctx,
-                lambda: FinishedSpan(
-                    f"step {step_type}", False, {"agentlog.step_type": step_type}, latency_ms, status
-                ),
+                lambda: FinishedSpan(f"step {kind}", False, {"agentlog.step_type": kind}, latency_ms, status),
                 step_id=step_id,
                 step_type=step_type,
             )
         record = new_step_finished(
             step_id=step_id,
-            step_type=step_type,
+            step_type=cast(str, step_type),  # None is mended (and counted) by the record's check
             latency_ms=latency_ms,
             status=status,
             error=errors,
@@ -214,8 +301,14 @@ def tool_call(
     tool_call_id: str | None = None,
     capture: str | None = None,
     **fields: Any,
-) -> None:
-    """Write a ``tool_call`` line: a tool is being invoked.
+) -> str | None:
+    """Open a tool call and write its ``tool_call`` line.
+
+    The call is in force — lines logged carry its ``tool_call_id`` — until
+    its `tool_result`, which reuses its span and measures its latency.
+    Several calls may be open at once (parallel tools): they are siblings,
+    and the last one opened is in force. Inside an `agentlog.tool_call`
+    block, with no other ID, the line describes that call.
 
     Args:
         tool: The tool's name.
@@ -224,20 +317,41 @@ def tool_call(
         tool_call_id: The LLM provider's call ID; generated when not given.
         capture: A capture mode for *args*, overriding the policy.
         fields: Further fields for the line.
+
+    Returns:
+        The call's ``tool_call_id``, to give its `tool_result`.
     """
     try:
         settings = CONFIG.settings
         ctx = get_context()
-        if ctx is not None and ctx.tool_call_id is not None and tool_call_id in (None, ctx.tool_call_id):
-            leaf: RunContext | None = ctx  # describes the tool call in force
-            call_id = ctx.tool_call_id
-        else:
-            call_id = tool_call_id if tool_call_id is not None else new_tool_call_id()
-            leaf = nested(ctx, tool_call_id=call_id, tool=tool)
+        in_block = ctx is not None and ctx.tool_call_id is not None and frames.helper_call(ctx) is None
+        if in_block and tool_call_id in (None, ctx.tool_call_id):  # type: ignore[union-attr]
+            call_id: str = ctx.tool_call_id  # type: ignore[union-attr,assignment]
+            args_fields = capture_payload(settings, "args", args, tool, capture)
+            emit(
+                settings, ctx, new_tool_call(tool=tool, tool_call_id=call_id, args=args_fields, fields=fields)
+            )
+            return call_id
+        call_id = tool_call_id if tool_call_id is not None else new_tool_call_id()
         args_fields = capture_payload(settings, "args", args, tool, capture)
-        emit(settings, leaf, new_tool_call(tool=tool, tool_call_id=call_id, args=args_fields, fields=fields))
+        record = new_tool_call(tool=tool, tool_call_id=call_id, args=args_fields, fields=fields)
+        if ctx is None or ctx.run_state is None:
+            _outside_a_run("tool_call")
+            emit(settings, None, record)
+            return call_id
+        open_call = frames.helper_call(ctx)
+        base = open_call.base if open_call is not None and open_call.base is not None else ctx
+        if call_id in ctx.run_state.calls:
+            _diagnostics.report(
+                "tool_call with the tool_call_id of a call still open; the new call replaces it"
+            )
+        call_ctx, span = open_tool_call(settings, base, record.tool, record.tool_call_id, args_fields)
+        frames.open_frame(frames.TOOL, call_ctx, base, span)
+        emit(settings, call_ctx, record)
+        return call_id
     except Exception as exc:
         _diagnostics.report("event helper failed", exc)
+        return tool_call_id
 
 
 def tool_result(
@@ -253,15 +367,16 @@ def tool_result(
     capture: str | None = None,
     **fields: Any,
 ) -> None:
-    """Write a ``tool_result`` line: a tool call ended.
+    """Close a tool call and write its ``tool_result`` line.
 
-    Inside a run it counts toward the run's ``tool_calls`` (and ``errors``
-    when it failed).
+    It closes the open call with *tool_call_id*, else the call in force if
+    it is of *tool*, else the one open call of *tool*: same span, latency
+    measured from its `tool_call` when not given. It counts toward the run's
+    ``tool_calls`` (and ``errors`` when it failed).
 
     Args:
         tool: The tool's name.
-        tool_call_id: The call's ID (defaults to the tool call in force,
-            else a generated one).
+        tool_call_id: The call's ID (see above when not given).
         latency_ms: How long the call took.
         status: ``ok`` or ``error``; ``error`` when *error* or an error class
             or message is given.
@@ -281,12 +396,36 @@ def tool_result(
             errors: dict[str, Any] | None = None
         else:
             status, errors = _error_part(status, error, error_class, error_message)
-        if ctx is not None and ctx.tool_call_id is not None and tool_call_id in (None, ctx.tool_call_id):
-            leaf: RunContext | None = ctx  # describes the tool call in force
+        captured = None if result is MISSING else capture_payload(settings, "result", result, tool, capture)
+        frame = frames.find_call(ctx, tool, tool_call_id)
+        if frame is not None:
+            record = new_tool_result(
+                tool=tool,
+                tool_call_id=cast(str, frame.ctx.tool_call_id),
+                latency_ms=latency_ms if latency_ms is not None else frames.latency_since(frame.started_ns),
+                status=status,
+                error=errors,
+                result=captured,
+                fields=fields,
+            )
+            frames.close_call(settings, frame, record, error)
+            return
+        if (
+            ctx is not None
+            and ctx.tool_call_id is not None
+            and tool_call_id in (None, ctx.tool_call_id)
+            and frames.helper_call(ctx) is None
+        ):
+            leaf: RunContext | None = ctx  # describes the tool call block in force
             tool_call_id = ctx.tool_call_id
         else:
+            if ctx is None:
+                _outside_a_run("tool_result")
+            else:
+                _diagnostics.report("tool_result with no open tool_call; written as a call of its own")
             if tool_call_id is None:
                 tool_call_id = new_tool_call_id()
+            call_id = tool_call_id
             leaf = nested(
                 ctx,
                 lambda: FinishedSpan(
@@ -295,7 +434,7 @@ def tool_result(
                     {
                         "gen_ai.operation.name": "execute_tool",
                         "gen_ai.tool.name": tool,
-                        "gen_ai.tool.call.id": tool_call_id,
+                        "gen_ai.tool.call.id": call_id,
                     },
                     latency_ms,
                     status,
@@ -309,7 +448,7 @@ def tool_result(
             latency_ms=latency_ms,
             status=status,
             error=errors,
-            result=None if result is MISSING else capture_payload(settings, "result", result, tool, capture),
+            result=captured,
             fields=fields,
         )
         count(leaf, record, error)
@@ -359,9 +498,12 @@ def llm_result(
     """
     try:
         settings = CONFIG.settings
+        ctx = get_context()
+        if ctx is None:
+            _outside_a_run("llm_result")
         status, errors = _error_part(status, error, error_class, error_message)
         leaf = nested(
-            get_context(),
+            ctx,
             lambda: FinishedSpan(
                 f"chat {model}",
                 True,
@@ -406,7 +548,10 @@ def decision(kind: str, outcome: str, *, reason: str | None = None, **fields: An
     """
     try:
         settings = CONFIG.settings
-        emit(settings, get_context(), new_decision(kind=kind, outcome=outcome, reason=reason, fields=fields))
+        ctx = get_context()
+        if ctx is None:
+            _outside_a_run("decision")
+        emit(settings, ctx, new_decision(kind=kind, outcome=outcome, reason=reason, fields=fields))
     except Exception as exc:
         _diagnostics.report("event helper failed", exc)
 
@@ -418,29 +563,42 @@ def run_finished(
     error: BaseException | None = None,
     **fields: Any,
 ) -> None:
-    """Write a ``run_finished`` line.
+    """Finish the run `run_started` opened: its open steps and calls, its totals, its context.
 
-    `agentlog.run` writes it for you. Called on its own inside a run, the
-    totals (``total_steps``, ``tool_calls``, ``llm_calls``, ``errors``,
-    ``input_tokens``, ``output_tokens``, ``total_latency_ms``) come from the
-    run's accumulator; any of them passed as a keyword wins.
+    Steps still open are finished, tool calls still open are closed as
+    failed, ``run_finished`` is written with the run's totals (counted from
+    its lines), and the context in force before `run_started` is restored.
+    Inside an `agentlog.run` block, which writes its own ``run_finished``,
+    the line is written too and the duplicate counted in `agentlog.problems`.
 
     Args:
         status: ``ok`` or ``error`` (``error`` when *error* is given).
-        stop_reason: Why the run stopped; ``completed`` when status is ok,
-            else ``error``.
+        stop_reason: Why the run stopped; without it ``completed`` when status
+            is ok, else what *error* escaped (``tool_error`` …) or ``error``.
         error: The exception that ended the run.
-        fields: Totals to override, or further fields.
+        fields: Further fields for the line. A total given here
+            (``tool_calls=3`` …) that disagrees with the one counted is kept
+            under ``extra`` and counted in `agentlog.problems`: the written
+            totals are always the counted ones.
     """
     try:
         settings = CONFIG.settings
         ctx = get_context()
         status, errors = _error_part(status, error, None, None)
+        frame = frames.run_frame(ctx)
+        given_totals = {name: fields.pop(name) for name in TOTALS if name in fields}
+        if frame is not None:
+            _check_totals(frame.ctx, given_totals, fields)
+            frames.finish_run(settings, frame, status, stop_reason, errors, fields or None, error)
+            return
         state = ctx.run_state if ctx is not None else None
-        totals = state.totals() if state is not None else dict(NO_TOTALS)
-        for name in list(totals):
-            if name in fields:
-                totals[name] = fields.pop(name)
+        if ctx is None:
+            _outside_a_run("run_finished")
+        else:
+            _diagnostics.report("run_finished inside a run that agentlog.run() finishes itself")
+        totals = state.totals() if state is not None else {**NO_TOTALS, **given_totals}
+        if state is not None:
+            _check_totals(ctx, given_totals, fields)  # type: ignore[arg-type]
         if stop_reason is None:
             stop_reason = COMPLETED if status == OK else ERROR
         emit(
@@ -452,3 +610,18 @@ def run_finished(
         )
     except Exception as exc:
         _diagnostics.report("event helper failed", exc)
+
+
+def _check_totals(ctx: RunContext, given: dict[str, Any], fields: dict[str, Any]) -> None:
+    """Totals a caller gives are kept only as extra fields where they disagree with the counted ones."""
+    if not given or ctx.run_state is None:
+        return
+    counted = ctx.run_state.totals()
+    disagreeing = {
+        name: value for name, value in given.items() if name != TOTALS[1] and value != counted[name]
+    }
+    if disagreeing:
+        _diagnostics.report(
+            "run_finished was given totals that disagree with the run's lines; wrote the counted ones"
+        )
+        fields["extra"] = {**disagreeing, **(fields.get("extra") or {})}

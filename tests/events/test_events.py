@@ -112,14 +112,16 @@ def test_run_finished_totals_can_be_given(logs: Captured) -> None:
     assert line["stop_reason"] == "completed"
 
 
-def test_events_outside_a_run_have_no_run_ids(logs: Captured) -> None:
-    """Helpers called outside any run write their fields and no run IDs."""
-    events.run_started("task", user_id="u-1")
+def test_events_outside_a_run_have_no_run_ids_and_are_counted(logs: Captured) -> None:
+    """A typed event outside any run is written without run IDs, and the gap is counted."""
     events.tool_call("t", {"a": 1})
-    started = logs.one("run_started")
-    assert started["user_id"] == "u-1"
-    assert "run_id" not in started
-    assert logs.one("tool_call")["tool_call_id"].startswith("tc_")
+    events.decision("route", "fast")
+    call = logs.one("tool_call")
+    assert "run_id" not in call and call["tool_call_id"].startswith("tc_")
+    assert agentlog.problems() == {
+        "tool_call outside any run; written without run IDs": 1,
+        "decision outside any run; written without run IDs": 1,
+    }
 
 
 def test_caller_fields_clashing_with_owned_ones_go_under_extra(logs: Captured) -> None:

@@ -25,7 +25,9 @@ class RunState:
 
     __slots__ = (
         "_errors_seen",
+        "calls",
         "errors",
+        "frames",
         "input_tokens",
         "llm_calls",
         "lock",
@@ -48,6 +50,11 @@ class RunState:
         # escaped. Strong references (exceptions cannot be weakly referenced),
         # bounded so that a long run cannot grow without limit.
         self._errors_seen: OrderedDict[int, tuple[BaseException, set[str]]] = OrderedDict()
+        # The run, steps and tool calls of this run that a typed helper opened
+        # and another will close (agentlog._events.frames), by span ID; the
+        # open tool calls also by tool_call_id. Changed under `lock`.
+        self.frames: dict[str, Any] = {}
+        self.calls: dict[str, Any] = {}
 
     def next_step(self) -> int:
         """Advance the step counter and return the new step_id."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from .._context import CURRENT
-from .._context.ids import new_span_id
 from .._events.accounting import count
 from .._events.emit import emit
+from .._events.openings import open_llm_call
 from .._events.payloads import MISSING, llm_payloads
 from .._events.records import new_llm_result
 from .._otel import captured_text
@@ -73,16 +73,7 @@ class LLMCall(Scope):
         outer = CURRENT.get()
         ctx = None
         if outer is not None:
-            bridge = settings.otel if settings is not None else None
-            span = None
-            if bridge is not None:
-                attributes = {
-                    "gen_ai.operation.name": "chat",
-                    "gen_ai.provider.name": self.provider,
-                    "gen_ai.request.model": self.model,
-                }
-                span = self._open_span(bridge, f"chat {self.model}", outer.span, attributes, client=True)
-            ctx = outer.child(span.span_id if span is not None else new_span_id())
+            ctx, self._span = open_llm_call(settings, outer, self.model, self.provider)
         self._activate(ctx)
 
     def _close(self, exc: BaseException | None) -> None:

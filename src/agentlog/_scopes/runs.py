@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Mapping
 from types import FunctionType, MethodType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from .._context import CURRENT, NO_TOTALS, RunContext, RunState, SpanRef
-from .._context.ids import new_run_id, new_span_id, new_trace_id
+from .._context import CURRENT, NO_TOTALS, RunContext
+from .._context.ids import new_run_id
+from .._events import frames
 from .._events.emit import emit
+from .._events.openings import open_run
 from .._events.payloads import capture_payload
 from .._events.records import new_run_finished, new_run_started, run_fields
-from .._otel import current_span
 from .._settings import CONFIG
-from .._vocabulary import CANCELLED, COMPLETED, ERROR, OK, STEP_ERROR, STEP_SCOPE, TOOL_ERROR, TOOL_SCOPE
+from .._vocabulary import ERROR, OK
 from .decorate import Arguments
 from .scope import Scope, failure_fields
 
@@ -24,22 +24,6 @@ if TYPE_CHECKING:
 __all__ = ["Run", "run"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def _is_cancellation(exc: BaseException) -> bool:
-    # asyncio is looked up, not imported: without it loaded there is no asyncio cancellation.
-    asyncio = sys.modules.get("asyncio")
-    return isinstance(exc, KeyboardInterrupt) or (
-        asyncio is not None and isinstance(exc, asyncio.CancelledError)
-    )
-
-
-def _span_of(origin: Any) -> SpanRef:
-    """The parent's span: its `SpanRef`, or one read from the same attributes on any object."""
-    span = getattr(origin, "span", None)
-    if isinstance(span, SpanRef):
-        return span
-    return SpanRef(origin.trace_id, origin.span_id, origin.trace_flags)
 
 
 class Run(Scope):
@@ -111,50 +95,9 @@ class Run(Scope):
 
     def _open(self) -> None:
         settings = CONFIG.settings
-        # The parent: the given one, else the run in force, else the
-        # application's active OpenTelemetry span.
         origin = self._parent if self._parent is not None else CURRENT.get()
-        user_id, request_id, session_id = self._user_id, self._request_id, self._session_id
-        parent: SpanRef | None
-        if origin is not None:
-            parent = _span_of(origin)
-            user_id = user_id if user_id is not None else origin.user_id
-            request_id = request_id if request_id is not None else origin.request_id
-            session_id = session_id if session_id is not None else origin.session_id
-        else:
-            parent = current_span()
-        parent_run_id = origin.run_id if origin is not None else None
-        bridge = settings.otel if settings is not None else None
-        span = None
-        if bridge is not None:
-            attributes = {
-                "gen_ai.operation.name": "invoke_agent",
-                "gen_ai.agent.name": bridge.service,
-                "gen_ai.conversation.id": session_id,
-                "agentlog.run_id": self._run_id,
-                "agentlog.parent_run_id": parent_run_id,
-            }
-            name = f"invoke_agent {bridge.service}" if bridge.service else "invoke_agent"
-            span = self._open_span(bridge, name, parent, attributes)
-        if span is None:
-            span = (
-                SpanRef(parent.trace_id, new_span_id(), parent.trace_flags)
-                if parent is not None
-                else SpanRef(new_trace_id(), new_span_id())
-            )
-        ctx = RunContext.create(
-            run_id=self._run_id,
-            trace_id=span.trace_id,
-            span_id=span.span_id,
-            trace_flags=span.trace_flags,
-            parent_span_id=parent.span_id if parent is not None else None,
-            parent_run_id=parent_run_id,
-            user_id=user_id,
-            request_id=request_id,
-            session_id=session_id,
-            tracestate=origin.tracestate if origin is not None else None,
-            baggage=origin.baggage if origin is not None else (),
-            run_state=RunState(),
+        ctx, self._span = open_run(
+            settings, self._run_id, origin, self._user_id, self._request_id, self._session_id
         )
         self._activate(ctx)
         emit(
@@ -162,9 +105,9 @@ class Run(Scope):
             ctx,
             new_run_started(
                 task=capture_payload(settings, "task", self._task) if self._task is not None else None,
-                user_id=user_id,
-                request_id=request_id,
-                session_id=session_id,
+                user_id=ctx.user_id,
+                request_id=ctx.request_id,
+                session_id=ctx.session_id,
                 fields=run_fields(self._metadata, None),
             ),
         )
@@ -174,11 +117,12 @@ class Run(Scope):
         ctx = self._ctx
         if ctx is None:
             return
+        frames.close_open_frames(settings, ctx)
         state = ctx.run_state
         status = OK if exc is None else ERROR
         stop_reason = self._stop_reason
         if stop_reason is None:
-            stop_reason = self._infer_stop_reason(state, exc)
+            stop_reason = frames.stop_reason_for(state, exc)
         totals = state.totals() if state is not None else dict(NO_TOTALS)
         emit(
             settings,
@@ -197,19 +141,6 @@ class Run(Scope):
             self._span.close(attributes, exc)
         if state is not None:
             state.forget_errors()
-
-    @staticmethod
-    def _infer_stop_reason(state: RunState | None, exc: BaseException | None) -> str:
-        if exc is None:
-            return COMPLETED
-        if _is_cancellation(exc):
-            return CANCELLED
-        kinds = state.escaped_kinds(exc) if state is not None else frozenset()
-        if TOOL_SCOPE in kinds:
-            return TOOL_ERROR
-        if STEP_SCOPE in kinds:
-            return STEP_ERROR
-        return ERROR
 
 
 @overload

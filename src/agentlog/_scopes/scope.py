@@ -18,8 +18,9 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from .. import _diagnostics
-from .._context import CURRENT, RunContext, SpanRef
-from .._otel import Bridge, OpenSpan
+from .._context import CURRENT, RunContext
+from .._events.frames import latency_since
+from .._otel import OpenSpan
 from .._pipeline.errors import error_fields
 from .decorate import Arguments, decorate
 
@@ -27,15 +28,6 @@ __all__ = ["Scope", "failure_fields", "latency_since"]
 
 _S = TypeVar("_S", bound="Scope")
 _F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def latency_since(start_ns: int) -> float:
-    """Milliseconds since *start_ns* (a ``perf_counter_ns`` reading), to the µs.
-
-    Whole microseconds over a thousand: the float nearest a three-decimal
-    number, so it prints as one (``3.18``), at a fifth of ``round()``'s cost.
-    """
-    return (time.perf_counter_ns() - start_ns) // 1000 / 1000
 
 
 def failure_fields(ctx: RunContext | None, exc: BaseException) -> dict[str, Any]:
@@ -69,19 +61,6 @@ class Scope:
 
     def _returned(self, value: Any) -> None:
         """Note what the decorated function returned (a tool call records it)."""
-
-    def _open_span(
-        self,
-        bridge: Bridge,
-        name: str,
-        parent: SpanRef | None,
-        attributes: dict[str, Any],
-        *,
-        client: bool = False,
-    ) -> SpanRef | None:
-        """Start this scope's OpenTelemetry span and make it current; return it (None if it failed)."""
-        self._span = bridge.open(name, parent, attributes, client=client)
-        return self._span.ref if self._span is not None else None
 
     def _activate(self, ctx: RunContext | None) -> None:
         self._ctx = ctx

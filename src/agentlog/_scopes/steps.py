@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from .._context import CURRENT
-from .._context.ids import new_span_id
+from .._events import frames
 from .._events.accounting import count
 from .._events.emit import emit
+from .._events.openings import open_step
 from .._events.records import new_agent_step, new_step_finished
 from .._settings import CONFIG
 from .._vocabulary import ERROR, OK
@@ -37,13 +38,7 @@ class Step(Scope):
             state = outer.run_state
             if state is not None:
                 self.step_id = state.next_step()
-            bridge = settings.otel if settings is not None else None
-            span = None
-            if bridge is not None:
-                attributes = {"agentlog.step_id": self.step_id, "agentlog.step_type": self.step_type}
-                span = self._open_span(bridge, f"step {self.step_type}", outer.span, attributes)
-            span_id = span.span_id if span is not None else new_span_id()
-            ctx = outer.child(span_id, step_id=self.step_id, step_type=self.step_type)
+            ctx, self._span = open_step(settings, outer, self.step_id, self.step_type)
         self._activate(ctx)
         emit(
             settings,
@@ -55,6 +50,7 @@ class Step(Scope):
 
     def _close(self, exc: BaseException | None) -> None:
         settings = CONFIG.settings
+        frames.close_calls_in(settings, self._ctx)
         status = OK if exc is None else ERROR
         record = new_step_finished(
             step_id=self.step_id,

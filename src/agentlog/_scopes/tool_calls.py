@@ -6,9 +6,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
 from .._context import CURRENT
-from .._context.ids import new_span_id, new_tool_call_id
+from .._context.ids import new_tool_call_id
 from .._events.accounting import count
 from .._events.emit import emit
+from .._events.openings import open_tool_call
 from .._events.payloads import MISSING, capture_payload
 from .._events.records import new_tool_call, new_tool_result
 from .._otel import captured_text
@@ -71,18 +72,7 @@ class ToolCall(Scope):
         ctx = None
         args = capture_payload(settings, "args", self.args, self.tool, self._capture)
         if outer is not None:
-            bridge = settings.otel if settings is not None else None
-            span = None
-            if bridge is not None:
-                attributes = {
-                    "gen_ai.operation.name": "execute_tool",
-                    "gen_ai.tool.name": self.tool,
-                    "gen_ai.tool.call.id": self.tool_call_id,
-                    "gen_ai.tool.call.arguments": captured_text(args, "args"),
-                }
-                span = self._open_span(bridge, f"execute_tool {self.tool}", outer.span, attributes)
-            span_id = span.span_id if span is not None else new_span_id()
-            ctx = outer.child(span_id, tool_call_id=self.tool_call_id, tool=self.tool)
+            ctx, self._span = open_tool_call(settings, outer, self.tool, self.tool_call_id, args)
         self._activate(ctx)
         emit(
             settings,

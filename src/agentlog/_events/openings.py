@@ -1,0 +1,140 @@
+"""Opening a run's scopes — a run, a step, a tool call, an LLM call — whoever opens them.
+
+A with-block (`agentlog._scopes`) and a helper call (`agentlog.events`) open
+the same scopes the same way: a new immutable context nested in the one in
+force, with a span ID of its own — its OpenTelemetry span's, when spans are
+on, that span then being the current one. Span attributes are built only when
+spans are on.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from .._context import RunContext, RunState, SpanRef
+from .._context.ids import new_span_id, new_trace_id
+from .._otel import OpenSpan, captured_text, current_span
+from .._settings import Settings
+
+__all__ = ["Opened", "open_llm_call", "open_run", "open_step", "open_tool_call", "parent_span_of"]
+
+
+class Opened(NamedTuple):
+    """A scope just opened: its context, and its OpenTelemetry span when spans are on."""
+
+    ctx: RunContext
+    span: OpenSpan | None
+
+
+def _bridge(settings: Settings | None) -> Any:
+    return settings.otel if settings is not None else None
+
+
+def parent_span_of(origin: Any) -> SpanRef:
+    """A run's parent span: its `SpanRef`, or one read from the same attributes on any object."""
+    span = getattr(origin, "span", None)
+    if isinstance(span, SpanRef):
+        return span
+    return SpanRef(origin.trace_id, origin.span_id, origin.trace_flags)
+
+
+def open_run(
+    settings: Settings | None,
+    run_id: str,
+    origin: Any,
+    user_id: str | None,
+    request_id: str | None,
+    session_id: str | None,
+) -> Opened:
+    """Open a run: a child of *origin* (a context, a caller's, or any object with the IDs) when given.
+
+    Without an origin the run joins the application's active OpenTelemetry
+    span, if there is one, else starts a new trace. A child run inherits the
+    user, request and session it is not given.
+    """
+    parent: SpanRef | None
+    if origin is not None:
+        parent = parent_span_of(origin)
+        user_id = user_id if user_id is not None else origin.user_id
+        request_id = request_id if request_id is not None else origin.request_id
+        session_id = session_id if session_id is not None else origin.session_id
+    else:
+        parent = current_span()
+    parent_run_id = origin.run_id if origin is not None else None
+    bridge = _bridge(settings)
+    opened = None
+    if bridge is not None:
+        attributes = {
+            "gen_ai.operation.name": "invoke_agent",
+            "gen_ai.agent.name": bridge.service,
+            "gen_ai.conversation.id": session_id,
+            "agentlog.run_id": run_id,
+            "agentlog.parent_run_id": parent_run_id,
+        }
+        name = f"invoke_agent {bridge.service}" if bridge.service else "invoke_agent"
+        opened = bridge.open(name, parent, attributes)
+    if opened is not None:
+        span = opened.ref
+    elif parent is not None:
+        span = SpanRef(parent.trace_id, new_span_id(), parent.trace_flags)
+    else:
+        span = SpanRef(new_trace_id(), new_span_id())
+    ctx = RunContext.create(
+        run_id=run_id,
+        trace_id=span.trace_id,
+        span_id=span.span_id,
+        trace_flags=span.trace_flags,
+        parent_span_id=parent.span_id if parent is not None else None,
+        parent_run_id=parent_run_id,
+        user_id=user_id,
+        request_id=request_id,
+        session_id=session_id,
+        tracestate=origin.tracestate if origin is not None else None,
+        baggage=origin.baggage if origin is not None else (),
+        run_state=RunState(),
+    )
+    return Opened(ctx, opened)
+
+
+def open_step(settings: Settings | None, outer: RunContext, step_id: int | None, step_type: str) -> Opened:
+    """Open a step nested in *outer*."""
+    bridge = _bridge(settings)
+    opened = None
+    if bridge is not None:
+        attributes = {"agentlog.step_id": step_id, "agentlog.step_type": step_type}
+        opened = bridge.open(f"step {step_type}", outer.span, attributes)
+    span_id = opened.ref.span_id if opened is not None else new_span_id()
+    return Opened(outer.child(span_id, step_id=step_id, step_type=step_type), opened)
+
+
+def open_tool_call(
+    settings: Settings | None, outer: RunContext, tool: str, tool_call_id: str, args: dict[str, Any] | None
+) -> Opened:
+    """Open a tool call nested in *outer*; *args* are the arguments as captured."""
+    bridge = _bridge(settings)
+    opened = None
+    if bridge is not None:
+        attributes = {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.name": tool,
+            "gen_ai.tool.call.id": tool_call_id,
+            "gen_ai.tool.call.arguments": captured_text(args, "args"),
+        }
+        opened = bridge.open(f"execute_tool {tool}", outer.span, attributes)
+    span_id = opened.ref.span_id if opened is not None else new_span_id()
+    return Opened(outer.child(span_id, tool_call_id=tool_call_id, tool=tool), opened)
+
+
+def open_llm_call(settings: Settings | None, outer: RunContext, model: str, provider: str | None) -> Opened:
+    """Open an LLM call nested in *outer*."""
+    bridge = _bridge(settings)
+    opened = None
+    if bridge is not None:
+        attributes = {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.provider.name": provider,
+            "gen_ai.request.model": model,
+        }
+        opened = bridge.open(f"chat {model}", outer.span, attributes, client=True)
+    span_id = opened.ref.span_id if opened is not None else new_span_id()
+    return Opened(outer.child(span_id), opened)
