@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 import pytest
+import structlog.contextvars
 
 import agentlog
 from agentlog import _config
@@ -41,8 +42,10 @@ def _isolated_agentlog() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     _config.reset()
+    structlog.contextvars.clear_contextvars()
     yield
     _config.reset()
+    structlog.contextvars.clear_contextvars()
     root.handlers[:] = handlers
     root.setLevel(level)
 

@@ -39,6 +39,7 @@ LAYERS: dict[str, int] = {
     "propagation": 5,
     "_config": 6,
     "integrations": 6,
+    "testing": 6,
     "__init__": 6,
 }
 APART = {"_explorer", "cli", "__main__", "_demo"}

@@ -22,7 +22,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from . import events, processors, propagation
+    from . import events, processors, propagation, testing
     from ._config import configure
     from ._context import RunContext, current
     from ._diagnostics import problems
@@ -62,6 +62,7 @@ _HOMES = {
     "problems": "._diagnostics",
     "processors": ".processors",
     "propagation": ".propagation",
+    "testing": ".testing",
     "run": "._scopes",
     "step": "._scopes",
     "tool": "._scopes",
@@ -110,6 +111,7 @@ __all__ = [
     "propagation",
     "run",
     "step",
+    "testing",
     "tool",
     "tool_call",
 ]

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import IO, Any
 
 import structlog
 
 from . import _diagnostics, _settings
 from ._context import CURRENT
+from ._diagnostics import notice
 from ._events.frames import forget_open_runs
 from ._formats import PROFILES
 from ._otel import Bridge
 from ._output import make_writer
+from ._pipeline.chain import compose
 from ._pipeline.logger import BoundLogger, finish_line, follow_level, sink_factory
 from ._pipeline.stdlib import install_handler, remove_handler
 from ._privacy.capture import DEFAULT_LIMIT, CapturePolicy
@@ -23,7 +25,7 @@ from ._privacy.redactor import Redactor
 from ._privacy.secret_memory import MEMORY
 from ._settings import Settings
 from ._vocabulary import LEVEL_ALIASES, LEVELS, STATIC_FIELDS
-from .typing import Format, Level
+from .typing import Format, Level, Processor
 
 __all__ = ["configure", "parse_level", "reset"]
 
@@ -64,6 +66,7 @@ def configure(
     capture_limit: int = DEFAULT_LIMIT,
     otel_spans: bool = False,
     tracer_provider: Any = None,
+    processors: Iterable[Processor] | None = None,
 ) -> None:
     """Configure agentlog (and structlog, and stdlib logging) once at startup.
 
@@ -79,12 +82,15 @@ def configure(
         service: Written as ``service`` on every line.
         env: Written as ``env`` on every line.
         version: Written as ``version`` on every line.
-        format: ``"json"`` (one JSON object per line) or ``"console"``
-            (readable, for local development).
+        format: ``"json"`` (one JSON object per line), ``"ecs"`` (Elastic
+            Common Schema), ``"datadog"`` (Datadog's attributes) or
+            ``"console"`` (readable, for local development).
         output: None for ``sys.stdout`` (looked up at each write), a text or
             binary stream, or a file path (appended to, created if missing).
-        level: The lowest level written: a name (``"debug"`` …
-            ``"critical"``) or a stdlib number.
+        level: The lowest level of the free-form lines written (structlog
+            and stdlib): a name (``"debug"`` … ``"critical"``) or a stdlib
+            number. Typed events are the run's skeleton and are written
+            whatever the level.
         capture: What of tool arguments and results, tasks, prompts and
             completions is written: ``"hash"`` (hash and size only, the
             default), ``"redacted"`` (also the value, with secrets, emails and
@@ -95,8 +101,13 @@ def configure(
             low-entropy values cannot be recovered by guessing. Defaults to
             ``$AGENTLOG_HASH_KEY``; plain SHA-256 when neither is set.
         stdlib: Route the stdlib ``logging`` module (including third-party
-            libraries) through agentlog by installing a `LogHandler` on the
-            root logger and setting the root level.
+            libraries) through agentlog: a `LogHandler` is added to the root
+            logger, the root logger's level is set to *level*, and a root
+            handler writing to the same output as agentlog (for example
+            ``logging.basicConfig(stream=sys.stdout)`` with agentlog on
+            stdout) is removed so that each record is written once — said
+            once on stderr. Other handlers stay. ``stdlib=False`` leaves
+            stdlib logging untouched.
         redactor: How secrets are found (extra patterns, allowed keys, a
             callback, emails and phone numbers); `Redactor()` by default.
         capture_limit: The most bytes of one captured value written.
@@ -105,6 +116,11 @@ def configure(
             span IDs of the log lines. Needs ``opentelemetry-api``.
         tracer_provider: The OpenTelemetry tracer provider for those spans;
             the global one when None.
+        processors: structlog processors to run on every line before agentlog
+            writes it. Without them, the chain you configured with
+            ``structlog.configure`` is kept (minus what agentlog does itself:
+            timestamp, level, exceptions, rendering); given, they replace
+            it, and agentlog says so once.
 
     Raises:
         ValueError: *format*, *level* or a capture mode is not known, or
@@ -126,6 +142,9 @@ def configure(
     hasher = from_environment() if hash_key is None else Hasher(hash_key)
     # Opening the output comes after every check that needs no side effect.
     writer = make_writer(output)
+    user_chain = _users_chain(processors)
+    pre = compose(user_chain, explicit=processors is not None)
+    chain = [*pre, finish_line]
     settings = Settings(
         min_level=min_level,
         static=static,
@@ -135,20 +154,45 @@ def configure(
         capture=policy,
         hasher=hasher,
         otel=Bridge(tracer_provider, service) if otel_spans else None,
+        pre=pre,
+        user_chain=user_chain,
+        chain=chain,
     )
     _settings.install(settings)
     follow_level(min_level)
     structlog.configure(
-        processors=[finish_line],
+        processors=chain,
         wrapper_class=BoundLogger,
         logger_factory=sink_factory,
         context_class=dict,
         cache_logger_on_first_use=True,
     )
     if stdlib:
-        install_handler(min_level)
+        install_handler(min_level, output)
     else:
         remove_handler()
+
+
+def _users_chain(given: Iterable[Processor] | None) -> tuple[Processor, ...]:
+    """The structlog chain to keep: the one given, else the application's own, else none.
+
+    When agentlog configured structlog already, the application's chain is
+    the one agentlog kept then.
+    """
+    configured = structlog.get_config()["processors"]
+    ours = any(processor is finish_line for processor in configured)
+    previous = _settings.CONFIG.settings
+    if given is not None:
+        given = tuple(given)
+        if structlog.is_configured() and not ours and list(configured) != list(given):
+            notice(
+                f"agentlog.configure(processors=...) replaces the structlog chain you configured "
+                f"({len(configured)} processors)"
+            )
+        return given
+    if ours:
+        return previous.user_chain if previous is not None else ()
+    return tuple(configured) if structlog.is_configured() else ()
 
 
 def reset() -> None:

@@ -13,10 +13,31 @@ import sys
 import threading
 from collections import Counter
 
-__all__ = ["problems", "report"]
+__all__ = ["notice", "problems", "report"]
 
 _lock = threading.Lock()
 _counts: Counter[str] = Counter()
+_noticed: set[str] = set()
+
+
+def _say(text: str) -> None:
+    stream = sys.__stderr__
+    if stream is None:
+        return
+    try:
+        stream.write(f"agentlog: {text}\n")
+        stream.flush()
+    except Exception:  # noqa: S110 - nowhere left to report to
+        pass
+
+
+def notice(message: str) -> None:
+    """Say *message* once on stderr: something agentlog did on the user's behalf (not a problem)."""
+    with _lock:
+        if message in _noticed:
+            return
+        _noticed.add(message)
+    _say(message)
 
 
 def report(problem: str, exc: BaseException | None = None) -> None:
@@ -32,14 +53,7 @@ def report(problem: str, exc: BaseException | None = None) -> None:
     if not first:
         return
     detail = f" ({type(exc).__name__})" if exc is not None else ""
-    stream = sys.__stderr__
-    if stream is None:
-        return
-    try:
-        stream.write(f"agentlog: {problem}{detail}; later occurrences are counted, see agentlog.problems()\n")
-        stream.flush()
-    except Exception:  # noqa: S110 - nowhere left to report to
-        pass
+    _say(f"{problem}{detail}; later occurrences are counted, see agentlog.problems()")
 
 
 def problems() -> dict[str, int]:
@@ -52,6 +66,7 @@ def problems() -> dict[str, int]:
 
 
 def clear() -> None:
-    """Forget all counts (for tests)."""
+    """Forget all counts and notices (for tests)."""
     with _lock:
         _counts.clear()
+        _noticed.clear()

@@ -40,6 +40,13 @@ class Settings:
         capture: What of arguments, results, prompts and completions is written.
         hasher: How payloads and tasks are hashed (plain or keyed).
         otel: The OpenTelemetry bridge emitting spans, or None when spans are off.
+        pre: The structlog processors run on every line before agentlog writes
+            it: the merge of ``structlog.contextvars``, then yours.
+        user_chain: Your structlog chain as you configured it (kept when
+            agentlog is configured again).
+        chain: The processor list structlog is configured with (``pre`` and
+            agentlog's finisher); agentlog's loggers share it, so
+            ``structlog.testing.capture_logs`` sees their lines.
     """
 
     min_level: int
@@ -50,6 +57,9 @@ class Settings:
     capture: CapturePolicy
     hasher: Hasher
     otel: Bridge | None = None
+    pre: tuple[Any, ...] = ()
+    user_chain: tuple[Any, ...] = ()
+    chain: list[Any] | None = None
 
 
 class _Holder:
@@ -83,6 +93,7 @@ def defaults() -> Settings:
         # Imported here, not above: these modules read the settings back.
         from ._formats import PROFILES
         from ._output import make_writer
+        from ._pipeline.chain import merge_bound_contextvars
         from ._privacy.capture import CapturePolicy
         from ._privacy.hashing import from_environment
         from ._privacy.redactor import DEFAULT
@@ -97,6 +108,7 @@ def defaults() -> Settings:
                 redactor=DEFAULT,
                 capture=CapturePolicy(),
                 hasher=from_environment(),
+                pre=(merge_bound_contextvars,),
             )
         )
     return _defaults[0]

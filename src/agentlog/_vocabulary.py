@@ -167,7 +167,9 @@ DATADOG_FIELDS = {
 }
 """Flat field → its Datadog attribute; every other field goes under ``agentlog.``."""
 
-NAMESPACE = "agentlog"
+AGENTLOG = "agentlog"
+"""agentlog's own name: the logger name a processor sees for a typed event."""
+NAMESPACE = AGENTLOG
 """Where the ecs and datadog profiles put the fields their schema has no name for."""
 
 OUTCOMES = {OK: "success", ERROR: "failure"}

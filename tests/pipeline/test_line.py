@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -74,14 +75,17 @@ def test_a_failing_profile_writes_the_line_unmapped(logs: Captured) -> None:
 def test_an_unbuildable_line_is_salvaged(logs: Captured) -> None:
     """A line that cannot be built is written anyway, every value reduced to plain data."""
 
-    class Exploding(dict[str, Any]):
-        def items(self) -> Any:
+    class Exploding(Mapping[str, Any]):
+        def __getitem__(self, key: str) -> Any:
             raise RuntimeError("no")
 
-        def keys(self) -> Any:
+        def __iter__(self) -> Iterator[str]:
             raise RuntimeError("no")
 
-    data = assemble(_settings.current(), "info", "salvaged", None, None, Exploding(a=1))
+        def __len__(self) -> int:
+            return 1
+
+    data = assemble(_settings.current(), "info", "salvaged", None, None, Exploding())
     line = orjson.loads(data)
     assert line["event"] == "salvaged"
     assert line["extra"].startswith("<unreadable ") and line["extra"].endswith("Exploding>")

@@ -142,3 +142,38 @@ def test_handler_works_before_configure(capsys: object) -> None:
         logger.removeHandler(handler)
     out = capsys.readouterr().out  # type: ignore[attr-defined]
     assert orjson.loads(out)["event"] == "early line"
+
+
+def test_basicconfig_on_the_same_stream_writes_each_record_once(tmp_path: Path) -> None:
+    """basicConfig(stream=sys.stdout) then configure(output=sys.stdout): one line per record, said once."""
+    import subprocess
+    import sys
+
+    script = (
+        "import logging, sys, agentlog\n"
+        "logging.basicConfig(stream=sys.stdout, level=logging.INFO)\n"
+        "logging.basicConfig(stream=sys.stderr)\n"  # a second call changes nothing, as in real apps
+        "agentlog.configure(output=sys.stdout)\n"
+        "logging.getLogger('lib').warning('hello from a library')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    lines = [line for line in done.stdout.splitlines() if "hello from a library" in line]
+    assert len(lines) == 1 and lines[0].startswith("{")
+    assert done.stderr.count("removed the root logger's StreamHandler") == 1
+
+
+def test_handlers_writing_elsewhere_are_kept(tmp_path: Path) -> None:
+    """A root handler writing somewhere else than agentlog's output stays."""
+    import logging as stdlib_logging
+
+    other = tmp_path / "other.log"
+    handler = stdlib_logging.FileHandler(other)
+    stdlib_logging.getLogger().addHandler(handler)
+    try:
+        agentlog.configure(output=tmp_path / "agent.jsonl")
+        stdlib_logging.getLogger("lib").warning("kept")
+        handler.flush()
+        assert "kept" in other.read_text()
+    finally:
+        stdlib_logging.getLogger().removeHandler(handler)
+        handler.close()

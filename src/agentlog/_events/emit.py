@@ -13,9 +13,10 @@ from typing import Any
 from .. import _diagnostics
 from .._context import RunContext
 from .._pipeline.line import assemble
+from .._pipeline.logger import finish_line, write_through_chain
 from .._serialize import safe_str
 from .._settings import Settings, defaults
-from .._vocabulary import ERROR, ERROR_LEVEL, EVENT, FREE_TEXT, INFO, LEVEL_NAMES
+from .._vocabulary import AGENTLOG, ERROR, ERROR_LEVEL, EVENT, FREE_TEXT, INFO, LEVEL_NAMES
 from .records import Event
 
 __all__ = ["emit"]
@@ -37,6 +38,11 @@ def emit(settings: Settings | None, ctx: RunContext | None, record: Event) -> No
     if settings is None:
         _through_structlog(ctx, record, level)
         return
+    chain = settings.chain
+    if chain is not None and (not chain or chain[-1] is not finish_line):
+        # structlog's chain is someone else's for now (structlog.testing.capture_logs): hand it the event.
+        _to_chain(chain, ctx, record, level)
+        return
     ids = None if ctx is None else ctx.event_ids if record.names_parent else ctx.ids
     fields = record.fields
     # Positional: this call is on the path of every typed event. With no caller
@@ -57,7 +63,8 @@ def emit(settings: Settings | None, ctx: RunContext | None, record: Event) -> No
     settings.writer(line)
 
 
-def _through_structlog(ctx: RunContext | None, record: Event, level: int) -> None:
+def _event_fields(ctx: RunContext | None, record: Event) -> dict[str, Any]:
+    """The event's fields as keyword arguments for a structlog logger, redacted already."""
     redactor = defaults().redactor
     # Fields first: a secret they name is then replaced in the free text too.
     fields = redactor.scrub_fields(record.fields) if record.fields else None
@@ -73,9 +80,20 @@ def _through_structlog(ctx: RunContext | None, record: Event, level: int) -> Non
             if type(key) is str:
                 kw.setdefault(key, value)
     kw.pop(EVENT, None)
+    return kw
+
+
+def _through_structlog(ctx: RunContext | None, record: Event, level: int) -> None:
     try:
         import structlog
 
-        structlog.get_logger("agentlog").log(level, record.name, **kw)
+        structlog.get_logger(AGENTLOG).log(level, record.name, **_event_fields(ctx, record))
+    except Exception as exc:
+        _diagnostics.report("structlog chain failed", exc)
+
+
+def _to_chain(chain: list[Any], ctx: RunContext | None, record: Event, level: int) -> None:
+    try:
+        write_through_chain(chain, LEVEL_NAMES[level], record.name, _event_fields(ctx, record))
     except Exception as exc:
         _diagnostics.report("structlog chain failed", exc)

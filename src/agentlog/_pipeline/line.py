@@ -30,7 +30,8 @@ import orjson
 
 from .. import _diagnostics
 from .._serialize import LINE_OPTIONS, dumps_line, fallback, safe_str, truncate_utf8, type_name
-from .._vocabulary import EVENT, EXTRA, FREE_TEXT, LEVEL, LOGGER, TIMESTAMP
+from .._vocabulary import AGENTLOG, EVENT, EXTRA, FREE_TEXT, LEVEL, LOGGER, TIMESTAMP
+from .chain import BOUND_VARS, Named, run_chain
 from .clock import now
 
 if TYPE_CHECKING:
@@ -65,6 +66,7 @@ def assemble(
     message: bool = False,
     trusted: bool = False,
     logger: str | None = None,
+    chained: bool = False,
 ) -> bytes:
     """Build, redact and render one line: the output bytes. Never raises.
 
@@ -84,8 +86,17 @@ def assemble(
         trusted: The caller's fields and message hold no secret: skip their
             redaction (the event's own free text is redacted whenever there is some).
         logger: The name of the logger that wrote a log line, written after the IDs.
+        chained: The line came through structlog's chain, which ran the
+            processors in ``settings.pre`` already.
     """
     try:
+        pre = settings.pre
+        if not chained and (len(pre) > 1 or BOUND_VARS is None or BOUND_VARS):
+            # Your structlog processors (and bound contextvars) on a typed event or a record.
+            processed, fields = run_chain(pre, level, event, fields, Named(logger or AGENTLOG))
+            if message:
+                event = processed
+            trusted = False
         if not trusted:
             redactor = settings.redactor
             # Fields first: a secret they name is then replaced in the message too.

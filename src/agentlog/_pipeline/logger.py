@@ -17,13 +17,21 @@ import structlog
 from .. import _diagnostics
 from .._context import get_context
 from .._serialize import safe_repr, safe_str
-from .._settings import CONFIG, current
-from .._vocabulary import EXTRA, LEVEL_ALIASES, LEVELS, LOGGER, level_name
+from .._settings import CONFIG, Settings, current
+from .._vocabulary import AGENTLOG, EXTRA, LEVEL, LEVEL_ALIASES, LEVELS, LOGGER, TIMESTAMP, level_name
 from ..typing import EventDict, WrappedLogger
 from .errors import error_fields, exc_info_to_exception
 from .line import assemble
 
-__all__ = ["BoundLogger", "finish_line", "follow_level", "get_logger", "sink_factory"]
+__all__ = [
+    "BoundLogger",
+    "finish_line",
+    "follow_level",
+    "get_logger",
+    "render_event",
+    "sink_factory",
+    "write_through_chain",
+]
 
 
 # A disabled level's method is this C-level callable: it takes any arguments
@@ -139,10 +147,16 @@ _ENABLED = {name: BoundLogger.__dict__[name] for name in (*LEVELS, "msg", "warn"
 _rendered_for = threading.local()
 
 
-def finish_line(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
-    """The last processor of agentlog's chain: the event as output bytes."""
+def render_event(settings: Settings, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
+    """A structlog event as agentlog's line: the IDs in force, error fields, redaction, the profile.
+
+    A ``level`` or ``timestamp`` an earlier processor added is agentlog's to
+    write: the level follows the method, the timestamp is agentlog's own.
+    """
     level = LEVEL_ALIASES.get(method_name, method_name)
     event = event_dict.pop("event", None)
+    event_dict.pop(LEVEL, None)
+    event_dict.pop(TIMESTAMP, None)
     owned = None
     exc_info = event_dict.pop("exc_info", None)
     if exc_info:
@@ -150,13 +164,18 @@ def finish_line(logger: WrappedLogger, method_name: str, event_dict: EventDict) 
         if exc is not None:
             owned = error_fields(exc, stack=True)
     name = getattr(logger, "name", None)
-    if LOGGER in event_dict:
-        name = None  # the caller named it; theirs is written
+    if LOGGER in event_dict or type(name) is not str:
+        name = None  # the caller named it (theirs is written), or the logger has no name
     ctx = get_context()
-    settings = current()
     ids = ctx.ids if ctx is not None else None
+    return assemble(settings, level, event, ids, owned, event_dict, None, EXTRA, True, False, name, True)
+
+
+def finish_line(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
+    """The last processor of agentlog's chain: the event as output bytes."""
+    settings = current()
     _rendered_for.writer = settings.writer
-    return assemble(settings, level, event, ids, owned, event_dict, None, EXTRA, True, False, name)
+    return render_event(settings, logger, method_name, event_dict)
 
 
 class Sink:
@@ -185,6 +204,11 @@ def sink_factory(*args: Any) -> Sink:
     return Sink(safe_str(args[0]) if args and args[0] is not None else None)
 
 
+def write_through_chain(chain: list[Any], method_name: str, event: str, fields: dict[str, Any]) -> None:
+    """Hand a typed event to structlog's chain when it is not agentlog's (``capture_logs`` is on)."""
+    BoundLogger(Sink(AGENTLOG), chain, {})._proxy_to_logger(method_name, event, **fields)
+
+
 def get_logger(name: str | None = None, **initial_values: Any) -> Any:
     """Return a structlog logger whose lines carry the IDs in force.
 
@@ -195,10 +219,16 @@ def get_logger(name: str | None = None, **initial_values: Any) -> Any:
         name: Written as the ``logger`` field of every line.
         initial_values: Fields bound to every line of this logger.
     """
-    if CONFIG.settings is not None:
-        # No lazy proxy: the chain and sink dispatch to the configuration in
-        # force at each call, so this logger follows any later configure().
-        return BoundLogger(sink_factory(name), [finish_line], initial_values)
+    settings = CONFIG.settings
+    if settings is not None and settings.chain is not None:
+        # No lazy proxy: the sink dispatches to the configuration in force at
+        # each call, so this logger follows any later configure(); the chain is
+        # the very list structlog is configured with, so capture_logs sees it.
+        return BoundLogger(sink_factory(name), settings.chain, initial_values)
+    _diagnostics.notice(
+        "agentlog is not configured: agentlog.get_logger() returns structlog's own logger, whose lines "
+        "carry the run's IDs only if your chain has agentlog.processors.add_ids; call agentlog.configure()"
+    )
     if name is None:
         return structlog.get_logger(**initial_values)
     return structlog.get_logger(name, **initial_values)

@@ -10,6 +10,8 @@ IDs to each record as attributes.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from itertools import islice
 from typing import Any
 
@@ -127,12 +129,47 @@ class CorrelationFilter(logging.Filter):
         return True
 
 
-def install_handler(min_level: int) -> None:
-    """Route the root logger through agentlog (replacing an earlier agentlog handler)."""
+def install_handler(min_level: int, output: Any = None) -> None:
+    """Route the root logger through agentlog (replacing an earlier agentlog handler).
+
+    Sets the root logger's level to *min_level*. A root handler that writes
+    to the very output agentlog writes to (``logging.basicConfig(stream=
+    sys.stdout)`` with agentlog on stdout) would print every record twice:
+    it is removed, and agentlog says so once. Handlers writing elsewhere stay.
+
+    Args:
+        min_level: The lowest level written.
+        output: What agentlog writes to: None for stdout, a path, or a stream.
+    """
     root = logging.getLogger()
     remove_handler()
+    for handler in list(root.handlers):
+        if _same_output(handler, output):
+            root.removeHandler(handler)
+            _diagnostics.notice(
+                f"agentlog.configure(): removed the root logger's {type(handler).__name__}, which writes to "
+                "agentlog's own output, so that each record is written once (stdlib=False keeps it)"
+            )
     root.addHandler(LogHandler())
     root.setLevel(min_level)
+
+
+def _same_output(handler: logging.Handler, output: Any) -> bool:
+    """Whether a stdlib *handler* writes where agentlog writes *output*."""
+    if isinstance(handler, logging.FileHandler):
+        return isinstance(output, (str, os.PathLike)) and handler.baseFilename == os.path.abspath(output)
+    if type(handler) is logging.StreamHandler:
+        stream = getattr(handler, "stream", None)
+        target = sys.stdout if output is None else output
+        return stream is not None and (stream is target or _same_fd(stream, target))
+    return False
+
+
+def _same_fd(stream: Any, target: Any) -> bool:
+    try:
+        return bool(stream.fileno() == target.fileno())
+    except Exception:
+        return False
 
 
 def remove_handler() -> None:

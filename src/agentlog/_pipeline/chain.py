@@ -1,0 +1,180 @@
+"""Your structlog chain, composed with agentlog's instead of replaced by it.
+
+`agentlog.configure` keeps the processors an application configured (or
+takes ``configure(processors=[...])``) and runs them on every line agentlog
+writes — structlog lines, typed events and stdlib records alike — before
+agentlog adds its IDs, redacts and renders. What agentlog does itself is
+left out of the kept chain, and said once: the timestamp, the level, the
+exception fields, the final rendering, and agentlog's own processors.
+Fields bound with ``structlog.contextvars`` are merged into every line.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import structlog
+import structlog.contextvars
+import structlog.dev
+import structlog.processors
+import structlog.stdlib
+
+from .. import _diagnostics
+from .._serialize import safe_str
+from ..typing import EventDict, Processor, WrappedLogger
+
+__all__ = ["BOUND_VARS", "Named", "bound_fields", "compose", "merge_bound_contextvars", "run_chain"]
+
+
+# -- fields bound with structlog.contextvars -------------------------------------------
+
+_PREFIX = structlog.contextvars.STRUCTLOG_KEY_PREFIX
+_PREFIX_LENGTH = len(_PREFIX)
+# structlog's registry of the variables bind_contextvars ever created: reading
+# those few directly costs nothing when none is bound, where copying the whole
+# context (structlog's merge_contextvars) costs a microsecond on every line.
+BOUND_VARS: Mapping[str, contextvars.ContextVar[Any]] | None = getattr(
+    structlog.contextvars, "_CONTEXT_VARS", None
+)
+"""structlog's registry of bound context variables (None if this structlog has none)."""
+
+
+def bound_fields() -> dict[str, Any]:
+    """The fields bound with ``structlog.contextvars`` in force here (empty when none)."""
+    if BOUND_VARS is None:
+        return dict(structlog.contextvars.get_contextvars())
+    if not BOUND_VARS:
+        return {}
+    found: dict[str, Any] = {}
+    for name, var in list(BOUND_VARS.items()):
+        value = var.get(Ellipsis)
+        if value is not Ellipsis:
+            found[name[_PREFIX_LENGTH:]] = value
+    return found
+
+
+def merge_bound_contextvars(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+    """Structlog's ``merge_contextvars``, at a fraction of its cost: bound fields the event lacks."""
+    if BOUND_VARS is not None and not BOUND_VARS:
+        return event_dict
+    for key, value in bound_fields().items():
+        event_dict.setdefault(key, value)
+    return event_dict
+
+
+class Named:
+    """What a processor sees as the logger of a line that did not come through structlog: its name."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+# -- composing ---------------------------------------------------------------------------
+
+# What agentlog does itself: these in a user's chain would write a second
+# timestamp or level, consume the exception before agentlog records it, or
+# turn the event into text before agentlog renders it.
+_DONE_BY_AGENTLOG_TYPES: tuple[type, ...] = (
+    structlog.processors.TimeStamper,
+    structlog.processors.MaybeTimeStamper,
+    structlog.processors.ExceptionRenderer,
+    structlog.processors.ExceptionPrettyPrinter,
+    structlog.processors.JSONRenderer,
+    structlog.processors.KeyValueRenderer,
+    structlog.processors.LogfmtRenderer,
+    structlog.processors.EventRenamer,
+    structlog.dev.ConsoleRenderer,
+)
+_DONE_BY_AGENTLOG: set[Any] = {
+    structlog.processors.add_log_level,
+    structlog.stdlib.add_log_level_number,
+    structlog.stdlib.filter_by_level,
+    structlog.stdlib.render_to_log_kwargs,
+    structlog.stdlib.render_to_log_args_and_kwargs,
+    structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+}
+_MERGES = {structlog.contextvars.merge_contextvars, merge_bound_contextvars}
+
+
+def _name(processor: Any) -> str:
+    name = getattr(processor, "__qualname__", None) or type(processor).__qualname__
+    return safe_str(name)
+
+
+def _done_by_agentlog(processor: Any) -> bool:
+    if isinstance(processor, _DONE_BY_AGENTLOG_TYPES):
+        return True
+    try:
+        if processor in _DONE_BY_AGENTLOG:
+            return True
+    except TypeError:  # an unhashable callable
+        return False
+    return getattr(processor, "__module__", "") == "agentlog.processors"
+
+
+def compose(processors: Iterable[Processor], *, explicit: bool) -> tuple[Processor, ...]:
+    """The processors agentlog runs before writing a line: yours, minus what agentlog does itself.
+
+    Always begins with the merge of ``structlog.contextvars`` (structlog's own
+    merge in your chain is replaced by agentlog's faster one, in place).
+
+    Args:
+        processors: Your chain (the one configured, or the one given).
+        explicit: It was given to ``configure(processors=...)``.
+    """
+    kept: list[Processor] = [merge_bound_contextvars]
+    left_out: list[str] = []
+    for processor in processors:
+        if processor in _MERGES:
+            continue
+        if _done_by_agentlog(processor):
+            left_out.append(_name(processor))
+        else:
+            kept.append(processor)
+    names = [_name(processor) for processor in kept[1:]]
+    if names or left_out:
+        source = "given to configure()" if explicit else "configured with structlog"
+        message = f"agentlog.configure(): runs your structlog processors {source} on every line"
+        message += f" ({', '.join(names) or 'none left'})"
+        if left_out:
+            message += "; it writes the timestamp, level, exceptions and line itself, so leaves out "
+            message += ", ".join(left_out)
+        _diagnostics.notice(message)
+    return tuple(kept)
+
+
+def run_chain(
+    processors: tuple[Processor, ...],
+    method_name: str,
+    event: Any,
+    fields: Mapping[str, Any] | None,
+    logger: WrappedLogger = None,
+) -> tuple[Any, dict[str, Any]]:
+    """Run the kept processors on a line that did not come through structlog (a typed event, a record).
+
+    Returns the event and the caller fields they produced. A processor that
+    raises, drops the event or renders it to text is skipped for this line
+    (and counted): agentlog never loses a line to a processor.
+    """
+    event_dict: dict[str, Any] = dict(fields) if fields else {}
+    event_dict["event"] = event
+    for processor in processors:
+        try:
+            result = processor(logger, method_name, event_dict)
+        except structlog.DropEvent:
+            _diagnostics.report("a structlog processor dropped a line agentlog writes; written anyway")
+            continue
+        except Exception as exc:
+            _diagnostics.report(f"structlog processor {_name(processor)} raised; skipped for the line", exc)
+            continue
+        if isinstance(result, dict):
+            event_dict = result
+        else:
+            _diagnostics.report(
+                f"structlog processor {_name(processor)} rendered the line; agentlog renders it"
+            )
+    return event_dict.pop("event", event), event_dict
