@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,11 @@ def test_ci_runs_the_readme_test_command() -> None:
     readme = (ROOT / "README.md").read_text("utf-8")
     test_command = readme.split("```console\n", 1)[1].splitlines()[1]
     assert test_command in (ROOT / ".ci" / "run").read_text("utf-8").splitlines()
+
+
+def test_no_install_instruction_names_the_unpublished_package() -> None:
+    """Agentlog is installed from a checkout: no page, README or message says `pip install agentlog`."""
+    texts = [ROOT / "README.md", *(ROOT / "docs").glob("*.md"), *(ROOT / "src").rglob("*.py")]
+    pattern = re.compile(r"pip install\s+['\"]?agentlog\b")
+    offenders = [str(path) for path in texts if pattern.search(path.read_text("utf-8"))]
+    assert offenders == []

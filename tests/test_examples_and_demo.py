@@ -23,10 +23,13 @@ def test_there_are_examples() -> None:
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_example_runs_and_writes_correlated_json(example: Path) -> None:
-    """Each example exits 0 and its lines inside a run carry a run_id."""
+    """Each example exits 0, its lines are valid, and those inside a run carry a run_id."""
     done = subprocess.run([sys.executable, str(example)], capture_output=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr.decode()
     lines = [orjson.loads(line) for line in done.stdout.splitlines()]
+    validator = jsonschema.Draft202012Validator(agentlog.event_schema())
+    for line in lines:
+        validator.validate(line)
     assert any(line["event"] == "run_started" for line in lines)
     run_ids = {line.get("run_id") for line in lines if line["event"] != "run_started"}
     assert None not in run_ids

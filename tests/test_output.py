@@ -154,6 +154,26 @@ def test_console_format_is_readable_and_escapes_control_characters() -> None:
     assert "\\u001b[31mred" in lines[1]
 
 
+def test_console_format_prints_a_stack_trace_as_indented_lines() -> None:
+    """Console: the traceback follows its line as Python prints it, a frame per line, escapes neutralized."""
+    out = io.StringIO()
+    agentlog.configure(output=out, format="console")
+
+    def fail() -> None:
+        raise ValueError("bad \x1b[2J value")
+
+    try:
+        fail()
+    except ValueError:
+        agentlog.get_logger().exception("boom")
+    head, *stack = out.getvalue().splitlines()
+    assert "boom" in head and "error_class=ValueError" in head and "error_stack" not in head
+    assert stack[0] == "    Traceback (most recent call last):"
+    assert any(line.strip().startswith('File "') and "in fail" in line for line in stack)
+    assert stack[-1] == "    ValueError: bad \\u001b[2J value"
+    assert "\x1b" not in out.getvalue()
+
+
 def test_file_written_by_os_write_survives_fork(tmp_path: Path) -> None:
     """A forked child writes through the inherited configuration."""
     if not hasattr(os, "fork"):

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from ._scopes import LLMCall, Run, Step, ToolCall, llm_call, run, step, tool, tool_call
     from ._serialize import canonical_json
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 # Public name -> the module that defines it.
 _HOMES = {

@@ -12,7 +12,7 @@ from . import _diagnostics, _settings
 from ._context import CURRENT
 from ._diagnostics import notice
 from ._events.frames import forget_open_runs
-from ._formats import PROFILES
+from ._formats import profile_named
 from ._otel import Bridge
 from ._output import make_writer
 from ._pipeline.chain import compose
@@ -23,8 +23,8 @@ from ._privacy.hashing import Hasher, from_environment
 from ._privacy.redactor import DEFAULT as DEFAULT_REDACTOR
 from ._privacy.redactor import Redactor
 from ._privacy.secret_memory import MEMORY
-from ._settings import Settings
-from ._vocabulary import LEVEL_ALIASES, LEVELS, STATIC_FIELDS
+from ._settings import Settings, static_fields
+from ._vocabulary import LEVEL_ALIASES, LEVELS
 from .typing import Format, Level, Processor
 
 __all__ = ["configure", "parse_level", "reset"]
@@ -130,14 +130,8 @@ def configure(
         OSError: the output file cannot be opened.
     """
     min_level = parse_level(level)
-    profile = PROFILES.get(format)
-    if profile is None:
-        raise ValueError(f"unknown format {format!r}; use one of {', '.join(PROFILES)}")
-    static = {
-        name: value
-        for name, value in zip(STATIC_FIELDS, (service, env, version), strict=True)
-        if value is not None
-    }
+    profile = profile_named(format)
+    static = static_fields(service, env, version)
     policy = CapturePolicy(capture, capture_limit)
     hasher = from_environment() if hash_key is None else Hasher(hash_key)
     # Opening the output comes after every check that needs no side effect.

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ._vocabulary import STATIC_FIELDS
+
 if TYPE_CHECKING:
     from ._formats import Profile
     from ._otel import Bridge
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
     from ._privacy.hashing import Hasher
     from ._privacy.redactor import Redactor
 
-__all__ = ["CONFIG", "Settings", "current", "defaults", "install"]
+__all__ = ["CONFIG", "Settings", "current", "defaults", "install", "static_fields"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,12 @@ class Settings:
     pre: tuple[Any, ...] = ()
     user_chain: tuple[Any, ...] = ()
     chain: list[Any] | None = None
+
+
+def static_fields(service: str | None, env: str | None, version: str | None) -> dict[str, str]:
+    """The fields written on every line, those that are given, in line order."""
+    given = (service, env, version)
+    return {name: value for name, value in zip(STATIC_FIELDS, given, strict=True) if value is not None}
 
 
 class _Holder:

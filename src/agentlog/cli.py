@@ -22,6 +22,7 @@ from ._explorer.stats import STATS_NEEDLES, compute_stats
 from ._explorer.text import reading_problems, runs_table, safe, show_text, stats_text, style_for
 from ._explorer.times import parse_moment
 from ._explorer.tree import build_tree, trace_lines
+from ._version import __version__
 from ._vocabulary import ERROR, OK
 
 __all__ = ["main"]
@@ -53,6 +54,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="agentlog", description="Debuggable logs for AI-agent runs.")
+    parser.add_argument("--version", action="version", version=f"agentlog {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser(
@@ -179,7 +181,7 @@ def _cmd_validate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     try:
         result = validate(args.files, args.max_errors)
     except JsonschemaMissingError:
-        print("agentlog: validate needs jsonschema: pip install 'agentlog[validate]'", file=err)
+        print("agentlog: validate needs jsonschema: python3 -m pip install jsonschema", file=err)
         return 2
     if args.json:
         _print_json(result.as_dict(), out)

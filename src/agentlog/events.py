@@ -87,6 +87,15 @@ class RunHandle(NamedTuple):
     parent_run_id: str | None
 
 
+def _message_given_as_error(
+    error: BaseException | str | None, error_message: str | None
+) -> tuple[BaseException | None, str | None]:
+    """``error="timeout"`` is the error's message, not an exception of class ``str``."""
+    if isinstance(error, str):
+        return None, error if error_message is None else error_message
+    return error, error_message
+
+
 def _error_part(
     status: str | None,
     error: BaseException | None,
@@ -225,7 +234,7 @@ def step_finished(
     step_id: int | None = None,
     latency_ms: float | None = None,
     status: str | None = None,
-    error: BaseException | None = None,
+    error: BaseException | str | None = None,
     error_class: str | None = None,
     error_message: str | None = None,
     **fields: Any,
@@ -242,7 +251,8 @@ def step_finished(
         latency_ms: How long the step took.
         status: ``ok`` or ``error``; ``error`` when *error* or an error class
             or message is given.
-        error: The exception that ended the step.
+        error: The exception that ended the step (a string is taken as
+            its message).
         error_class: The error's class name, when there is no exception object.
         error_message: The error's message, when there is no exception object.
         fields: Further fields for the line.
@@ -250,6 +260,7 @@ def step_finished(
     try:
         settings = CONFIG.settings
         ctx = get_context()
+        error, error_message = _message_given_as_error(error, error_message)
         status, errors = _error_part(status, error, error_class, error_message)
         frame = frames.helper_step(ctx)
         if frame is not None and step_id in (None, frame.ctx.step_id):
@@ -360,7 +371,7 @@ def tool_result(
     tool_call_id: str | None = None,
     latency_ms: float | None = None,
     status: str | None = None,
-    error: BaseException | None = None,
+    error: BaseException | str | None = None,
     error_class: str | None = None,
     error_message: str | None = None,
     result: Any = MISSING,
@@ -380,7 +391,8 @@ def tool_result(
         latency_ms: How long the call took.
         status: ``ok`` or ``error``; ``error`` when *error* or an error class
             or message is given.
-        error: The exception the tool raised.
+        error: The exception the tool raised (a string is taken as
+            its message).
         error_class: The error's class name, when there is no exception object.
         error_message: The error's message, when there is no exception object.
         result: What the tool returned: written as ``result_hash`` and
@@ -395,7 +407,8 @@ def tool_result(
         if error is None and error_class is None and error_message is None and type(status) is str:
             errors: dict[str, Any] | None = None
         else:
-            status, errors = _error_part(status, error, error_class, error_message)
+            error, error_message = _message_given_as_error(error, error_message)
+        status, errors = _error_part(status, error, error_class, error_message)
         captured = None if result is MISSING else capture_payload(settings, "result", result, tool, capture)
         frame = frames.find_call(ctx, tool, tool_call_id)
         if frame is not None:
@@ -466,7 +479,7 @@ def llm_result(
     latency_ms: float | None = None,
     status: str | None = None,
     finish_reason: str | None = None,
-    error: BaseException | None = None,
+    error: BaseException | str | None = None,
     error_class: str | None = None,
     error_message: str | None = None,
     prompt: Any = MISSING,
@@ -487,7 +500,8 @@ def llm_result(
         status: ``ok`` or ``error``; ``error`` when *error* or an error class
             or message is given.
         finish_reason: Why the model stopped (``stop``, ``length``, ``tool_calls`` …).
-        error: The exception the call raised.
+        error: The exception the call raised (a string is taken as
+            its message).
         error_class: The error's class name, when there is no exception object.
         error_message: The error's message, when there is no exception object.
         prompt: The messages sent: written as ``prompt_hash`` and
@@ -501,6 +515,7 @@ def llm_result(
         ctx = get_context()
         if ctx is None:
             _outside_a_run("llm_result")
+        error, error_message = _message_given_as_error(error, error_message)
         status, errors = _error_part(status, error, error_class, error_message)
         leaf = nested(
             ctx,
@@ -560,7 +575,7 @@ def run_finished(
     *,
     status: str | None = None,
     stop_reason: str | None = None,
-    error: BaseException | None = None,
+    error: BaseException | str | None = None,
     **fields: Any,
 ) -> None:
     """Finish the run `run_started` opened: its open steps and calls, its totals, its context.
@@ -575,7 +590,8 @@ def run_finished(
         status: ``ok`` or ``error`` (``error`` when *error* is given).
         stop_reason: Why the run stopped; without it ``completed`` when status
             is ok, else what *error* escaped (``tool_error`` …) or ``error``.
-        error: The exception that ended the run.
+        error: The exception that ended the run (a string is taken as
+            its message).
         fields: Further fields for the line. A total given here
             (``tool_calls=3`` …) that disagrees with the one counted is kept
             under ``extra`` and counted in `agentlog.problems`: the written
@@ -584,7 +600,8 @@ def run_finished(
     try:
         settings = CONFIG.settings
         ctx = get_context()
-        status, errors = _error_part(status, error, None, None)
+        error, message = _message_given_as_error(error, None)
+        status, errors = _error_part(status, error, None, message)
         frame = frames.run_frame(ctx)
         given_totals = {name: fields.pop(name) for name in TOTALS if name in fields}
         if frame is not None:

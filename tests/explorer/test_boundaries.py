@@ -26,7 +26,7 @@ import agentlog
 
 PACKAGE = Path(agentlog.__file__).resolve().parent
 EXPLORER = PACKAGE / "_explorer"
-ALLOWED_AGENTLOG = {"agentlog._vocabulary", "agentlog._schema", "agentlog._explorer"}
+ALLOWED_AGENTLOG = {"agentlog._vocabulary", "agentlog._schema", "agentlog._version", "agentlog._explorer"}
 ALLOWED_THIRD_PARTY = {"orjson"}
 # The one-way flow: a module may import only modules before it here.
 ORDER = ["times", "values", "profiles", "reader", "runs", "tree", "stats", "text", "html", "validate"]

@@ -282,5 +282,12 @@ def test_validate_without_jsonschema_says_how_to_install_it(
     monkeypatch.setitem(sys.modules, "jsonschema", None)
     assert main(["validate", logs["files"][1]]) == 2
     captured = capsys.readouterr()
-    assert captured.err == "agentlog: validate needs jsonschema: pip install 'agentlog[validate]'\n"
+    assert captured.err == "agentlog: validate needs jsonschema: python3 -m pip install jsonschema\n"
     assert captured.out == ""
+
+
+def test_version_prints_the_package_version() -> None:
+    """`agentlog --version` prints the installed version and exits 0."""
+    code, out, _ = _run_cli("--version")
+    assert code == 0
+    assert out.strip() == f"agentlog {agentlog.__version__}"

@@ -178,6 +178,20 @@ def test_custom_patterns_allow_and_deny_keys() -> None:
     }
 
 
+def test_a_misshapen_configuration_is_a_clear_error_or_taken_as_meant() -> None:
+    """Patterns as a list is a TypeError saying the shape; one key as a string is that key."""
+    with pytest.raises(TypeError, match="patterns must map a name to a regular expression"):
+        agentlog.Redactor(patterns=[r"EMP-[0-9]{6}"])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="allow_keys must be key names"):
+        agentlog.Redactor(allow_keys=[1])  # type: ignore[list-item]
+    redactor = agentlog.Redactor(allow_keys="token", secret_keys="pin")
+    assert redactor.scrub({"token": "visible", "pin": "1234", "t": "x"}) == {
+        "token": "visible",
+        "pin": "[REDACTED:secret]",
+        "t": "x",
+    }
+
+
 def test_callback_rewrites_strings() -> None:
     """A callback sees each string (with its key) after built-in redaction."""
     redactor = agentlog.Redactor(callback=lambda key, text: text.replace("ACME", "[client]"))

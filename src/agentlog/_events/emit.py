@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
+
 from .. import _diagnostics
 from .._context import RunContext
+from .._context.run_context import NO_IDS, LineIds
 from .._pipeline.line import assemble
-from .._pipeline.logger import finish_line, write_through_chain
+from .._pipeline.logger import finish_line, write_through_chain, write_through_users_chain
 from .._serialize import safe_str
 from .._settings import Settings, defaults
-from .._vocabulary import AGENTLOG, ERROR, ERROR_LEVEL, EVENT, FREE_TEXT, INFO, LEVEL_NAMES
+from .._vocabulary import ERROR, ERROR_LEVEL, EVENT, FREE_TEXT, INFO, LEVEL_NAMES
 from .records import Event
 
 __all__ = ["emit"]
@@ -43,7 +46,7 @@ def emit(settings: Settings | None, ctx: RunContext | None, record: Event) -> No
         # structlog's chain is someone else's for now (structlog.testing.capture_logs): hand it the event.
         _to_chain(chain, ctx, record, level)
         return
-    ids = None if ctx is None else ctx.event_ids if record.names_parent else ctx.ids
+    ids = _ids(ctx, record)
     fields = record.fields
     # Positional: this call is on the path of every typed event. With no caller
     # fields nothing but the record's own free text needs redacting, which the
@@ -63,12 +66,18 @@ def emit(settings: Settings | None, ctx: RunContext | None, record: Event) -> No
     settings.writer(line)
 
 
+def _ids(ctx: RunContext | None, record: Event) -> LineIds:
+    if ctx is None:
+        return NO_IDS
+    return ctx.event_ids if record.names_parent else ctx.ids
+
+
 def _event_fields(ctx: RunContext | None, record: Event) -> dict[str, Any]:
     """The event's fields as keyword arguments for a structlog logger, redacted already."""
     redactor = defaults().redactor
     # Fields first: a secret they name is then replaced in the free text too.
     fields = redactor.scrub_fields(record.fields) if record.fields else None
-    kw: dict[str, Any] = (dict(ctx.event_ids if record.names_parent else ctx.ids)) if ctx is not None else {}
+    kw: dict[str, Any] = dict(_ids(ctx, record))
     own: dict[str, Any] = {}
     record.write_fields(own)
     for key, value in own.items():
@@ -84,10 +93,15 @@ def _event_fields(ctx: RunContext | None, record: Event) -> dict[str, Any]:
 
 
 def _through_structlog(ctx: RunContext | None, record: Event, level: int) -> None:
+    if not structlog.is_configured():
+        _diagnostics.notice(
+            "agentlog is not configured: typed events go to structlog's default console output "
+            "(with the run's IDs); call agentlog.configure() for JSON lines"
+        )
     try:
-        import structlog
-
-        structlog.get_logger(AGENTLOG).log(level, record.name, **_event_fields(ctx, record))
+        write_through_users_chain(
+            LEVEL_NAMES[level], record.name, _ids(ctx, record), _event_fields(ctx, record)
+        )
     except Exception as exc:
         _diagnostics.report("structlog chain failed", exc)
 

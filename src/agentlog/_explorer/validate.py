@@ -2,7 +2,7 @@
 
 Every line that is not blank is checked, in every profile: it is read back
 to the flat form first, which is what the schema describes. The check needs
-the optional ``jsonschema`` package (``pip install 'agentlog[validate]'``),
+the optional ``jsonschema`` package (``python3 -m pip install jsonschema``),
 imported only when a check runs, so the rest of the explorer works without it.
 """
 

@@ -18,7 +18,7 @@ from .console import render_console
 from .datadog import to_datadog
 from .ecs import to_ecs
 
-__all__ = ["PROFILES", "Profile"]
+__all__ = ["PROFILES", "Profile", "profile_named"]
 
 
 class Profile(NamedTuple):
@@ -35,3 +35,15 @@ PROFILES: dict[str, Profile] = {
     "ecs": Profile("ecs", to_ecs, dumps_line),
     "datadog": Profile("datadog", to_datadog, dumps_line),
 }
+
+
+def profile_named(format: str) -> Profile:  # noqa: A002 - configure()'s name for it
+    """The profile called *format*.
+
+    Raises:
+        ValueError: there is no such profile.
+    """
+    profile = PROFILES.get(format)
+    if profile is None:
+        raise ValueError(f"unknown format {format!r}; use one of {', '.join(PROFILES)}")
+    return profile

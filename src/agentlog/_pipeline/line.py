@@ -35,7 +35,6 @@ from .chain import BOUND_VARS, Named, run_chain
 from .clock import now
 
 if TYPE_CHECKING:
-    from .._context import LineIds
     from .._formats import Profile
     from .._settings import Settings
 
@@ -58,7 +57,7 @@ def assemble(
     settings: Settings,
     level: str,
     event: Any,
-    ids: LineIds | None,
+    ids: Mapping[str, Any] | None,
     owned: dict[str, Any] | FieldWriter | None,
     fields: Mapping[str, Any] | None,
     timestamp: str | None = None,

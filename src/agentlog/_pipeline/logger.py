@@ -10,6 +10,7 @@ less than entering a Python function.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
@@ -30,7 +31,9 @@ __all__ = [
     "get_logger",
     "render_event",
     "sink_factory",
+    "typed_event_ids",
     "write_through_chain",
+    "write_through_users_chain",
 ]
 
 
@@ -147,11 +150,24 @@ _ENABLED = {name: BoundLogger.__dict__[name] for name in (*LEVELS, "msg", "warn"
 _rendered_for = threading.local()
 
 
-def render_event(settings: Settings, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
+def render_event(
+    settings: Settings,
+    logger: WrappedLogger,
+    method_name: str,
+    event_dict: EventDict,
+    ids: Mapping[str, Any] | None = None,
+) -> bytes:
     """A structlog event as agentlog's line: the IDs in force, error fields, redaction, the profile.
 
     A ``level`` or ``timestamp`` an earlier processor added is agentlog's to
     write: the level follows the method, the timestamp is agentlog's own.
+
+    Args:
+        settings: How to render.
+        logger: The wrapped logger; its ``name`` is written as ``logger``.
+        method_name: The log method's name, the line's level.
+        event_dict: The event.
+        ids: The line's IDs; those in force when None.
     """
     level = LEVEL_ALIASES.get(method_name, method_name)
     event = event_dict.pop("event", None)
@@ -164,10 +180,12 @@ def render_event(settings: Settings, logger: WrappedLogger, method_name: str, ev
         if exc is not None:
             owned = error_fields(exc, stack=True)
     name = getattr(logger, "name", None)
-    if LOGGER in event_dict or type(name) is not str:
-        name = None  # the caller named it (theirs is written), or the logger has no name
-    ctx = get_context()
-    ids = ctx.ids if ctx is not None else None
+    if LOGGER in event_dict or type(name) is not str or name == AGENTLOG:
+        # The caller named it (theirs is written), the logger has no name, or it is a typed event's.
+        name = None
+    if ids is None:
+        ctx = get_context()
+        ids = ctx.ids if ctx is not None else None
     return assemble(settings, level, event, ids, owned, event_dict, None, EXTRA, True, False, name, True)
 
 
@@ -207,6 +225,35 @@ def sink_factory(*args: Any) -> Sink:
 def write_through_chain(chain: list[Any], method_name: str, event: str, fields: dict[str, Any]) -> None:
     """Hand a typed event to structlog's chain when it is not agentlog's (``capture_logs`` is on)."""
     BoundLogger(Sink(AGENTLOG), chain, {})._proxy_to_logger(method_name, event, **fields)
+
+
+# The IDs of the typed event the calling thread is handing to the application's
+# structlog chain: agentlog's `Renderer` at its end writes those (the event's
+# own span) rather than the ones in force.
+_typed = threading.local()
+
+
+def typed_event_ids() -> Mapping[str, Any] | None:
+    """The IDs of the typed event going through the application's chain in this thread, if one is."""
+    return _typed.__dict__.get("ids")
+
+
+def write_through_users_chain(
+    method_name: str, event: str, ids: Mapping[str, Any], fields: dict[str, Any]
+) -> None:
+    """Hand a typed event to the application's own structlog configuration (agentlog is not configured).
+
+    The event goes through their processors and logger factory, but not
+    their wrapper class's level filter: typed events are written whatever the level.
+    """
+    config = structlog.get_config()
+    logger = config["logger_factory"](AGENTLOG)
+    bound = structlog.BoundLoggerBase(logger, config["processors"], config["context_class"]())
+    _typed.ids = ids
+    try:
+        bound._proxy_to_logger(method_name, event, **fields)
+    finally:
+        _typed.ids = None
 
 
 def get_logger(name: str | None = None, **initial_values: Any) -> Any:

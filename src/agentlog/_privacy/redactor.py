@@ -31,6 +31,16 @@ SCAN_LIMIT = 256 * 1024
 _CUT_MARGIN = 1024
 
 
+def _key_names(keys: Iterable[str] | str, argument: str) -> frozenset[str]:
+    """Lower-cased key names; one name given as a string is that name, not its letters."""
+    if isinstance(keys, str):
+        keys = (keys,)
+    names = list(keys)
+    if not all(isinstance(name, str) for name in names):
+        raise TypeError(f"{argument} must be key names (strings)")
+    return frozenset(name.lower() for name in names)
+
+
 class Redactor:
     """Finds and replaces secrets in strings and nested values.
 
@@ -61,9 +71,14 @@ class Redactor:
         phones: bool = False,
     ) -> None:
         # A bad user pattern is a configuration error, raised here by re.compile.
+        if patterns is not None and not isinstance(patterns, Mapping):
+            raise TypeError(
+                "patterns must map a name to a regular expression, "
+                f"like {{'order_id': r'ORD-\\d+'}}, not {type(patterns).__name__}"
+            )
         extra = [(name, pattern, ()) for name, pattern in (patterns or {}).items()]
-        self._allow = frozenset(k.lower() for k in allow_keys)
-        self._deny = frozenset(k.lower() for k in secret_keys)
+        self._allow = _key_names(allow_keys, "allow_keys")
+        self._deny = _key_names(secret_keys, "secret_keys")
         self._callback = callback
         base = [*SHAPES, *extra]
         self._rules = rules([*base, *([EMAIL] if emails else []), *([PHONE] if phones else [])])
