@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import subprocess
 import sys
 import textwrap
@@ -269,3 +270,38 @@ def test_unknown_ids_and_tools_do_not_close_the_wrong_call(logs: Captured) -> No
     calls = {line["tool_call_id"]: line["span_id"] for line in logs.events("tool_call")}
     assert by_id["a"][0]["span_id"] == calls["a"] and by_id["b"][0]["span_id"] == calls["b"]
     assert agentlog.problems()["tool_result with no open tool_call; written as a call of its own"] == 2
+
+
+FORKING_LOOP = """
+import os, sys
+import agentlog
+from agentlog import events
+
+agentlog.configure(output=sys.argv[1])
+events.run_started(task="fork")
+call = events.tool_call("work", {})
+pid = os.fork()
+if pid == 0:
+    events.decision("in", "child")
+    sys.exit(0)  # a normal exit: atexit handlers run in the child
+os.waitpid(pid, 0)
+events.tool_result("work", tool_call_id=call)
+events.run_finished()
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_child_does_not_finish_the_parents_run(tmp_path: Path) -> None:
+    """The child's lines carry the run's IDs; its exit finishes nothing; the parent's totals are its own."""
+    path = tmp_path / "fork.jsonl"
+    script = tmp_path / "loop.py"
+    script.write_text(FORKING_LOOP)
+    command = [sys.executable, str(script), str(path)]
+    done = subprocess.run(command, capture_output=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr.decode()
+    lines = [orjson.loads(line) for line in path.read_bytes().splitlines()]
+    (finished,) = [line for line in lines if line["event"] == "run_finished"]
+    assert finished["status"] == "ok" and finished["tool_calls"] == 1
+    (child,) = [line for line in lines if line["event"] == "decision"]
+    assert child["run_id"] == finished["run_id"] and child["tool_call_id"] == lines[1]["tool_call_id"]
+    assert b"without run_finished" not in done.stderr

@@ -20,6 +20,7 @@ counted in `agentlog.problems`.
 from __future__ import annotations
 
 import atexit
+import os
 import sys
 import threading
 import time
@@ -342,6 +343,17 @@ def _remember_open_run(frame: Frame) -> None:
         if not _at_exit:
             _at_exit.append(True)
             atexit.register(_finish_abandoned_runs)
+
+
+def _forget_parents_runs_after_fork() -> None:
+    # A forked child inherits the parent's open runs, but they are the parent's
+    # to finish: the child's exit must not write a second run_finished for them.
+    global _open_runs_lock
+    _open_runs_lock = threading.Lock()
+    _OPEN_RUNS.clear()
+
+
+os.register_at_fork(after_in_child=_forget_parents_runs_after_fork)
 
 
 def forget_open_runs() -> None:
