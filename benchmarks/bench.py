@@ -275,15 +275,19 @@ def agentlog_tool_result(fmt: str) -> Bench:
     return _agentlog_in_tool_call(fmt, body)
 
 
-def agentlog_tool_result_in_run() -> Bench:
-    """events.tool_result(...) inside a run (a span of its own, under the run's)."""
+def agentlog_events_pair() -> Bench:
+    """An own loop's call: events.tool_call(...) then events.tool_result(...) by ID (ns per pair)."""
 
     def run(n: int) -> None:
         agentlog.configure(output=os.devnull)
-        with agentlog.run(task="bench"), agentlog.step("tool"):
-            tool_result = events.tool_result
-            for _ in range(n):
-                tool_result(TOOL, tool_call_id="call_abc123", latency_ms=LATENCY, status=STATUS)
+        events.run_started(task="bench")
+        events.agent_step("tool", tool=TOOL)
+        tool_call, tool_result = events.tool_call, events.tool_result
+        args = {"q": 1}
+        for _ in range(n):
+            call_id = tool_call(TOOL, args)
+            tool_result(TOOL, tool_call_id=call_id, status=STATUS)
+        events.run_finished()
 
     return run
 
@@ -402,7 +406,7 @@ CONTENDERS: list[tuple[str, Callable[[], Bench]]] = [
     ("agentlog events.tool_result (json)", lambda: agentlog_tool_result("json")),
     ("agentlog events.tool_result (ecs)", lambda: agentlog_tool_result("ecs")),
     ("agentlog events.tool_result (datadog)", lambda: agentlog_tool_result("datadog")),
-    ("agentlog events.tool_result, in a run", agentlog_tool_result_in_run),
+    ("agentlog events.tool_call + tool_result pair (own loop)", agentlog_events_pair),
     ("agentlog tool_call scope (call+result pair)", agentlog_scope),
     ("agentlog structlog line", agentlog_structlog_line),
     ("agentlog stdlib line via bridge", agentlog_stdlib_line),

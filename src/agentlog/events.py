@@ -408,9 +408,11 @@ def tool_result(
             errors: dict[str, Any] | None = None
         else:
             error, error_message = _message_given_as_error(error, error_message)
-        status, errors = _error_part(status, error, error_class, error_message)
+            status, errors = _error_part(status, error, error_class, error_message)
         captured = None if result is MISSING else capture_payload(settings, "result", result, tool, capture)
-        frame = frames.find_call(ctx, tool, tool_call_id)
+        state = ctx.run_state if ctx is not None else None
+        # Only a run with helper-opened frames has a call to look up: not one run by scopes.
+        frame = frames.find_call(ctx, tool, tool_call_id) if state is not None and state.frames else None
         if frame is not None:
             record = new_tool_result(
                 tool=tool,
@@ -427,7 +429,7 @@ def tool_result(
             ctx is not None
             and ctx.tool_call_id is not None
             and tool_call_id in (None, ctx.tool_call_id)
-            and frames.helper_call(ctx) is None
+            and (state is None or not state.frames or frames.helper_call(ctx) is None)
         ):
             leaf: RunContext | None = ctx  # describes the tool call block in force
             tool_call_id = ctx.tool_call_id

@@ -46,7 +46,7 @@ def emit(settings: Settings | None, ctx: RunContext | None, record: Event) -> No
         # structlog's chain is someone else's for now (structlog.testing.capture_logs): hand it the event.
         _to_chain(chain, ctx, record, level)
         return
-    ids = _ids(ctx, record)
+    ids = None if ctx is None else ctx.event_ids if record.names_parent else ctx.ids
     fields = record.fields
     # Positional: this call is on the path of every typed event. With no caller
     # fields nothing but the record's own free text needs redacting, which the

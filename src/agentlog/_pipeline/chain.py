@@ -41,17 +41,46 @@ BOUND_VARS: Mapping[str, contextvars.ContextVar[Any]] | None = getattr(
 """structlog's registry of bound context variables (None if this structlog has none)."""
 
 
+# The registry as two tuples, rebuilt when it grows (it never shrinks), so a
+# line reads the variables without copying the registry; most find none bound.
+_registry: tuple[tuple[str, ...], tuple[contextvars.ContextVar[Any], ...]] = ((), ())
+
+
+def _registered() -> tuple[tuple[str, ...], tuple[contextvars.ContextVar[Any], ...]]:
+    global _registry
+    assert BOUND_VARS is not None
+    names, variables = _registry
+    if len(variables) != len(BOUND_VARS):
+        while True:
+            try:
+                items = tuple(BOUND_VARS.items())
+                break
+            except RuntimeError:  # another thread bound a new key meanwhile
+                continue
+        _registry = names, variables = (
+            tuple(name[_PREFIX_LENGTH:] for name, _ in items),
+            tuple(var for _, var in items),
+        )
+    return names, variables
+
+
 def bound_fields() -> dict[str, Any]:
     """The fields bound with ``structlog.contextvars`` in force here (empty when none)."""
     if BOUND_VARS is None:
         return dict(structlog.contextvars.get_contextvars())
     if not BOUND_VARS:
         return {}
-    found: dict[str, Any] = {}
-    for name, var in list(BOUND_VARS.items()):
+    names, variables = _registered()
+    for var in variables:
+        if var.get(Ellipsis) is not Ellipsis:  # structlog's value for "not bound here"
+            break
+    else:
+        return {}
+    found = {}
+    for name, var in zip(names, variables, strict=True):
         value = var.get(Ellipsis)
         if value is not Ellipsis:
-            found[name[_PREFIX_LENGTH:]] = value
+            found[name] = value
     return found
 
 

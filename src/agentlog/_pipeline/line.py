@@ -31,7 +31,7 @@ import orjson
 from .. import _diagnostics
 from .._serialize import LINE_OPTIONS, dumps_line, fallback, safe_str, truncate_utf8, type_name
 from .._vocabulary import AGENTLOG, EVENT, EXTRA, FREE_TEXT, LEVEL, LOGGER, TIMESTAMP
-from .chain import BOUND_VARS, Named, run_chain
+from .chain import BOUND_VARS, Named, bound_fields, run_chain
 from .clock import now
 
 if TYPE_CHECKING:
@@ -89,13 +89,22 @@ def assemble(
             processors in ``settings.pre`` already.
     """
     try:
-        pre = settings.pre
-        if not chained and (len(pre) > 1 or BOUND_VARS is None or BOUND_VARS):
-            # Your structlog processors (and bound contextvars) on a typed event or a record.
-            processed, fields = run_chain(pre, level, event, fields, Named(logger or AGENTLOG))
-            if message:
-                event = processed
-            trusted = False
+        if not chained:
+            pre = settings.pre
+            if len(pre) > 1:
+                # Your structlog processors (and bound contextvars) on a typed event or a record.
+                processed, fields = run_chain(pre, level, event, fields, Named(logger or AGENTLOG))
+                if message:
+                    event = processed
+                trusted = False
+            elif BOUND_VARS is None or BOUND_VARS:
+                # Only the merge of bound contextvars: no event dict, no processor loop.
+                bound = bound_fields()
+                if bound:
+                    fields = (
+                        {**fields, **{k: v for k, v in bound.items() if k not in fields}} if fields else bound
+                    )
+                    trusted = False
         if not trusted:
             redactor = settings.redactor
             # Fields first: a secret they name is then replaced in the message too.
