@@ -35,9 +35,10 @@ from typing import Any, NamedTuple, cast
 
 from . import _diagnostics
 from ._context import NO_TOTALS, RunContext, get_context
-from ._context.ids import new_run_id, new_tool_call_id
+from ._context.ids import as_id, new_run_id, new_tool_call_id
 from ._events import frames
 from ._events.accounting import count
+from ._events.checks import check_value
 from ._events.emit import emit
 from ._events.openings import open_run, open_step, open_tool_call
 from ._events.payloads import MISSING, capture_payload, llm_payloads
@@ -53,7 +54,8 @@ from ._events.records import (
     run_fields,
 )
 from ._events.standalone import FinishedSpan, nested
-from ._pipeline.errors import MAX_MESSAGE_CHARS, error_fields
+from ._pipeline.errors import MAX_MESSAGE_CHARS
+from ._scopes.scope import failure_fields
 from ._serialize import safe_str
 from ._settings import CONFIG
 from ._vocabulary import COMPLETED, ERROR, ERROR_CLASS, ERROR_MESSAGE, OK, TOTALS
@@ -97,6 +99,7 @@ def _message_given_as_error(
 
 
 def _error_part(
+    ctx: RunContext | None,
     status: str | None,
     error: BaseException | None,
     error_class: str | None,
@@ -104,7 +107,8 @@ def _error_part(
 ) -> tuple[str, dict[str, Any] | None]:
     """Resolve (status, error fields) from what a caller gave."""
     if error is not None:
-        return ERROR, error_fields(error)
+        # With its stack where the run first records it, as a scope would.
+        return ERROR, failure_fields(ctx, error)
     fields: dict[str, Any] = {}
     if error_class is not None:
         fields[ERROR_CLASS] = safe_str(error_class)
@@ -213,6 +217,9 @@ def agent_step(
         if open_step_frame is not None:
             frames.close_step(settings, open_step_frame)
             base = open_step_frame.base
+        if step_id is not None:
+            # A number that is no step number is mended, or numbered as the run's next step.
+            step_id, fields = check_value("agent_step", "step_id", "step_id", step_id, fields)
         if step_id is None:
             step_id = state.next_step()
         else:
@@ -261,7 +268,7 @@ def step_finished(
         settings = CONFIG.settings
         ctx = get_context()
         error, error_message = _message_given_as_error(error, error_message)
-        status, errors = _error_part(status, error, error_class, error_message)
+        status, errors = _error_part(ctx, status, error, error_class, error_message)
         frame = frames.helper_step(ctx)
         if frame is not None and step_id in (None, frame.ctx.step_id):
             frames.close_step(
@@ -335,6 +342,7 @@ def tool_call(
     try:
         settings = CONFIG.settings
         ctx = get_context()
+        tool_call_id = as_id(tool_call_id, "tool_call_id")
         in_block = ctx is not None and ctx.tool_call_id is not None and frames.helper_call(ctx) is None
         if in_block and tool_call_id in (None, ctx.tool_call_id):  # type: ignore[union-attr]
             call_id: str = ctx.tool_call_id  # type: ignore[union-attr,assignment]
@@ -404,11 +412,12 @@ def tool_result(
     try:
         settings = CONFIG.settings
         ctx = get_context()
+        tool_call_id = as_id(tool_call_id, "tool_call_id")
         if error is None and error_class is None and error_message is None and type(status) is str:
             errors: dict[str, Any] | None = None
         else:
             error, error_message = _message_given_as_error(error, error_message)
-            status, errors = _error_part(status, error, error_class, error_message)
+            status, errors = _error_part(ctx, status, error, error_class, error_message)
         captured = None if result is MISSING else capture_payload(settings, "result", result, tool, capture)
         state = ctx.run_state if ctx is not None else None
         # Only a run with helper-opened frames has a call to look up: not one run by scopes.
@@ -518,7 +527,7 @@ def llm_result(
         if ctx is None:
             _outside_a_run("llm_result")
         error, error_message = _message_given_as_error(error, error_message)
-        status, errors = _error_part(status, error, error_class, error_message)
+        status, errors = _error_part(ctx, status, error, error_class, error_message)
         leaf = nested(
             ctx,
             lambda: FinishedSpan(
@@ -603,7 +612,7 @@ def run_finished(
         settings = CONFIG.settings
         ctx = get_context()
         error, message = _message_given_as_error(error, None)
-        status, errors = _error_part(status, error, None, message)
+        status, errors = _error_part(ctx, status, error, None, message)
         frame = frames.run_frame(ctx)
         given_totals = {name: fields.pop(name) for name in TOTALS if name in fields}
         if frame is not None:
@@ -611,13 +620,21 @@ def run_finished(
             frames.finish_run(settings, frame, status, stop_reason, errors, fields or None, error)
             return
         state = ctx.run_state if ctx is not None else None
-        if ctx is None:
-            _outside_a_run("run_finished")
-        else:
-            _diagnostics.report("run_finished inside a run that agentlog.run() finishes itself")
-        totals = state.totals() if state is not None else {**NO_TOTALS, **given_totals}
+        if state is not None and state.finished:
+            _diagnostics.report(
+                "run_finished for a run already finished (in another task or thread); not written again"
+            )
+            return
         if state is not None:
             _check_totals(ctx, given_totals, fields)  # type: ignore[arg-type]
+            state.outcome = (status, stop_reason, errors, fields)
+            _diagnostics.notice(
+                "events.run_finished inside agentlog.run(): the block writes the run's run_finished when "
+                "it exits, with this status and stop reason"
+            )
+            return
+        _outside_a_run("run_finished")
+        totals = {**NO_TOTALS, **given_totals}
         if stop_reason is None:
             stop_reason = COMPLETED if status == OK else ERROR
         emit(

@@ -9,6 +9,10 @@ from __future__ import annotations
 import os
 import random
 import uuid
+from typing import Any
+
+from .. import _diagnostics
+from .._serialize import safe_str
 
 _rng = random.Random()
 os.register_at_fork(after_in_child=_rng.seed)
@@ -56,3 +60,15 @@ def _is_lower_hex(value: object, length: int) -> bool:
     return (
         isinstance(value, str) and len(value) == length and _HEX.issuperset(value) and value != "0" * length
     )
+
+
+def as_id(value: Any, name: str) -> str | None:
+    """An ID a caller gave, as the text every line of its scope carries (None stays None).
+
+    A value that is not text (``session_id=123``) is written as its text on
+    every line alike, and counted in `agentlog.problems`.
+    """
+    if value is None or type(value) is str:
+        return value
+    _diagnostics.report(f"{name} was not text; written as text")
+    return safe_str(value)

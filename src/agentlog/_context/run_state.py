@@ -27,10 +27,12 @@ class RunState:
         "_errors_seen",
         "calls",
         "errors",
+        "finished",
         "frames",
         "input_tokens",
         "llm_calls",
         "lock",
+        "outcome",
         "output_tokens",
         "started_ns",
         "steps",
@@ -55,6 +57,11 @@ class RunState:
         # open tool calls also by tool_call_id. Changed under `lock`.
         self.frames: dict[str, Any] = {}
         self.calls: dict[str, Any] = {}
+        # Its run_finished was written (by a scope, or a helper in any task).
+        self.finished = False
+        # What events.run_finished asked for inside agentlog.run(), which
+        # writes it when the block exits: status, stop_reason, error, fields.
+        self.outcome: tuple[str, str | None, dict[str, Any] | None, dict[str, Any]] | None = None
 
     def next_step(self) -> int:
         """Advance the step counter and return the new step_id."""

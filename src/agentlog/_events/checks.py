@@ -22,7 +22,10 @@ from .. import _diagnostics
 from .._serialize import safe_str, sanitize
 from .._vocabulary import ERROR, INVALID, OK
 
-__all__ = ["CHECKS", "Check", "coerce", "round_latency"]
+__all__ = ["CHECKS", "MAX_COUNT", "Check", "check_value", "coerce", "round_latency"]
+
+MAX_COUNT = 2**53 - 1
+"""The largest count or step number written: the largest integer every JSON reader holds exactly."""
 
 _OK_WORDS = frozenset(
     {"ok", "success", "succeeded", "successful", "completed", "done", "true", "pass", "passed"}
@@ -59,19 +62,22 @@ def _integral(value: Any) -> int | None:
         return int.__int__(value)
     if issubclass(cls, float) and float.is_integer(value):
         return int(float.__float__(value))
-    if issubclass(cls, str) and str.strip(value).isdigit():
-        return int(str.strip(value))
+    if issubclass(cls, str):
+        text = str.strip(value)
+        # ASCII digits only: "²" is a digit to isdigit() but not to int().
+        if text.isascii() and text.isdigit() and len(text) <= 16:
+            return int(text)
     return None
 
 
 def _count(value: Any) -> int | None:
     number = _integral(value)
-    return number if number is not None and number >= 0 else None
+    return number if number is not None and 0 <= number <= MAX_COUNT else None
 
 
 def _step_id(value: Any) -> int | None:
     number = _integral(value)
-    return number if number is not None and number >= 1 else None
+    return number if number is not None and 1 <= number <= MAX_COUNT else None
 
 
 def round_latency(value: float) -> float:
@@ -103,8 +109,8 @@ def _status(value: Any) -> str:
 CHECKS: dict[str, Check] = {
     "text": Check("type({v}) is str", _text),
     "optional_text": Check("{v} is None or type({v}) is str", _optional_text),
-    "count": Check("{v} is None or (type({v}) is int and {v} >= 0)", _count),
-    "step_id": Check("{v} is None or (type({v}) is int and {v} >= 1)", _step_id),
+    "count": Check(f"{{v}} is None or (type({{v}}) is int and 0 <= {{v}} <= {MAX_COUNT})", _count),
+    "step_id": Check(f"{{v}} is None or (type({{v}}) is int and 1 <= {{v}} <= {MAX_COUNT})", _step_id),
     "latency": Check(
         "{v} is None or (type({v}) is float and 0.0 <= {v} < 1e12)"
         " or (type({v}) is int and 0 <= {v} < 10**12)",
@@ -138,7 +144,10 @@ def coerce(event: str, values: dict[str, Any], kinds: dict[str, str]) -> dict[st
         value = values[name]
         if _VALID[kind](value):
             continue
-        good = CHECKS[kind].coerce(value)
+        try:
+            good = CHECKS[kind].coerce(value)
+        except Exception:  # a mend that fails must not lose the line
+            good = CHECKS[kind].coerce(None)
         mended[name] = good
         invalid[name] = sanitize(value)
         _diagnostics.report(f"{event}: {name} was not a valid {kind.replace('_', ' ')}; written coerced")
@@ -148,3 +157,17 @@ def coerce(event: str, values: dict[str, Any], kinds: dict[str, str]) -> dict[st
         fields[INVALID] = {**given, **invalid} if isinstance(given, dict) else invalid
         mended["fields"] = fields
     return mended
+
+
+def check_value(
+    event: str, name: str, kind: str, value: Any, fields: dict[str, Any]
+) -> tuple[Any, dict[str, Any]]:
+    """Check one value before its record is built, when it decides more than the line (a step's number).
+
+    Returns:
+        The value (mended if it failed) and the fields (with ``invalid`` if it did).
+    """
+    if _VALID[kind](value):
+        return value, fields
+    mended = coerce(event, {name: value, "fields": fields}, {name: kind})
+    return mended[name], mended["fields"]

@@ -317,6 +317,8 @@ def finish_run(
     record = new_run_finished(
         status=status, stop_reason=stop_reason, totals=totals, error=error, fields=fields
     )
+    if state is not None:
+        state.finished = True
     emit(settings, ctx, record)
     if frame.span is not None:
         attributes = {"agentlog.status": record.status, "agentlog.stop_reason": record.stop_reason}

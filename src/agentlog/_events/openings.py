@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from .._context import RunContext, RunState, SpanRef
-from .._context.ids import new_span_id, new_trace_id
+from .._context.ids import as_id, new_run_id, new_span_id, new_tool_call_id, new_trace_id
 from .._otel import OpenSpan, captured_text, current_span
 from .._settings import Settings
 
@@ -50,8 +50,13 @@ def open_run(
 
     Without an origin the run joins the application's active OpenTelemetry
     span, if there is one, else starts a new trace. A child run inherits the
-    user, request and session it is not given.
+    user, request and session it is not given. IDs given as other values
+    than text are carried as text, the same on every line.
     """
+    run_id = as_id(run_id, "run_id") or new_run_id()
+    user_id = as_id(user_id, "user_id")
+    request_id = as_id(request_id, "request_id")
+    session_id = as_id(session_id, "session_id")
     parent: SpanRef | None
     if origin is not None:
         parent = parent_span_of(origin)
@@ -111,6 +116,7 @@ def open_tool_call(
     settings: Settings | None, outer: RunContext, tool: str, tool_call_id: str, args: dict[str, Any] | None
 ) -> Opened:
     """Open a tool call nested in *outer*; *args* are the arguments as captured."""
+    tool_call_id = as_id(tool_call_id, "tool_call_id") or new_tool_call_id()
     bridge = _bridge(settings)
     opened = None
     if bridge is not None:

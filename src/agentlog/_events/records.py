@@ -14,11 +14,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, ParamSpec, TypeVar
 
-from .._serialize import safe_str
+from .. import _diagnostics
+from .._serialize import safe_str, sanitize
 from .._vocabulary import (
     AGENT_STEP,
     DECISION,
     EXTRA,
+    INVALID,
     LLM_RESULT,
     METADATA,
     OK,
@@ -99,13 +101,19 @@ class _Outcome(Event):
 def run_fields(metadata: Mapping[str, Any] | None, fields: Mapping[str, Any] | None) -> dict[str, Any]:
     """A run's metadata and further fields, as ``run_started`` writes them: top-level, fields winning."""
     extra: dict[str, Any] = dict(fields) if fields else {}
-    if metadata:
-        try:
-            meta = dict(metadata)
-        except Exception:
-            meta = {METADATA: safe_str(metadata)}
-        extra = {**meta, **extra}
-    return extra
+    if metadata is None:
+        return extra
+    if not isinstance(metadata, Mapping):
+        _diagnostics.report("run_started: metadata was not a mapping; kept under invalid")
+        invalid = extra.get(INVALID)
+        extra[INVALID] = {**(invalid if isinstance(invalid, dict) else {}), METADATA: sanitize(metadata)}
+        return extra
+    try:
+        meta = dict(metadata)
+    except Exception as exc:
+        _diagnostics.report("run_started: metadata could not be read; kept under invalid", exc)
+        return {**extra, INVALID: {METADATA: safe_str(metadata)}}
+    return {**meta, **extra}
 
 
 @dataclass(slots=True, kw_only=True)

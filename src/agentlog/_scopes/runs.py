@@ -121,18 +121,26 @@ class Run(Scope):
         state = ctx.run_state
         status = OK if exc is None else ERROR
         stop_reason = self._stop_reason
+        error = failure_fields(ctx, exc) if exc is not None else None
+        fields = self._finish_fields
+        outcome = state.outcome if state is not None else None
+        if outcome is not None:
+            # events.run_finished(...) inside the block: its outcome, unless an exception overrides it.
+            given_status, given_reason, given_error, given_fields = outcome
+            if exc is None:
+                status, error = given_status, given_error
+            stop_reason = stop_reason if stop_reason is not None else given_reason
+            fields = {**given_fields, **fields}
         if stop_reason is None:
-            stop_reason = frames.stop_reason_for(state, exc)
+            stop_reason = frames.stop_reason_for(state, exc) if exc is not None or status == OK else ERROR
         totals = state.totals() if state is not None else dict(NO_TOTALS)
+        if state is not None:
+            state.finished = True
         emit(
             settings,
             ctx,
             new_run_finished(
-                status=status,
-                stop_reason=stop_reason,
-                totals=totals,
-                error=failure_fields(ctx, exc) if exc is not None else None,
-                fields=self._finish_fields,
+                status=status, stop_reason=stop_reason, totals=totals, error=error, fields=fields
             ),
         )
         if self._span is not None:
