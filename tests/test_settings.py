@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -100,3 +102,27 @@ def test_a_line_never_mixes_two_configurations(tmp_path: Path) -> None:
     assert len(key_ids[first]) == 1
     assert len(key_ids[second]) == 1
     assert key_ids[first] != key_ids[second]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"processors": "abc"}, "processors must be a list of structlog processors, not str"),
+        ({"processors": [1, "x"]}, "processors must be callables"),
+        ({"service": ["a", {"b": 1}]}, "service must be a string or None, not list"),
+        ({"version": 1.2}, "version must be a string or None, not float"),
+    ],
+)
+def test_misshapen_arguments_raise_at_configure(arguments: dict[str, Any], message: str) -> None:
+    """configure() is where agentlog raises: a wrong type is a TypeError naming it; nothing installed."""
+    with pytest.raises(TypeError, match=message):
+        agentlog.configure(output=io.BytesIO(), **arguments)
+    assert _settings.CONFIG.settings is None
+
+
+def test_the_format_is_named_in_any_case() -> None:
+    """format="JSON" is the json profile, as level="WARNING" is the warning level."""
+    out = io.BytesIO()
+    agentlog.configure(output=out, format="ECS", level="WARNING")  # type: ignore[arg-type]
+    agentlog.get_logger().warning("x")
+    assert b'"ecs.version"' in out.getvalue()

@@ -68,3 +68,15 @@ def test_one_raises_when_not_exactly_one() -> None:
         lines.one("decision")
     with pytest.raises(AssertionError, match="found 0"):
         lines.one("tool_call")
+
+
+def test_captures_nest() -> None:
+    """A capture inside another takes its block's lines; the outer one gets the rest; nothing hangs."""
+    with capture() as outer:
+        events.decision("a", "outer")
+        with capture() as inner:
+            events.decision("b", "inner")
+        events.decision("c", "outer again")
+    assert [line["outcome"] for line in outer] == ["outer", "outer again"]
+    assert [line["outcome"] for line in inner] == ["inner"]
+    assert _settings.CONFIG.settings is None

@@ -23,6 +23,7 @@ from ._privacy.hashing import Hasher, from_environment
 from ._privacy.redactor import DEFAULT as DEFAULT_REDACTOR
 from ._privacy.redactor import Redactor
 from ._privacy.secret_memory import MEMORY
+from ._serialize import safe_repr
 from ._settings import Settings, static_fields
 from ._vocabulary import LEVEL_ALIASES, LEVELS
 from .typing import Format, Level, Processor
@@ -126,7 +127,9 @@ def configure(
         ValueError: *format*, *level* or a capture mode is not known, or
             *hash_key* is empty.
         ImportError: *otel_spans* is set and OpenTelemetry is not installed.
-        TypeError: *output* is not a stream, a path or None.
+        TypeError: *output* is not a stream, a path or None; *service*,
+            *env* or *version* is not a string; *processors* is not a list
+            of callables.
         OSError: the output file cannot be opened.
     """
     min_level = parse_level(level)
@@ -134,10 +137,10 @@ def configure(
     static = static_fields(service, env, version)
     policy = CapturePolicy(capture, capture_limit)
     hasher = from_environment() if hash_key is None else Hasher(hash_key)
+    user_chain = _users_chain(processors)
     # Opening the output comes after every check that needs no side effect.
     writer = make_writer(output)
-    user_chain = _users_chain(processors)
-    pre = compose(user_chain, explicit=processors is not None)
+    pre = compose(user_chain)
     chain = [*pre, finish_line]
     settings = Settings(
         min_level=min_level,
@@ -177,7 +180,12 @@ def _users_chain(given: Iterable[Processor] | None) -> tuple[Processor, ...]:
     ours = any(processor is finish_line for processor in configured)
     previous = _settings.CONFIG.settings
     if given is not None:
+        if isinstance(given, (str, bytes, Mapping)) or not isinstance(given, Iterable):
+            raise TypeError(f"processors must be a list of structlog processors, not {type(given).__name__}")
         given = tuple(given)
+        for processor in given:
+            if not callable(processor):
+                raise TypeError(f"processors must be callables; {safe_repr(processor)} is not")
         if structlog.is_configured() and not ours and list(configured) != list(given):
             notice(
                 f"agentlog.configure(processors=...) replaces the structlog chain you configured "

@@ -65,8 +65,15 @@ class Settings:
 
 
 def static_fields(service: str | None, env: str | None, version: str | None) -> dict[str, str]:
-    """The fields written on every line, those that are given, in line order."""
+    """The fields written on every line, those that are given, in line order.
+
+    Raises:
+        TypeError: one is given and is not a string.
+    """
     given = (service, env, version)
+    for name, value in zip(STATIC_FIELDS, given, strict=True):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{name} must be a string or None, not {type(value).__name__}")
     return {name: value for name, value in zip(STATIC_FIELDS, given, strict=True) if value is not None}
 
 

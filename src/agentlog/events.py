@@ -38,7 +38,7 @@ from ._context import NO_TOTALS, RunContext, get_context
 from ._context.ids import as_id, new_run_id, new_tool_call_id
 from ._events import frames
 from ._events.accounting import count
-from ._events.checks import check_value
+from ._events.checks import UNKNOWN, check_value
 from ._events.emit import emit
 from ._events.openings import open_run, open_step, open_tool_call
 from ._events.payloads import MISSING, capture_payload, llm_payloads
@@ -114,7 +114,8 @@ def _error_part(
         fields[ERROR_CLASS] = safe_str(error_class)
     if error_message is not None:
         fields[ERROR_MESSAGE] = safe_str(error_message)[:MAX_MESSAGE_CHARS]
-    if status is None:
+    if status is None or (fields and status == OK):
+        # An error given is a failure, whatever the status said.
         status = ERROR if fields else OK
     return safe_str(status), fields or None
 
@@ -291,6 +292,8 @@ def step_finished(
                 _outside_a_run("step_finished")
             else:
                 _diagnostics.report("step_finished with no step open; written as a step of its own")
+            if step_type is None:
+                step_type = UNKNOWN  # not given, and no step to take it from: already counted above
             kind = step_type
             leaf = nested(
                 ctx,

@@ -37,7 +37,7 @@ from ._pipeline.logger import render_event, typed_event_ids
 from ._privacy.redactor import Redactor
 from ._serialize import safe_str
 from ._settings import Settings, current, static_fields
-from ._vocabulary import EVENT, EXTRA, ID_KEYS, LINE_IDS
+from ._vocabulary import EVENT, EXTRA, ID_KEYS, LEVEL, LEVEL_ALIASES, LINE_IDS, TIMESTAMP
 from .typing import EventDict, Format, WrappedLogger
 
 __all__ = ["LoggerFactory", "Renderer", "add_error_fields", "add_ids", "redact"]
@@ -164,6 +164,10 @@ class Renderer:
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
         """Render *event_dict* as one line, without its newline."""
         settings = self._settings()
+        # Your chain's add_log_level and TimeStamper wrote these; the line has agentlog's own.
+        event_dict.pop(TIMESTAMP, None)
+        if event_dict.get(LEVEL) == LEVEL_ALIASES.get(method_name, method_name):
+            del event_dict[LEVEL]
         ids = typed_event_ids()
         if ids is None:
             ctx = get_context()

@@ -22,7 +22,6 @@ view of the same events.
 from __future__ import annotations
 
 import dataclasses
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -33,8 +32,6 @@ from . import _settings
 from ._formats import PROFILES
 
 __all__ = ["CapturedLines", "capture"]
-
-_capturing = threading.Lock()
 
 
 class CapturedLines(list[dict[str, Any]]):
@@ -66,8 +63,10 @@ def capture() -> Iterator[CapturedLines]:
 
     The configuration in force (or the defaults before `agentlog.configure`)
     stays as it is, except that lines go to the returned list — as the flat
-    dicts of the ``json`` profile — instead of the output. Captures do not
-    nest; use one at a time.
+    dicts of the ``json`` profile — instead of the output. A capture inside
+    another takes the lines written while it is active; the outer one gets
+    the rest. The configuration is the process's: capture from one thread
+    at a time.
 
     Yields:
         The lines, filled as they are written.
@@ -77,11 +76,10 @@ def capture() -> Iterator[CapturedLines]:
     def write(line: bytes) -> None:
         lines.append(orjson.loads(line))
 
-    with _capturing:
-        previous = _settings.CONFIG.settings
-        base = previous if previous is not None else _settings.defaults()
-        _settings.install(dataclasses.replace(base, writer=write, profile=PROFILES["json"]))
-        try:
-            yield lines
-        finally:
-            _settings.install(previous)
+    previous = _settings.CONFIG.settings
+    base = previous if previous is not None else _settings.defaults()
+    _settings.install(dataclasses.replace(base, writer=write, profile=PROFILES["json"]))
+    try:
+        yield lines
+    finally:
+        _settings.install(previous)

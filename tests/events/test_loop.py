@@ -305,3 +305,47 @@ def test_a_forked_child_does_not_finish_the_parents_run(tmp_path: Path) -> None:
     (child,) = [line for line in lines if line["event"] == "decision"]
     assert child["run_id"] == finished["run_id"] and child["tool_call_id"] == lines[1]["tool_call_id"]
     assert b"without run_finished" not in done.stderr
+
+
+def test_a_helper_writes_the_stack_where_the_run_first_records_the_exception(logs: Captured) -> None:
+    """tool_result(error=e) has error_stack, as a scope's would; run_finished(error=e) does not repeat it."""
+    events.run_started("t")
+    call = events.tool_call("search", {})
+    try:
+        raise TimeoutError("upstream")
+    except TimeoutError as exc:
+        events.tool_result("search", tool_call_id=call, error=exc)
+        events.run_finished(error=exc)
+    result, finished = logs.one("tool_result"), logs.one("run_finished")
+    assert result["error_class"] == "TimeoutError" and "raise TimeoutError" in result["error_stack"]
+    assert finished["error_class"] == "TimeoutError" and "error_stack" not in finished
+    assert finished["errors"] == 1
+
+
+def test_a_run_finished_in_another_task_is_not_finished_twice(logs: Captured) -> None:
+    """run_finished from a task, then again in the starting task: one line; the second call counted."""
+
+    async def loop() -> None:
+        events.run_started("t")
+
+        async def finish() -> None:
+            events.run_finished()
+
+        await asyncio.create_task(finish())
+        events.run_finished()
+
+    asyncio.run(loop())
+    assert len(logs.events("run_finished")) == 1
+    assert any("already finished" in problem for problem in agentlog.problems())
+
+
+def test_run_finished_inside_a_run_block_sets_its_outcome(logs: Captured) -> None:
+    """events.run_finished inside agentlog.run(): the block's one run_finished carries its status, reason."""
+    with agentlog.run():
+        events.run_finished(status="error", stop_reason="max_steps", budget="spent")
+    (finished,) = logs.events("run_finished")
+    assert (finished["status"], finished["stop_reason"], finished["budget"]) == (
+        "error",
+        "max_steps",
+        "spent",
+    )

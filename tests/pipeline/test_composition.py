@@ -173,3 +173,80 @@ def test_unconfigured_logger_says_it_is_not_configured(capfd: pytest.CaptureFixt
     agentlog.get_logger()
     agentlog.get_logger()
     assert capfd.readouterr().err.count("agentlog is not configured") == 1
+
+
+def test_the_users_merge_contextvars_and_own_timestamp_stay_in_the_chain() -> None:
+    """get_config() still has the user's merge_contextvars; a TimeStamper under its own key is theirs."""
+    year = structlog.processors.TimeStamper(fmt="%Y", key="year")
+    structlog.configure(processors=[structlog.contextvars.merge_contextvars, year, add_hostname])
+    out = io.BytesIO()
+    agentlog.configure(output=out)
+    chain = structlog.get_config()["processors"]
+    assert structlog.contextvars.merge_contextvars in chain and year in chain and add_hostname in chain
+    with structlog.contextvars.bound_contextvars(tenant="acme"), agentlog.run():
+        agentlog.get_logger().info("x")
+    line = next(line for line in _lines(out) if line["event"] == "x")
+    assert line["year"].isdigit() and line["tenant"] == "acme" and "extra" not in line
+
+
+def test_callsite_parameters_name_the_callers_code_not_agentlogs() -> None:
+    """A CallsiteParameterAdder in the chain names this test, for structlog lines and typed events."""
+    structlog.configure(
+        processors=[
+            structlog.processors.CallsiteParameterAdder(
+                [
+                    structlog.processors.CallsiteParameter.FILENAME,
+                    structlog.processors.CallsiteParameter.FUNC_NAME,
+                ]
+            )
+        ]
+    )
+    out = io.BytesIO()
+    agentlog.configure(output=out)
+    with agentlog.run():
+        agentlog.get_logger().info("free")
+        events.decision("route", "fast")
+    for line in _lines(out)[1:3]:
+        assert line["filename"] == "test_composition.py", line
+        assert line["func_name"] == "test_callsite_parameters_name_the_callers_code_not_agentlogs", line
+
+
+def test_a_processor_failing_on_every_line_loses_no_free_form_line() -> None:
+    """A processor that raises: structlog lines are still written (without it), and it is counted."""
+
+    def broken(logger: Any, method_name: str, event_dict: EventDict) -> EventDict:
+        raise RuntimeError("processor bug")
+
+    out = io.BytesIO()
+    agentlog.configure(output=out, processors=[broken])
+    with agentlog.run() as run:
+        agentlog.get_logger("app").info("still here", n=1)
+    line = next(line for line in _lines(out) if line["event"] == "still here")
+    assert line["run_id"] == run.run_id and line["n"] == 1 and line["logger"] == "app"
+    assert any("written without them" in problem for problem in agentlog.problems())
+
+
+def test_structlog_configured_after_agentlog_still_writes(capfd: pytest.CaptureFixture[str]) -> None:
+    """Structlog configured after configure(): lines are written as its chain renders them, with a notice."""
+    out = io.BytesIO()
+    agentlog.configure(output=out)
+    structlog.configure(processors=[structlog.processors.JSONRenderer()])
+    structlog.get_logger().info("late chain")
+    assert orjson.loads(out.getvalue())["event"] == "late chain"
+    assert "structlog was configured after agentlog.configure()" in capfd.readouterr().err
+
+
+def test_capture_logs_entries_carry_ids_and_bound_fields() -> None:
+    """In capture_logs(), logger lines carry the run's IDs, logger name, bound contextvars; typed too."""
+    agentlog.configure(output=io.BytesIO())
+    with (
+        structlog.testing.capture_logs() as captured,
+        structlog.contextvars.bound_contextvars(tenant="acme"),
+        agentlog.run() as run,
+        agentlog.tool_call("search", {}),
+    ):
+        agentlog.get_logger("a").bind(k=1).info("inside")
+    inside = next(entry for entry in captured if entry["event"] == "inside")
+    assert inside["run_id"] == run.run_id and inside["tool_call_id"].startswith("tc_")
+    assert (inside["logger"], inside["k"], inside["tenant"]) == ("a", 1, "acme")
+    assert all(entry["tenant"] == "acme" for entry in captured)

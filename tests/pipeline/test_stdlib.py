@@ -7,6 +7,8 @@ import logging
 from pathlib import Path
 
 import orjson
+import structlog
+import structlog.contextvars
 
 import agentlog
 from tests.conftest import Captured
@@ -177,3 +179,32 @@ def test_handlers_writing_elsewhere_are_kept(tmp_path: Path) -> None:
     finally:
         stdlib_logging.getLogger().removeHandler(handler)
         handler.close()
+
+
+def test_records_from_structlogs_processor_formatter_setup_are_written_as_events(tmp_path: Path) -> None:
+    """A logger cached with structlog's stdlib setup before configure(): its event dict becomes the line."""
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    log = structlog.get_logger("app")
+    log.info("warm the cache")
+    path = tmp_path / "out.jsonl"
+    agentlog.configure(output=path)
+    with agentlog.run() as run:
+        log.info("after configure", tenant="acme")
+        try:
+            raise ValueError("bad")
+        except ValueError:
+            log.exception("failed")
+    lines = {line["event"]: line for line in (orjson.loads(x) for x in path.read_bytes().splitlines())}
+    after = lines["after configure"]
+    assert (after["tenant"], after["logger"], after["run_id"]) == ("acme", "app", run.run_id)
+    assert not any(key.startswith("_") for key in after)
+    assert lines["failed"]["error_class"] == "ValueError" and "exc_info" not in lines["failed"]

@@ -63,12 +63,15 @@ def _is_lower_hex(value: object, length: int) -> bool:
 
 
 def as_id(value: Any, name: str) -> str | None:
-    """An ID a caller gave, as the text every line of its scope carries (None stays None).
+    """An ID a caller gave, as the text every line of its scope carries (None: not given).
 
     A value that is not text (``session_id=123``) is written as its text on
-    every line alike, and counted in `agentlog.problems`.
+    every line alike, and counted in `agentlog.problems`; an empty string is
+    no ID, as if none was given.
     """
-    if value is None or type(value) is str:
-        return value
+    if type(value) is str:
+        return value or None
+    if value is None:
+        return None
     _diagnostics.report(f"{name} was not text; written as text")
     return safe_str(value)

@@ -36,13 +36,15 @@ class RunState:
         "output_tokens",
         "started_ns",
         "steps",
+        "steps_opened",
         "tool_calls",
     )
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.started_ns = time.perf_counter_ns()
-        self.steps = 0
+        self.steps = 0  # the highest step number yet: the next one follows it
+        self.steps_opened = 0  # total_steps: the agent_step lines written
         self.tool_calls = 0
         self.llm_calls = 0
         self.errors = 0
@@ -67,11 +69,13 @@ class RunState:
         """Advance the step counter and return the new step_id."""
         with self.lock:
             self.steps += 1
+            self.steps_opened += 1
             return self.steps
 
     def note_step(self, step_id: int) -> None:
         """Account for a step numbered by the caller rather than the counter."""
         with self.lock:
+            self.steps_opened += 1
             if isinstance(step_id, int) and step_id > self.steps:
                 self.steps = step_id
 
@@ -107,7 +111,7 @@ class RunState:
         """The totals ``run_finished`` reports, in line order."""
         with self.lock:
             latency_ms = (time.perf_counter_ns() - self.started_ns) // 1000 / 1000  # to the µs
-            counts = (self.steps, latency_ms, self.tool_calls, self.llm_calls, self.errors)
+            counts = (self.steps_opened, latency_ms, self.tool_calls, self.llm_calls, self.errors)
             return dict(zip(TOTALS, (*counts, self.input_tokens, self.output_tokens), strict=True))
 
 

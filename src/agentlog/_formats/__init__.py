@@ -38,12 +38,12 @@ PROFILES: dict[str, Profile] = {
 
 
 def profile_named(format: str) -> Profile:  # noqa: A002 - configure()'s name for it
-    """The profile called *format*.
+    """The profile called *format* (any case).
 
     Raises:
         ValueError: there is no such profile.
     """
-    profile = PROFILES.get(format)
+    profile = PROFILES.get(format.strip().lower()) if isinstance(format, str) else None
     if profile is None:
         raise ValueError(f"unknown format {format!r}; use one of {', '.join(PROFILES)}")
     return profile

@@ -23,6 +23,7 @@ import structlog.stdlib
 
 from .. import _diagnostics
 from .._serialize import safe_str
+from .._vocabulary import TIMESTAMP
 from ..typing import EventDict, Processor, WrappedLogger
 
 __all__ = ["BOUND_VARS", "Named", "bound_fields", "compose", "merge_bound_contextvars", "run_chain"]
@@ -126,7 +127,11 @@ _DONE_BY_AGENTLOG: set[Any] = {
     structlog.stdlib.render_to_log_args_and_kwargs,
     structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
 }
-_MERGES = {structlog.contextvars.merge_contextvars, merge_bound_contextvars}
+_TIMESTAMPERS = (structlog.processors.TimeStamper, structlog.processors.MaybeTimeStamper)
+
+
+def _is_merge(processor: Any) -> bool:
+    return processor is structlog.contextvars.merge_contextvars or processor is merge_bound_contextvars
 
 
 def _name(processor: Any) -> str:
@@ -135,6 +140,8 @@ def _name(processor: Any) -> str:
 
 
 def _done_by_agentlog(processor: Any) -> bool:
+    if isinstance(processor, _TIMESTAMPERS) and getattr(processor, "key", TIMESTAMP) != TIMESTAMP:
+        return False  # a time of the user's own, under their own key
     if isinstance(processor, _DONE_BY_AGENTLOG_TYPES):
         return True
     try:
@@ -145,29 +152,39 @@ def _done_by_agentlog(processor: Any) -> bool:
     return getattr(processor, "__module__", "") == "agentlog.processors"
 
 
-def compose(processors: Iterable[Processor], *, explicit: bool) -> tuple[Processor, ...]:
+def _sees_past_agentlog(processor: Any) -> None:
+    """Make a ``CallsiteParameterAdder`` name the caller's file and line, not agentlog's frames."""
+    ignores = getattr(processor, "_additional_ignores", None)
+    if isinstance(ignores, list) and _OWN_MODULES not in ignores:
+        ignores.append(_OWN_MODULES)
+
+
+_OWN_MODULES = "agentlog."
+
+
+def compose(processors: Iterable[Processor]) -> tuple[Processor, ...]:
     """The processors agentlog runs before writing a line: yours, minus what agentlog does itself.
 
-    Always begins with the merge of ``structlog.contextvars`` (structlog's own
-    merge in your chain is replaced by agentlog's faster one, in place).
+    Fields bound with ``structlog.contextvars`` are always merged: by your
+    ``merge_contextvars`` where your chain has it, else first.
 
     Args:
         processors: Your chain (the one configured, or the one given).
-        explicit: It was given to ``configure(processors=...)``.
     """
-    kept: list[Processor] = [merge_bound_contextvars]
+    kept: list[Processor] = []
     left_out: list[str] = []
     for processor in processors:
-        if processor in _MERGES:
-            continue
         if _done_by_agentlog(processor):
             left_out.append(_name(processor))
-        else:
-            kept.append(processor)
-    names = [_name(processor) for processor in kept[1:]]
+            continue
+        if isinstance(processor, structlog.processors.CallsiteParameterAdder):
+            _sees_past_agentlog(processor)
+        kept.append(processor)
+    names = [_name(processor) for processor in kept]
+    if not any(_is_merge(processor) for processor in kept):
+        kept.insert(0, merge_bound_contextvars)
     if names or left_out:
-        source = "given to configure()" if explicit else "configured with structlog"
-        message = f"agentlog.configure(): runs your structlog processors {source} on every line"
+        message = "agentlog.configure(): runs your structlog processors on every line"
         message += f" ({', '.join(names) or 'none left'})"
         if left_out:
             message += "; it writes the timestamp, level, exceptions and line itself, so leaves out "

@@ -19,8 +19,9 @@ from .. import _diagnostics
 from .._context import get_context
 from .._serialize import safe_repr, safe_str
 from .._settings import CONFIG, Settings, current
-from .._vocabulary import AGENTLOG, EXTRA, LEVEL, LEVEL_ALIASES, LEVELS, LOGGER, TIMESTAMP, level_name
+from .._vocabulary import AGENTLOG, EXTRA, LEVEL_ALIASES, LEVELS, LOGGER, level_name
 from ..typing import EventDict, WrappedLogger
+from .chain import bound_fields
 from .errors import error_fields, exc_info_to_exception
 from .line import assemble
 
@@ -93,11 +94,19 @@ class BoundLogger(structlog.BoundLoggerBase):
     """
 
     def _safe_proxy(self, name: str, event: Any, kw: dict[str, Any]) -> Any:
+        processors: Any = self._processors
+        if not processors or processors[-1] is not finish_line:
+            # structlog's chain is someone else's for now (structlog.testing.capture_logs): what
+            # agentlog's finisher would add, the IDs and bound fields, goes in the event instead.
+            kw = _with_ids_and_bound_fields(kw, self._logger)
         try:
             return self._proxy_to_logger(name, event, **kw)
         except Exception as exc:
-            _diagnostics.report("structlog line could not be logged", exc)
-            return None
+            # A processor of the user's that fails loses no line: agentlog renders it without the chain.
+            _diagnostics.report(
+                "structlog line could not go through the processors; written without them", exc
+            )
+            return _write_unchained(self._logger, name, event, {**self._context, **kw})
 
     debug, adebug = _make_method("debug")
     info, ainfo = _make_method("info")
@@ -138,6 +147,29 @@ class BoundLogger(structlog.BoundLoggerBase):
         return _min_level()
 
 
+def _with_ids_and_bound_fields(kw: dict[str, Any], logger: Any) -> dict[str, Any]:
+    fields = dict(kw)
+    ctx = get_context()
+    if ctx is not None:
+        for key, value in ctx.ids.items():
+            fields.setdefault(key, value)
+    for key, value in bound_fields().items():
+        fields.setdefault(key, value)
+    name = getattr(logger, "name", None)
+    if type(name) is str and name != AGENTLOG:
+        fields.setdefault(LOGGER, name)
+    return fields
+
+
+def _write_unchained(logger: Any, method_name: str, event: Any, fields: dict[str, Any]) -> None:
+    try:
+        settings = current()
+        fields["event"] = event
+        settings.writer(render_event(settings, logger, LEVEL_ALIASES.get(method_name, method_name), fields))
+    except Exception as exc:
+        _diagnostics.report("structlog line could not be logged", exc)
+
+
 # Every level method, aliases included, as defined (enabled).
 _ENABLED = {name: BoundLogger.__dict__[name] for name in (*LEVELS, "msg", "warn", "fatal")}
 
@@ -159,8 +191,8 @@ def render_event(
 ) -> bytes:
     """A structlog event as agentlog's line: the IDs in force, error fields, redaction, the profile.
 
-    A ``level`` or ``timestamp`` an earlier processor added is agentlog's to
-    write: the level follows the method, the timestamp is agentlog's own.
+    A ``level`` or ``timestamp`` field that is not agentlog's own (bound, or
+    given) is kept under ``extra``, as any field whose name agentlog writes.
 
     Args:
         settings: How to render.
@@ -171,8 +203,6 @@ def render_event(
     """
     level = LEVEL_ALIASES.get(method_name, method_name)
     event = event_dict.pop("event", None)
-    event_dict.pop(LEVEL, None)
-    event_dict.pop(TIMESTAMP, None)
     owned = None
     exc_info = event_dict.pop("exc_info", None)
     if exc_info:
@@ -208,13 +238,29 @@ class Sink:
     def __init__(self, name: str | None = None) -> None:
         self.name = name
 
-    def write(self, line: bytes) -> None:
+    def write(self, line: Any) -> None:
         """Write one rendered line."""
         # Taken, not read: a line that did not come through finish_line goes to the current output.
         writer = _rendered_for.__dict__.pop("writer", None)
-        (writer if writer is not None else current().writer)(line)
+        if writer is None:
+            writer = current().writer
+            line = _foreign_line(line)
+        writer(line)
 
     debug = info = msg = warning = warn = error = exception = critical = fatal = write
+
+
+def _foreign_line(line: Any) -> bytes:
+    """A line some other renderer made (structlog was configured after agentlog): written as it is."""
+    _diagnostics.notice(
+        "structlog was configured after agentlog.configure(): structlog.get_logger() lines are written as "
+        "your chain renders them, without agentlog's IDs and redaction; call agentlog.configure() last"
+    )
+    if isinstance(line, str):
+        line = line.encode("utf-8", "replace")
+    elif not isinstance(line, (bytes, bytearray)):
+        line = safe_str(line).encode("utf-8", "replace")
+    return bytes(line) if line.endswith(b"\n") else bytes(line) + b"\n"
 
 
 def sink_factory(*args: Any) -> Sink:

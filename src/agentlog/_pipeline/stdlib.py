@@ -19,9 +19,9 @@ from .. import _diagnostics
 from .._context import get_context
 from .._serialize import safe_repr, safe_str
 from .._settings import CONFIG, defaults
-from .._vocabulary import EXTRA, LEVEL_NAMES, LINE_IDS, level_name
+from .._vocabulary import EXTRA, LEVEL, LEVEL_NAMES, LINE_IDS, TIMESTAMP, level_name
 from .clock import format_epoch
-from .errors import error_fields
+from .errors import error_fields, exc_info_to_exception
 from .line import assemble
 
 __all__ = ["CorrelationFilter", "LogHandler", "install_handler", "remove_handler"]
@@ -90,10 +90,13 @@ class LogHandler(logging.Handler):
                     if key not in _RECORD_ATTRIBUTES
                 } or None
             ctx = get_context()
-            try:
-                message = record.getMessage()
-            except Exception:
-                message = _message(record)
+            if type(record.msg) is dict and extra is not None and "_logger" in extra:
+                message, extra, owned = _from_structlog(record.msg, extra, owned)
+            else:
+                try:
+                    message = record.getMessage()
+                except Exception:
+                    message = _message(record)
             settings.writer(
                 assemble(
                     settings,
@@ -111,6 +114,26 @@ class LogHandler(logging.Handler):
             )
         except Exception as exc:
             _diagnostics.report("stdlib record could not be logged", exc)
+
+
+# What structlog's ProcessorFormatter.wrap_for_formatter and its own
+# processors leave in a record that are not the application's fields.
+_STRUCTLOG_PLUMBING = frozenset({"_logger", "_name", "_record", "_from_structlog", LEVEL, TIMESTAMP})
+
+
+def _from_structlog(
+    event_dict: dict[str, Any], extra: dict[str, Any], owned: dict[str, Any] | None
+) -> tuple[Any, dict[str, Any] | None, dict[str, Any] | None]:
+    """A record made by structlog's ``wrap_for_formatter``: its event dict is the line's event and fields."""
+    fields = {key: value for key, value in event_dict.items() if key not in _STRUCTLOG_PLUMBING}
+    fields.update((key, value) for key, value in extra.items() if key not in _STRUCTLOG_PLUMBING)
+    message = fields.pop("event", None)
+    exc_info = fields.pop("exc_info", None)
+    if exc_info and owned is None:
+        exc = exc_info_to_exception(exc_info)
+        if exc is not None:
+            owned = error_fields(exc, stack=True)
+    return message, fields or None, owned
 
 
 class CorrelationFilter(logging.Filter):
