@@ -161,7 +161,7 @@ def run_started(
     """
     try:
         settings = CONFIG.settings
-        origin = get_context()
+        origin = frames.live(get_context())
         ctx, span = open_run(
             settings, run_id if run_id is not None else new_run_id(), origin, user_id, request_id, session_id
         )
@@ -205,7 +205,7 @@ def agent_step(
     """
     try:
         settings = CONFIG.settings
-        ctx = get_context()
+        ctx = frames.live(get_context())
         state = ctx.run_state if ctx is not None else None
         if ctx is None or state is None:
             _outside_a_run("agent_step")
@@ -267,7 +267,7 @@ def step_finished(
     """
     try:
         settings = CONFIG.settings
-        ctx = get_context()
+        ctx = frames.live(get_context())
         error, error_message = _message_given_as_error(error, error_message)
         status, errors = _error_part(ctx, status, error, error_class, error_message)
         frame = frames.helper_step(ctx)
@@ -344,7 +344,7 @@ def tool_call(
     """
     try:
         settings = CONFIG.settings
-        ctx = get_context()
+        ctx = frames.live(get_context())
         tool_call_id = as_id(tool_call_id, "tool_call_id")
         in_block = ctx is not None and ctx.tool_call_id is not None and frames.helper_call(ctx) is None
         if in_block and tool_call_id in (None, ctx.tool_call_id):  # type: ignore[union-attr]
@@ -414,7 +414,7 @@ def tool_result(
     """
     try:
         settings = CONFIG.settings
-        ctx = get_context()
+        ctx = frames.live(get_context())
         tool_call_id = as_id(tool_call_id, "tool_call_id")
         if error is None and error_class is None and error_message is None and type(status) is str:
             errors: dict[str, Any] | None = None
@@ -424,7 +424,10 @@ def tool_result(
         captured = None if result is MISSING else capture_payload(settings, "result", result, tool, capture)
         state = ctx.run_state if ctx is not None else None
         # Only a run with helper-opened frames has a call to look up: not one run by scopes.
-        frame = frames.find_call(ctx, tool, tool_call_id) if state is not None and state.frames else None
+        if state is not None:
+            frame = frames.find_call(ctx, tool, tool_call_id) if state.frames else None
+        else:  # a thread with no context may still name its call
+            frame = frames.find_call(None, tool, tool_call_id) if tool_call_id is not None else None
         if frame is not None:
             record = new_tool_result(
                 tool=tool,
@@ -526,7 +529,7 @@ def llm_result(
     """
     try:
         settings = CONFIG.settings
-        ctx = get_context()
+        ctx = frames.live(get_context())
         if ctx is None:
             _outside_a_run("llm_result")
         error, error_message = _message_given_as_error(error, error_message)
@@ -577,7 +580,7 @@ def decision(kind: str, outcome: str, *, reason: str | None = None, **fields: An
     """
     try:
         settings = CONFIG.settings
-        ctx = get_context()
+        ctx = frames.live(get_context())
         if ctx is None:
             _outside_a_run("decision")
         emit(settings, ctx, new_decision(kind=kind, outcome=outcome, reason=reason, fields=fields))
@@ -613,7 +616,7 @@ def run_finished(
     """
     try:
         settings = CONFIG.settings
-        ctx = get_context()
+        ctx = frames.live(get_context())
         error, message = _message_given_as_error(error, None)
         status, errors = _error_part(ctx, status, error, None, message)
         frame = frames.run_frame(ctx)

@@ -29,6 +29,8 @@ import dataclasses
 import os
 from typing import IO, Any
 
+import structlog
+
 from ._context import get_context
 from ._formats import profile_named
 from ._output import Writer, make_writer
@@ -120,8 +122,10 @@ class Renderer:
     ``level`` an earlier processor added is replaced by agentlog's; an ID
     field that disagrees with the one in force is kept under ``extra``.
 
-    The line has no trailing newline (structlog's loggers add one): write it
-    with `LoggerFactory`, or with ``structlog.BytesLoggerFactory``.
+    The line has no trailing newline (structlog's loggers add one). It is
+    bytes for `LoggerFactory`'s and ``structlog.BytesLoggerFactory``'s
+    loggers, and text for any other (``PrintLoggerFactory``, stdlib logging
+    through ``ProcessorFormatter``).
 
     Args:
         format: ``"json"``, ``"ecs"``, ``"datadog"`` or ``"console"``.
@@ -161,8 +165,8 @@ class Renderer:
             self._for = made = (base, rendering)
         return made[1]
 
-    def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
-        """Render *event_dict* as one line, without its newline."""
+    def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes | str:
+        """Render *event_dict* as one line, without its newline: bytes or text, as *logger* writes."""
         settings = self._settings()
         # Your chain's add_log_level and TimeStamper wrote these; the line has agentlog's own.
         event_dict.pop(TIMESTAMP, None)
@@ -174,7 +178,9 @@ class Renderer:
             ids = ctx.ids if ctx is not None else {}
         _drop_repeated_ids(event_dict, ids)
         line = render_event(settings, logger, method_name, event_dict, ids)
-        return line[:-1] if line.endswith(b"\n") else line
+        line = line[:-1] if line.endswith(b"\n") else line
+        # Bytes for a logger that writes bytes; text for any other (print, a file, stdlib logging).
+        return line if isinstance(logger, _BYTE_LOGGERS) else line.decode("utf-8", "replace")
 
 
 def _drop_repeated_ids(event_dict: EventDict, ids: Any) -> None:
@@ -233,3 +239,6 @@ class LineLogger:
         self._writer(data + b"\n")
 
     debug = info = warning = warn = error = exception = critical = fatal = log = msg
+
+
+_BYTE_LOGGERS = (LineLogger, structlog.BytesLogger)

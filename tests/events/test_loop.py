@@ -349,3 +349,41 @@ def test_run_finished_inside_a_run_block_sets_its_outcome(logs: Captured) -> Non
         "max_steps",
         "spent",
     )
+
+
+def test_a_result_from_a_thread_without_context_closes_its_call_by_id(logs: Captured) -> None:
+    """A worker thread with no context names the call by ID: one result, with the run's IDs, counted ok."""
+    events.run_started("t")
+    events.agent_step("tool")
+    call = events.tool_call("fetch", {})
+    worker = threading.Thread(target=lambda: events.tool_result("fetch", tool_call_id=call))
+    worker.start()
+    worker.join()
+    events.llm_result("m", input_tokens=1)
+    events.run_finished()
+    (result,) = logs.events("tool_result")
+    assert result["status"] == "ok" and result["run_id"] == logs.one("run_started")["run_id"]
+    assert result["span_id"] == logs.one("tool_call")["span_id"]
+    assert "tool_call_id" not in logs.one("llm_result")  # the closed call is no longer in force here
+    assert (logs.one("run_finished")["tool_calls"], logs.one("run_finished")["errors"]) == (1, 0)
+
+
+def test_steps_opened_in_sibling_tasks_are_all_children_of_the_run(logs: Captured) -> None:
+    """agent_step in gathered tasks: no step is opened under a step a sibling task already closed."""
+
+    async def loop() -> None:
+        events.run_started("t")
+        events.agent_step("plan")
+
+        async def stepper() -> None:
+            step = events.agent_step("parallel")
+            await asyncio.sleep(0.001)
+            events.step_finished(step_id=step)
+
+        await asyncio.gather(*(stepper() for _ in range(3)))
+        events.run_finished()
+
+    asyncio.run(loop())
+    run_span = logs.one("run_started")["span_id"]
+    assert [line["parent_span_id"] for line in logs.events("agent_step")] == [run_span] * 4
+    assert logs.one("run_finished")["total_steps"] == 4

@@ -213,3 +213,12 @@ def test_unconfigured_typed_events_say_once_where_they_go(capfd: pytest.CaptureF
     captured = capfd.readouterr()
     assert captured.err.count("agentlog is not configured") == 1
     assert "decision" in captured.out and "run_id" in captured.out
+
+
+def test_renderer_gives_text_to_loggers_that_write_text(capsys: pytest.CaptureFixture[str]) -> None:
+    """With structlog's PrintLogger the Renderer returns text: a JSON line, never b'...'."""
+    structlog.configure(processors=[Renderer()], logger_factory=structlog.PrintLoggerFactory())
+    with agentlog.run():
+        structlog.get_logger().info("printed")
+    lines = [orjson.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["event"] for line in lines] == ["run_started", "printed", "run_finished"]

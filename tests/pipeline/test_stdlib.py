@@ -206,5 +206,15 @@ def test_records_from_structlogs_processor_formatter_setup_are_written_as_events
     lines = {line["event"]: line for line in (orjson.loads(x) for x in path.read_bytes().splitlines())}
     after = lines["after configure"]
     assert (after["tenant"], after["logger"], after["run_id"]) == ("acme", "app", run.run_id)
-    assert not any(key.startswith("_") for key in after)
+    assert not any(key.startswith("_") for key in after) and "extra" not in after
     assert lines["failed"]["error_class"] == "ValueError" and "exc_info" not in lines["failed"]
+
+
+def test_a_logger_name_added_by_a_processor_is_not_written_twice(tmp_path: Path) -> None:
+    """add_logger_name in the user's chain writes the name agentlog writes: no extra copy."""
+    structlog.configure(processors=[structlog.stdlib.add_logger_name])
+    path = tmp_path / "out.jsonl"
+    agentlog.configure(output=path)
+    logging.getLogger("lib").warning("from a library")
+    (line,) = [orjson.loads(x) for x in path.read_bytes().splitlines()]
+    assert line["logger"] == "lib" and "extra" not in line

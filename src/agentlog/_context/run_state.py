@@ -26,6 +26,7 @@ class RunState:
     __slots__ = (
         "_errors_seen",
         "calls",
+        "closed",
         "errors",
         "finished",
         "frames",
@@ -59,6 +60,10 @@ class RunState:
         # open tool calls also by tool_call_id. Changed under `lock`.
         self.frames: dict[str, Any] = {}
         self.calls: dict[str, Any] = {}
+        # Steps and calls a helper closed, by span ID, with the context to
+        # return to: a task or thread whose context still has one in force
+        # (closed by a sibling task) moves back to it. The last few only.
+        self.closed: OrderedDict[str, Any] = OrderedDict()
         # Its run_finished was written (by a scope, or a helper in any task).
         self.finished = False
         # What events.run_finished asked for inside agentlog.run(), which

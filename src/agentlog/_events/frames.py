@@ -140,9 +140,38 @@ def _forget(frame: Frame) -> bool:
             return False
         if frame.kind == TOOL and frame.ctx.tool_call_id is not None:
             state.calls.pop(frame.ctx.tool_call_id, None)
+        if frame.kind != RUN:
+            state.closed[frame.ctx.span_id] = frame.base
+            if len(state.closed) > _MAX_CLOSED:
+                state.closed.popitem(last=False)
     if frame.kind == RUN:
         _OPEN_RUNS.pop(frame.ctx.run_id, None)
     return True
+
+
+_MAX_CLOSED = 1024
+
+
+def live(ctx: RunContext | None) -> RunContext | None:
+    """The context a helper works in: *ctx*, or where it returns to when another task closed it.
+
+    A step or call a helper opened is in force in the task that opened it
+    (and in tasks created there after). When a sibling task closes it, this
+    task's context still names it; the next helper called here moves back to
+    the context it was opened in (and makes that the one in force), so
+    nothing is opened under a closed step.
+    """
+    state = ctx.run_state if ctx is not None else None
+    if state is None or not state.closed:
+        return ctx
+    closed = state.closed
+    moved = False
+    while ctx is not None and ctx.span_id in closed:
+        ctx = closed[ctx.span_id]
+        moved = True
+    if moved:
+        CURRENT.set(ctx)
+    return ctx
 
 
 def _frame_of(ctx: RunContext | None) -> Frame | None:
@@ -186,6 +215,8 @@ def find_call(ctx: RunContext | None, tool: str, tool_call_id: str | None) -> Fr
     one open call of *tool*, if there is exactly one.
     """
     state = ctx.run_state if ctx is not None else None
+    if state is None and tool_call_id is not None:
+        return _call_anywhere(tool_call_id)
     if state is None or not state.calls:
         return None
     with state.lock:
@@ -326,6 +357,24 @@ def finish_run(
         frame.span.close(attributes, exc)
     if state is not None:
         state.forget_errors()
+
+
+def _call_anywhere(tool_call_id: str) -> Frame | None:
+    """The open call with this ID in any run a helper started, for a result from a thread with no context.
+
+    Only when exactly one open call has the ID: IDs a caller chose may repeat across runs.
+    """
+    with _open_runs_lock:
+        runs = list(_OPEN_RUNS.values())
+    found: list[Frame] = []
+    for run in runs:
+        state = run.ctx.run_state
+        if state is not None and state.calls:
+            with state.lock:
+                frame = state.calls.get(tool_call_id)
+            if frame is not None:
+                found.append(frame)
+    return found[0] if len(found) == 1 else None
 
 
 # -- runs never finished ------------------------------------------------------------------

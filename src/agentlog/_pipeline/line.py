@@ -161,9 +161,13 @@ def merge_fields(line: dict[str, Any], fields: Mapping[str, Any], spill_key: str
     spilled: dict[str, Any] = {}
     for key, value in fields.items():
         if key in line:
+            if type(value) is str and line[key] == value:
+                continue  # the same text twice (a processor's logger name, an ID): not a clash
             spilled[key] = value
         else:
             line[key] = value
+    if not spilled:
+        return
     previous = line.get(spill_key)
     if type(previous) is dict and spill_key not in spilled:
         spilled = {**previous, **spilled}

@@ -254,7 +254,8 @@ def _foreign_line(line: Any) -> bytes:
     """A line some other renderer made (structlog was configured after agentlog): written as it is."""
     _diagnostics.notice(
         "structlog was configured after agentlog.configure(): structlog.get_logger() lines are written as "
-        "your chain renders them, without agentlog's IDs and redaction; call agentlog.configure() last"
+        "your chain renders them, not as agentlog's lines (no redaction, no schema); "
+        "call agentlog.configure() last"
     )
     if isinstance(line, str):
         line = line.encode("utf-8", "replace")

@@ -133,6 +133,8 @@ def _from_structlog(
         exc = exc_info_to_exception(exc_info)
         if exc is not None:
             owned = error_fields(exc, stack=True)
+    if owned is not None:
+        fields.pop("exception", None)  # structlog's rendering of the traceback agentlog writes itself
     return message, fields or None, owned
 
 
