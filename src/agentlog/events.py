@@ -414,15 +414,19 @@ def tool_result(
     """
     try:
         settings = CONFIG.settings
-        ctx = frames.live(get_context())
-        tool_call_id = as_id(tool_call_id, "tool_call_id")
+        ctx = get_context()
+        state = ctx.run_state if ctx is not None else None
+        if state is not None and state.closed:
+            ctx = frames.live(ctx)
+            state = ctx.run_state if ctx is not None else None
+        if tool_call_id is not None and (type(tool_call_id) is not str or not tool_call_id):
+            tool_call_id = as_id(tool_call_id, "tool_call_id")
         if error is None and error_class is None and error_message is None and type(status) is str:
             errors: dict[str, Any] | None = None
         else:
             error, error_message = _message_given_as_error(error, error_message)
             status, errors = _error_part(ctx, status, error, error_class, error_message)
         captured = None if result is MISSING else capture_payload(settings, "result", result, tool, capture)
-        state = ctx.run_state if ctx is not None else None
         # Only a run with helper-opened frames has a call to look up: not one run by scopes.
         if state is not None:
             frame = frames.find_call(ctx, tool, tool_call_id) if state.frames else None
