@@ -34,7 +34,7 @@ import structlog
 from ._context import get_context
 from ._formats import profile_named
 from ._output import Writer, make_writer
-from ._pipeline.errors import error_fields, exc_info_to_exception
+from ._pipeline.errors import exc_info_fields
 from ._pipeline.logger import render_event, typed_event_ids
 from ._privacy.redactor import Redactor
 from ._serialize import safe_str
@@ -80,9 +80,9 @@ def add_error_fields(logger: WrappedLogger, method_name: str, event_dict: EventD
     exc_info: Any = event_dict.pop("exc_info", None)
     if exc_info is None and method_name == "exception":
         exc_info = True
-    exc = exc_info_to_exception(exc_info)
-    if exc is not None:
-        event_dict.update(error_fields(exc, stack=True))
+    fields = exc_info_fields(exc_info)
+    if fields is not None:
+        event_dict.update(fields)
     return event_dict
 
 

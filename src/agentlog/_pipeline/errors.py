@@ -8,7 +8,7 @@ from typing import Any
 from .._serialize import safe_str
 from .._vocabulary import ERROR_CLASS, ERROR_MESSAGE, ERROR_STACK
 
-__all__ = ["error_fields", "exc_info_to_exception"]
+__all__ = ["error_fields", "exc_info_fields", "exc_info_to_exception"]
 
 MAX_MESSAGE_CHARS = 4096
 MAX_STACK_CHARS = 32768
@@ -59,3 +59,9 @@ def exc_info_to_exception(exc_info: Any) -> BaseException | None:
 
         return sys.exc_info()[1]
     return None
+
+
+def exc_info_fields(exc_info: Any) -> dict[str, Any] | None:
+    """The error fields, stack included, for a structlog or stdlib ``exc_info``; None when it names none."""
+    exc = exc_info_to_exception(exc_info) if exc_info else None
+    return error_fields(exc, stack=True) if exc is not None else None

@@ -22,7 +22,7 @@ from .._settings import CONFIG, Settings, current
 from .._vocabulary import AGENTLOG, EXTRA, LEVEL_ALIASES, LEVELS, LOGGER, level_name
 from ..typing import EventDict, WrappedLogger
 from .chain import bound_fields
-from .errors import error_fields, exc_info_to_exception
+from .errors import exc_info_fields
 from .line import assemble
 
 __all__ = [
@@ -203,12 +203,7 @@ def render_event(
     """
     level = LEVEL_ALIASES.get(method_name, method_name)
     event = event_dict.pop("event", None)
-    owned = None
-    exc_info = event_dict.pop("exc_info", None)
-    if exc_info:
-        exc = exc_info_to_exception(exc_info)
-        if exc is not None:
-            owned = error_fields(exc, stack=True)
+    owned = exc_info_fields(event_dict.pop("exc_info", None))
     name = getattr(logger, "name", None)
     if LOGGER in event_dict or type(name) is not str or name == AGENTLOG:
         # The caller named it (theirs is written), the logger has no name, or it is a typed event's.

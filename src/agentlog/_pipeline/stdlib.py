@@ -21,7 +21,7 @@ from .._serialize import safe_repr, safe_str
 from .._settings import CONFIG, defaults
 from .._vocabulary import EXTRA, LEVEL, LEVEL_NAMES, LINE_IDS, TIMESTAMP, level_name
 from .clock import format_epoch
-from .errors import error_fields, exc_info_to_exception
+from .errors import error_fields, exc_info_fields
 from .line import assemble
 
 __all__ = ["CorrelationFilter", "LogHandler", "install_handler", "remove_handler"]
@@ -129,10 +129,8 @@ def _from_structlog(
     fields.update((key, value) for key, value in extra.items() if key not in _STRUCTLOG_PLUMBING)
     message = fields.pop("event", None)
     exc_info = fields.pop("exc_info", None)
-    if exc_info and owned is None:
-        exc = exc_info_to_exception(exc_info)
-        if exc is not None:
-            owned = error_fields(exc, stack=True)
+    if owned is None:
+        owned = exc_info_fields(exc_info)
     if owned is not None:
         fields.pop("exception", None)  # structlog's rendering of the traceback agentlog writes itself
     return message, fields or None, owned
