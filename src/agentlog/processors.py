@@ -39,12 +39,10 @@ from ._pipeline.logger import render_event, typed_event_ids
 from ._privacy.redactor import Redactor
 from ._serialize import safe_str
 from ._settings import Settings, current, static_fields
-from ._vocabulary import EVENT, EXTRA, ID_KEYS, LEVEL, LEVEL_ALIASES, LINE_IDS, TIMESTAMP
+from ._vocabulary import EVENT, ID_KEYS, LEVEL, LEVEL_ALIASES, TIMESTAMP
 from .typing import EventDict, Format, WrappedLogger
 
 __all__ = ["LoggerFactory", "Renderer", "add_error_fields", "add_ids", "redact"]
-
-_ID_NAMES = frozenset(LINE_IDS) | ID_KEYS
 
 
 def add_ids(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
@@ -172,27 +170,10 @@ class Renderer:
         event_dict.pop(TIMESTAMP, None)
         if event_dict.get(LEVEL) == LEVEL_ALIASES.get(method_name, method_name):
             del event_dict[LEVEL]
-        ids = typed_event_ids()
-        if ids is None:
-            ctx = get_context()
-            ids = ctx.ids if ctx is not None else {}
-        _drop_repeated_ids(event_dict, ids)
-        line = render_event(settings, logger, method_name, event_dict, ids)
+        line = render_event(settings, logger, method_name, event_dict, typed_event_ids())
         line = line[:-1] if line.endswith(b"\n") else line
         # Bytes for a logger that writes bytes; text for any other (print, a file, stdlib logging).
         return line if isinstance(logger, _BYTE_LOGGERS) else line.decode("utf-8", "replace")
-
-
-def _drop_repeated_ids(event_dict: EventDict, ids: Any) -> None:
-    """Remove ID fields the line writes anyway (``add_ids``, a typed event's); keep others under extra."""
-    for key in _ID_NAMES.intersection(event_dict):
-        if key not in ids:
-            continue  # not written by agentlog in this line: an ordinary field
-        value = event_dict.pop(key)
-        if ids[key] != value:
-            spilled = event_dict.setdefault(EXTRA, {})
-            if isinstance(spilled, dict):
-                spilled[key] = value
 
 
 class LoggerFactory:

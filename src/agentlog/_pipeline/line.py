@@ -6,7 +6,8 @@ Every line has the same shape whatever produced it::
 
 A caller field under a name agentlog already wrote in that line is not
 dropped and does not overwrite agentlog's value: it is kept under ``extra``
-(``metadata`` for run metadata).
+(``metadata`` for run metadata) — unless it is the same text or number,
+as an ID added twice is.
 
 Everything that could hold a secret is redacted while the line is built:
 caller fields (by key name and by value shape), the message of a structlog or
@@ -154,15 +155,15 @@ def assemble(
 
 
 def merge_fields(line: dict[str, Any], fields: Mapping[str, Any], spill_key: str = EXTRA) -> None:
-    """Add caller *fields* to *line*; names already in *line* go under *spill_key*."""
+    """Add caller *fields* to *line*; a name already there goes under *spill_key* (unless equal)."""
     if line.keys().isdisjoint(fields):
         line.update(fields)
         return
     spilled: dict[str, Any] = {}
     for key, value in fields.items():
         if key in line:
-            if type(value) is str and line[key] == value:
-                continue  # the same text twice (a processor's logger name, an ID): not a clash
+            if (type(value) is str or type(value) is int) and line[key] == value:
+                continue  # the same value twice (add_ids, a processor's logger name): not a clash
             spilled[key] = value
         else:
             line[key] = value
