@@ -15,7 +15,7 @@ import structlog
 from .. import _diagnostics
 from .._context import RunContext
 from .._context.run_context import NO_IDS, LineIds
-from .._pipeline.chain import bound_fields
+from .._pipeline.chain import merge_bound_contextvars
 from .._pipeline.line import assemble
 from .._pipeline.logger import finish_line, write_through_chain, write_through_users_chain
 from .._serialize import safe_str
@@ -110,8 +110,7 @@ def _through_structlog(ctx: RunContext | None, record: Event, level: int) -> Non
 def _to_chain(chain: list[Any], ctx: RunContext | None, record: Event, level: int) -> None:
     try:
         fields = _event_fields(ctx, record)
-        for key, value in bound_fields().items():
-            fields.setdefault(key, value)
+        merge_bound_contextvars(None, record.name, fields)
         write_through_chain(chain, LEVEL_NAMES[level], record.name, fields)
     except Exception as exc:
         _diagnostics.report("structlog chain failed", exc)

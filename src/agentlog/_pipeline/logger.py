@@ -21,7 +21,7 @@ from .._serialize import safe_repr, safe_str
 from .._settings import CONFIG, Settings, current
 from .._vocabulary import AGENTLOG, EXTRA, LEVEL_ALIASES, LEVELS, LOGGER, level_name
 from ..typing import EventDict, WrappedLogger
-from .chain import bound_fields
+from .chain import merge_bound_contextvars
 from .errors import exc_info_fields
 from .line import assemble
 
@@ -153,8 +153,7 @@ def _with_ids_and_bound_fields(kw: dict[str, Any], logger: Any) -> dict[str, Any
     if ctx is not None:
         for key, value in ctx.ids.items():
             fields.setdefault(key, value)
-    for key, value in bound_fields().items():
-        fields.setdefault(key, value)
+    merge_bound_contextvars(logger, "", fields)
     name = getattr(logger, "name", None)
     if type(name) is str and name != AGENTLOG:
         fields.setdefault(LOGGER, name)
