@@ -415,6 +415,7 @@ def tool_result(
     try:
         settings = CONFIG.settings
         ctx = get_context()
+        # frames.live and as_id, with their no-op cases tested here first: the path of every result.
         state = ctx.run_state if ctx is not None else None
         if state is not None and state.closed:
             ctx = frames.live(ctx)
