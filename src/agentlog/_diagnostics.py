@@ -9,15 +9,28 @@ hold the very secret being logged.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections import Counter
 
 __all__ = ["notice", "problems", "report"]
 
-_lock = threading.Lock()
+# Re-entrant: a signal handler or a finalizer that logs may report a problem
+# while this thread is already counting one.
+_lock = threading.RLock()
 _counts: Counter[str] = Counter()
 _noticed: set[str] = set()
+
+
+def _fresh_lock_after_fork() -> None:
+    # Another thread may have held the lock when the process forked; in the
+    # child that thread does not exist and would never release it.
+    global _lock
+    _lock = threading.RLock()
+
+
+os.register_at_fork(after_in_child=_fresh_lock_after_fork)
 
 
 def _say(text: str) -> None:

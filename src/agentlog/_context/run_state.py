@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from typing import Any
 
@@ -24,6 +26,7 @@ class RunState:
     """
 
     __slots__ = (
+        "__weakref__",
         "_errors_seen",
         "calls",
         "closed",
@@ -42,7 +45,10 @@ class RunState:
     )
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        # Re-entrant, so a signal handler or finalizer that logs in this run
+        # while this thread is updating it does not deadlock.
+        self.lock = threading.RLock()
+        _LIVE.add(self)
         self.started_ns = time.perf_counter_ns()
         self.steps = 0  # the highest step number yet: the next one follows it
         self.steps_opened = 0  # total_steps: the agent_step lines written
@@ -118,6 +124,19 @@ class RunState:
             latency_ms = (time.perf_counter_ns() - self.started_ns) // 1000 / 1000  # to the µs
             counts = (self.steps_opened, latency_ms, self.tool_calls, self.llm_calls, self.errors)
             return dict(zip(TOTALS, (*counts, self.input_tokens, self.output_tokens), strict=True))
+
+
+_LIVE: weakref.WeakSet[RunState] = weakref.WeakSet()
+
+
+def _fresh_locks_after_fork() -> None:
+    # A run in flight at fork goes on in the child (it logs under the same
+    # IDs); a lock another thread held then would never be released there.
+    for state in list(_LIVE):
+        state.lock = threading.RLock()
+
+
+os.register_at_fork(after_in_child=_fresh_locks_after_fork)
 
 
 NO_TOTALS: dict[str, Any] = {**dict.fromkeys(TOTALS, 0), "total_latency_ms": None}

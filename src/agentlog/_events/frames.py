@@ -381,7 +381,7 @@ def _call_anywhere(tool_call_id: str) -> Frame | None:
 
 _MAX_OPEN_RUNS = 10_000
 _OPEN_RUNS: OrderedDict[str, Frame] = OrderedDict()
-_open_runs_lock = threading.Lock()
+_open_runs_lock = threading.RLock()  # re-entrant: a signal handler may start a run
 _at_exit: list[bool] = []
 
 
@@ -400,7 +400,7 @@ def _forget_parents_runs_after_fork() -> None:
     # A forked child inherits the parent's open runs, but they are the parent's
     # to finish: the child's exit must not write a second run_finished for them.
     global _open_runs_lock
-    _open_runs_lock = threading.Lock()
+    _open_runs_lock = threading.RLock()
     _OPEN_RUNS.clear()
 
 

@@ -36,6 +36,17 @@ def failure_fields(ctx: RunContext | None, exc: BaseException) -> dict[str, Any]
     return error_fields(exc, stack=state is None or not state.escaped_kinds(exc))
 
 
+def _within(current: RunContext | None, ours: RunContext | None) -> bool:
+    """Whether *current* is *ours*, or opened inside it: in its run, or a child run opened in it."""
+    if current is ours:
+        return True
+    if current is None or ours is None:
+        return False
+    if current.run_id == ours.run_id:
+        return True
+    return current.parent_run_id == ours.run_id and current.parent_span_id == ours.span_id
+
+
 class Scope:
     """Entering, leaving, and restoring the IDs in force."""
 
@@ -72,11 +83,18 @@ class Scope:
         token, self._token = self._token, None
         if token is None:
             return
+        # Restore only what this scope put in force. A scope left out of order
+        # — a generator abandoned in run A and finalized by the garbage
+        # collector while run B is in force — must leave B's IDs alone: the
+        # token (or the value before entry) belongs to A.
+        if not _within(CURRENT.get(), self._ctx):
+            _diagnostics.report("a scope ended where other IDs were in force; they were left in place")
+            return
         try:
             CURRENT.reset(token)
         except ValueError:
             # Left in another context than it was entered in (a generator
-            # resumed elsewhere): restore by value instead.
+            # resumed elsewhere), whose IDs are still this scope's.
             CURRENT.set(self._previous)
 
     def __enter__(self: _S) -> _S:
