@@ -7,13 +7,13 @@ import contextvars
 import gc
 import random
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Generator, Iterator
 
 import agentlog
 from tests.conftest import Captured
 
 
-def _tool_generator() -> Iterator[int]:
+def _tool_generator() -> Generator[int, None, None]:
     with agentlog.tool_call("search", {"q": "x"}):
         yield 1
         yield 2
@@ -71,7 +71,7 @@ def test_a_generator_finishing_normally_restores_its_run(logs: Captured) -> None
     assert not agentlog.problems()
 
 
-async def _async_tool_generator() -> AsyncIterator[int]:
+async def _async_tool_generator() -> AsyncGenerator[int, None]:
     with agentlog.tool_call("fetch", {"url": "x"}):
         yield 1
         yield 2
@@ -80,7 +80,7 @@ async def _async_tool_generator() -> AsyncIterator[int]:
 def test_async_generator_finalized_in_another_task_keeps_that_tasks_run(logs: Captured) -> None:
     """An async generator left open by run A and finalized by the loop in run B's task keeps B's IDs."""
 
-    async def run_a() -> AsyncIterator[int]:
+    async def run_a() -> AsyncGenerator[int, None]:
         with agentlog.run():
             agen = _async_tool_generator()
             await agen.__anext__()
