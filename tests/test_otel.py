@@ -18,6 +18,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 import agentlog
 from agentlog import events, propagation
+from tests.secret_corpus import CORES, PASSWORD, SECRETS
 
 
 class Recorded(InMemorySpanExporter):
@@ -198,3 +199,144 @@ def test_spans_off_by_default(exporter: Recorded) -> None:
     with agentlog.run(), agentlog.tool_call("t", {}):
         pass
     assert exporter.get_finished_spans() == ()
+
+
+# -- every string agentlog puts on a span goes through the configured redactor ----------
+
+SECRET_VALUES = [secret for _, secret in SECRETS]
+NEVER_ON_A_SPAN = [*CORES, PASSWORD, "hunter2xyz"]
+
+
+def _span_texts(spans: tuple[ReadableSpan, ...]) -> list[str]:
+    """Every piece of text a span holds: name, attributes, events, links, status description."""
+    texts: list[str] = []
+
+    def add(attributes: Any) -> None:
+        for key, value in dict(attributes or {}).items():
+            texts.append(str(key))
+            texts.extend(str(item) for item in (value if isinstance(value, (list, tuple)) else [value]))
+
+    for span in spans:
+        texts.append(span.name)
+        add(span.attributes)
+        for event in span.events:
+            texts.append(event.name)
+            add(event.attributes)
+        for link in span.links:
+            add(link.attributes)
+        texts.append(span.status.description or "")
+    return texts
+
+
+def _leaks(spans: tuple[ReadableSpan, ...]) -> list[str]:
+    text = "\n".join(_span_texts(spans))
+    return [secret for secret in NEVER_ON_A_SPAN if secret in text]
+
+
+def _every_user_string_once(secret: str) -> None:
+    """Scopes and standalone helpers, with *secret* in every string a caller hands agentlog."""
+    with agentlog.run(
+        task=f"task {secret}",
+        metadata={"prompt_version": f"v7 {secret}", "password": PASSWORD},
+        session_id="conv-1",
+        user_id="u-42",
+    ) as run:
+        with agentlog.step(f"plan {secret}"):
+            pass
+        with agentlog.tool_call(f"search {secret}", {"q": secret, "password": PASSWORD}) as call:
+            call.result = {"hit": secret}
+        with (
+            pytest.raises(RuntimeError),
+            agentlog.tool_call("flaky", {"q": 1}),
+        ):
+            raise RuntimeError(f"upstream said token={secret} password={PASSWORD}")
+        with agentlog.llm_call(f"gpt {secret}", provider=f"openai {secret}") as llm:
+            llm.prompt = f"prompt {secret}"
+            llm.completion = f"completion {secret}"
+            llm.set_usage(input_tokens=1, output_tokens=1, finish_reason=f"stop {secret}")
+        events.tool_result(f"lookup {secret}", latency_ms=1.0, status="error", error=f"bad {secret}")
+        events.llm_result(f"claude {secret}", provider=f"anthropic {secret}", latency_ms=1.0)
+        events.step_finished(step_type=f"check {secret}", latency_ms=1.0)
+        events.decision("route", outcome=f"out {secret}", reason=f"because {secret}")
+        run.finish(stop_reason=f"failed: password=hunter2xyz {secret}")
+    handle = events.run_started(task=f"own loop {secret}", metadata={"note": secret})
+    assert handle is not None
+    events.run_finished(status="error", stop_reason=f"own loop failed {secret} {PASSWORD}")
+
+
+@pytest.mark.parametrize("capture", ["hash", "redacted", "full", "none"])
+def test_no_secret_reaches_a_span(exporter: Recorded, capture: str) -> None:
+    """Zero secrets of the corpus on any span, whatever the capture mode and wherever the caller put them."""
+    _configure(exporter, capture=capture)
+    for secret in SECRET_VALUES:
+        _every_user_string_once(secret)
+    spans = exporter.get_finished_spans()
+    assert len(spans) == 9 * len(SECRET_VALUES)
+    assert _leaks(spans) == []
+
+
+def test_arguments_never_reach_a_span_in_hash_mode(exporter: Recorded) -> None:
+    """capture="hash" (the default): not even harmless argument text is set on a span."""
+    _configure(exporter)
+    with agentlog.run(), agentlog.tool_call("search", {"q": "refund policy for order 4471"}) as call:
+        call.result = {"answer": "refunds take 5 days"}
+    text = "\n".join(_span_texts(exporter.get_finished_spans()))
+    assert "refund policy" not in text
+    assert "5 days" not in text
+
+
+def test_stop_reason_on_a_span_is_the_lines(exporter: Recorded) -> None:
+    """A stop reason is redacted on the span exactly as on the run_finished line."""
+    out = _configure(exporter)
+    with agentlog.run() as run:
+        run.finish(stop_reason="failed: password=hunter2xyz")
+    finished = next(line for line in _lines(out) if line["event"] == "run_finished")
+    agent = _by_name(exporter.get_finished_spans())["invoke_agent support-agent"]
+    assert agent.attributes is not None
+    assert agent.attributes["agentlog.stop_reason"] == finished["stop_reason"]
+    assert "hunter2xyz" not in str(agent.attributes["agentlog.stop_reason"])
+
+
+def test_spans_use_the_configured_redactor(exporter: Recorded) -> None:
+    """The user's own patterns and callback apply to span text as to lines."""
+    seen: list[str | None] = []
+
+    def callback(key: str | None, text: str) -> str:
+        seen.append(key)
+        return text.replace("ACME-INTERNAL", "[internal]")
+
+    redactor = agentlog.Redactor(patterns={"order_id": r"ORD-[0-9]{6}"}, callback=callback)
+    _configure(exporter, redactor=redactor)
+    with agentlog.run() as run, agentlog.tool_call("lookup ORD-123456", {}):
+        run.finish(stop_reason="ACME-INTERNAL gave up on ORD-654321")
+    spans = _by_name(exporter.get_finished_spans())
+    assert set(spans) == {"invoke_agent support-agent", "execute_tool lookup [REDACTED:order_id]"}
+    agent = spans["invoke_agent support-agent"]
+    assert agent.attributes is not None
+    assert agent.attributes["agentlog.stop_reason"] == "[internal] gave up on [REDACTED:order_id]"
+
+
+def test_a_secret_seen_under_a_key_is_scrubbed_from_spans_later(exporter: Recorded) -> None:
+    """A value met under a secret key name (run metadata) is scrubbed from a later span's stop reason."""
+    out = _configure(exporter)
+    with agentlog.run(metadata={"db_password": "Tr0ub4dor&3-horse"}) as run:
+        run.finish(stop_reason="login failed for Tr0ub4dor&3-horse")
+    assert b"Tr0ub4dor" not in out.getvalue()
+    assert "Tr0ub4dor" not in "\n".join(_span_texts(exporter.get_finished_spans()))
+
+
+def test_ids_reach_spans_as_on_the_line(exporter: Recorded) -> None:
+    """IDs are not secrets: run, session and tool call IDs on spans equal the line's, unredacted."""
+    out = _configure(exporter, redactor=agentlog.Redactor(emails=True, phones=True))
+    with (
+        agentlog.run(session_id="ann@example.com") as run,
+        agentlog.tool_call("t", {}, tool_call_id="call_0123456789"),
+    ):
+        pass
+    spans = _by_name(exporter.get_finished_spans())
+    agent, tool = spans["invoke_agent support-agent"], spans["execute_tool t"]
+    assert agent.attributes is not None and tool.attributes is not None
+    started = _lines(out)[0]
+    assert agent.attributes["gen_ai.conversation.id"] == started["session_id"] == "ann@example.com"
+    assert agent.attributes["agentlog.run_id"] == run.run_id
+    assert tool.attributes["gen_ai.tool.call.id"] == "call_0123456789"

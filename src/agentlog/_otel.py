@@ -11,6 +11,13 @@ conventions. The spans' trace and span IDs *are* the IDs in the log lines:
 agentlog starts the span first and takes its IDs. While a scope is open its
 span is the current OpenTelemetry span, so spans of instrumented libraries
 (HTTP clients, SDKs) nest under it.
+
+Everything agentlog writes on a span goes through the configured redactor,
+as the lines do: every span name, every string attribute (and each string
+of a list), every status description. The IDs (run, parent run, session,
+tool call) are written as on the lines, unchanged. Content attributes carry
+only what the capture policy writes to the lines, so arguments never reach a
+span in the default ``"hash"`` mode.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import sys
 import time
 from typing import Any
 
-from . import _diagnostics
+from . import _diagnostics, _settings
 from ._context import SpanRef
 from ._serialize import dumps_line
 
@@ -117,7 +124,7 @@ class Bridge:
                 )
                 parent_context = trace.set_span_in_context(trace.NonRecordingSpan(span_context))
             return self._tracer.start_span(
-                name,
+                _scrub(name, None),
                 context=parent_context,
                 kind=trace.SpanKind.CLIENT if client else trace.SpanKind.INTERNAL,
                 attributes=_clean(attributes),
@@ -148,23 +155,42 @@ class Bridge:
         try:
             span.set_attributes(_clean(attributes))
             if error_class is not None:
-                span.set_attribute("error.type", error_class)
-                span.set_status(self._trace.Status(self._trace.StatusCode.ERROR, error_class))
+                error_type = _scrub(error_class, "error.type")
+                span.set_attribute("error.type", error_type)
+                span.set_status(self._trace.Status(self._trace.StatusCode.ERROR, error_type))
             span.end(end_time=end_ns)
         except Exception as exc:
             _diagnostics.report("OpenTelemetry span could not be ended", exc)
 
 
+# Attributes holding IDs: written as the lines write them (IDs are not redacted there either).
+ID_ATTRIBUTES = frozenset(
+    {"agentlog.run_id", "agentlog.parent_run_id", "gen_ai.conversation.id", "gen_ai.tool.call.id"}
+)
+
+
+def _scrub(text: str, key: str | None) -> str:
+    """*text* through the configured redactor, the one the lines go through."""
+    return _settings.current().redactor.scrub_text(text, key)
+
+
 def _clean(attributes: dict[str, Any]) -> dict[str, Any]:
-    """Only the values OpenTelemetry accepts: str, bool, int, float (and lists of them)."""
+    """Only the values OpenTelemetry accepts (str, bool, int, float, lists of str), text redacted.
+
+    Every string but an ID goes through the configured redactor, with the
+    same secret memory as the lines: a value once seen under a secret key
+    name is replaced here too.
+    """
     clean: dict[str, Any] = {}
     for key, value in attributes.items():
         if value is None:
             continue
-        if type(value) in (str, bool, int, float):
+        if type(value) is str:
+            clean[key] = value if key in ID_ATTRIBUTES else _scrub(value, key)
+        elif type(value) in (bool, int, float):
             clean[key] = value
         elif type(value) in (list, tuple) and all(type(v) is str for v in value):
-            clean[key] = list(value)
+            clean[key] = [_scrub(v, key) for v in value]
     return clean
 
 
