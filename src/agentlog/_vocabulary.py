@@ -24,6 +24,8 @@ METADATA = "metadata"
 """Where run metadata whose names clash with agentlog's are kept."""
 INVALID = "invalid"
 """Where a typed event keeps the values it was given that its schema does not allow."""
+PROCESSOR_ERROR = "processor_error"
+"""On a line one of the user's structlog processors failed on: which, and the exception class."""
 
 # -- typed events -----------------------------------------------------------------------
 

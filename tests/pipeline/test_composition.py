@@ -124,7 +124,9 @@ def test_a_failing_processor_loses_no_line() -> None:
     agentlog.configure(output=out, processors=[broken, dropper])
     with agentlog.run():
         events.decision("route", "fast")
-    assert [line["event"] for line in _lines(out)] == ["run_started", "decision", "run_finished"]
+    lines = _lines(out)
+    assert [line["event"] for line in lines] == ["run_started", "decision", "run_finished"]
+    assert all(line["processor_error"] == "broken: RuntimeError" for line in lines)
     problems = agentlog.problems()
     assert any("broken raised" in problem for problem in problems)
     assert "a structlog processor dropped a line agentlog writes; written anyway" in problems
@@ -223,7 +225,62 @@ def test_a_processor_failing_on_every_line_loses_no_free_form_line() -> None:
         agentlog.get_logger("app").info("still here", n=1)
     line = next(line for line in _lines(out) if line["event"] == "still here")
     assert line["run_id"] == run.run_id and line["n"] == 1 and line["logger"] == "app"
+    assert line["processor_error"] == "broken: RuntimeError"
     assert any("written without them" in problem for problem in agentlog.problems())
+
+
+def test_a_processor_failing_on_some_lines_keeps_the_other_processors_work() -> None:
+    """Only the failing processor is skipped: the others add their fields; its message is not written."""
+
+    def picky(logger: Any, method_name: str, event_dict: EventDict) -> EventDict:
+        if "card" in event_dict:
+            raise ValueError(f"cannot handle {event_dict['card']}")
+        return event_dict
+
+    out = io.BytesIO()
+    agentlog.configure(output=out, processors=[add_hostname, picky])
+    log = agentlog.get_logger()
+    with agentlog.run():
+        log.info("fine", n=1)
+        log.info("awkward", card="tok-5x9Qz")
+        events.decision("route", "fast")
+    lines = {line["event"]: line for line in _lines(out)}
+    assert "processor_error" not in lines["fine"]
+    assert lines["awkward"]["processor_error"] == "picky: ValueError"
+    assert lines["awkward"]["hostname"] == "web-1"
+    assert "processor_error" not in lines["decision"]
+    assert b"cannot handle" not in out.getvalue()
+
+
+def test_run_started_is_written_when_metadata_refuses_a_truth_value() -> None:
+    """Metadata whose truth value, length or equality raises (a pandas Series) loses no run_started."""
+
+    class Ambiguous:
+        __hash__ = None  # type: ignore[assignment]
+
+        def __bool__(self) -> bool:
+            raise ValueError("The truth value of a Series is ambiguous")
+
+        def __len__(self) -> int:
+            raise ValueError("ambiguous")
+
+        def __eq__(self, other: object) -> bool:
+            raise ValueError("ambiguous")
+
+        def __repr__(self) -> str:
+            return "Series([1, 2])"
+
+    out = io.BytesIO()
+    agentlog.configure(output=out)
+    series = Ambiguous()
+    events.run_started(task="t", metadata=series)  # type: ignore[arg-type]
+    events.run_finished()
+    with agentlog.run(task=series, metadata={"prompt_version": series}):
+        pass
+    events.run_started(task="t", prompt_version=series)
+    events.run_finished()
+    names = [line["event"] for line in _lines(out)]
+    assert names == ["run_started", "run_finished"] * 3
 
 
 def test_structlog_configured_after_agentlog_still_writes(capfd: pytest.CaptureFixture[str]) -> None:

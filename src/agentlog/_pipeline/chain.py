@@ -23,7 +23,7 @@ import structlog.stdlib
 
 from .. import _diagnostics
 from .._serialize import safe_str
-from .._vocabulary import TIMESTAMP
+from .._vocabulary import PROCESSOR_ERROR, TIMESTAMP
 from ..typing import EventDict, Processor, WrappedLogger
 
 __all__ = ["BOUND_VARS", "Named", "bound_fields", "compose", "merge_bound_contextvars", "run_chain"]
@@ -204,10 +204,13 @@ def run_chain(
 
     Returns the event and the caller fields they produced. A processor that
     raises, drops the event or renders it to text is skipped for this line
-    (and counted): agentlog never loses a line to a processor.
+    (and counted): agentlog never loses a line to a processor. A line a
+    processor raised on says so in ``processor_error`` (the processor and the
+    exception class, never its message, which may hold what was being logged).
     """
     event_dict: dict[str, Any] = dict(fields) if fields else {}
     event_dict["event"] = event
+    failed: list[str] = []
     for processor in processors:
         try:
             result = processor(logger, method_name, event_dict)
@@ -216,6 +219,7 @@ def run_chain(
             continue
         except Exception as exc:
             _diagnostics.report(f"structlog processor {_name(processor)} raised; skipped for the line", exc)
+            failed.append(f"{_name(processor).rpartition('.')[2]}: {type(exc).__name__}")
             continue
         if isinstance(result, dict):
             event_dict = result
@@ -223,4 +227,6 @@ def run_chain(
             _diagnostics.report(
                 f"structlog processor {_name(processor)} rendered the line; agentlog renders it"
             )
+    if failed:
+        event_dict[PROCESSOR_ERROR] = "; ".join(failed)
     return event_dict.pop("event", event), event_dict

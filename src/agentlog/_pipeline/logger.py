@@ -19,9 +19,9 @@ from .. import _diagnostics
 from .._context import get_context
 from .._serialize import safe_repr, safe_str
 from .._settings import CONFIG, Settings, current
-from .._vocabulary import AGENTLOG, EXTRA, LEVEL_ALIASES, LEVELS, LOGGER, level_name
+from .._vocabulary import AGENTLOG, EXTRA, LEVEL_ALIASES, LEVELS, LOGGER, PROCESSOR_ERROR, level_name
 from ..typing import EventDict, WrappedLogger
-from .chain import merge_bound_contextvars
+from .chain import merge_bound_contextvars, run_chain
 from .errors import exc_info_fields
 from .line import assemble
 
@@ -106,7 +106,7 @@ class BoundLogger(structlog.BoundLoggerBase):
             _diagnostics.report(
                 "structlog line could not go through the processors; written without them", exc
             )
-            return _write_unchained(self._logger, name, event, {**self._context, **kw})
+            return _write_unchained(self._logger, name, event, {**self._context, **kw}, exc)
 
     debug, adebug = _make_method("debug")
     info, ainfo = _make_method("info")
@@ -160,9 +160,14 @@ def _with_ids_and_bound_fields(kw: dict[str, Any], logger: Any) -> dict[str, Any
     return fields
 
 
-def _write_unchained(logger: Any, method_name: str, event: Any, fields: dict[str, Any]) -> None:
+def _write_unchained(
+    logger: Any, method_name: str, event: Any, fields: dict[str, Any], failure: Exception
+) -> None:
+    """Write a line structlog's chain raised on: each processor again on its own, the failing ones skipped."""
     try:
         settings = current()
+        event, fields = run_chain(settings.pre, method_name, event, fields, logger)
+        fields.setdefault(PROCESSOR_ERROR, f"structlog chain: {type(failure).__name__}")
         fields["event"] = event
         settings.writer(render_event(settings, logger, LEVEL_ALIASES.get(method_name, method_name), fields))
     except Exception as exc:
