@@ -24,6 +24,8 @@ METADATA = "metadata"
 """Where run metadata whose names clash with agentlog's are kept."""
 INVALID = "invalid"
 """Where a typed event keeps the values it was given that its schema does not allow."""
+FIELDS_DROPPED = "fields_dropped"
+"""On a line over the size cap: how many of its last fields were left out to fit."""
 PROCESSOR_ERROR = "processor_error"
 """On a line one of the user's structlog processors failed on: which, and the exception class."""
 
@@ -173,6 +175,8 @@ AGENTLOG = "agentlog"
 """agentlog's own name: the logger name a processor sees for a typed event."""
 NAMESPACE = AGENTLOG
 """Where the ecs and datadog profiles put the fields their schema has no name for."""
+ECS_UNNESTED = "unnested"
+"""Under ``agentlog`` in the ecs profile: caller fields whose dotted names collide when nested."""
 
 OUTCOMES = {OK: "success", ERROR: "failure"}
 """An agent status → ECS ``event.outcome`` / Datadog ``evt.outcome``."""

@@ -100,3 +100,52 @@ def test_an_oversized_line_is_cut_under_the_limit(logs: Captured) -> None:
     assert len(data) <= 256 * 1024 and data.endswith(b"\n")
     line = orjson.loads(data)
     assert "truncated" in line["a"] and "truncated" in line["b"]
+
+
+def _shapes() -> dict[str, Any]:
+    """Ways to make a line too large that cutting single fields alone does not fix."""
+    return {
+        "many metadata keys": lambda: agentlog.run(metadata={f"k{i}": f"value-{i}" for i in range(20_000)}),
+        "many keyword fields": lambda: agentlog.get_logger().info(
+            "many", **{f"f{i}": "v" * 30 for i in range(10_000)}
+        ),
+        "typed event with many fields": lambda: events.decision(
+            "route", "fast", **{f"m{i}": "v" * 20 for i in range(20_000)}
+        ),
+        "stdlib record with many extras": lambda: logging.getLogger("lib").warning(
+            "extras", extra={f"x{i}": "w" * 30 for i in range(10_000)}
+        ),
+        "one huge string and one huge dict": lambda: agentlog.get_logger().info(
+            "big", payload={f"k{i}": "x" * 100 for i in range(5_000)}, other="y" * 300_000
+        ),
+        "long dotted names": lambda: agentlog.get_logger().info(
+            "dots", **{f"{'a.' * 50}{i}": i for i in range(3_000)}
+        ),
+    }
+
+
+def test_the_size_cap_holds_for_every_shape_in_every_format(tmp_path: Any) -> None:
+    """However the bulk is spread, every line stays under 256 KiB, keeps its IDs and says what it left out."""
+    for fmt in ("json", "ecs", "datadog", "console"):
+        path = tmp_path / f"{fmt}.log"
+        agentlog.configure(output=path, format=fmt)
+        for name, make in _shapes().items():
+            with agentlog.run() as run:
+                scope = make()
+                if hasattr(scope, "__enter__"):
+                    with scope:
+                        pass
+            lines = path.read_bytes().splitlines()
+            assert len(lines) >= 3, (fmt, name)
+            for raw in lines:
+                assert len(raw) + 1 <= 256 * 1024, (fmt, name, len(raw))
+                assert run.run_id.encode() in raw, (fmt, name, raw[:200])
+            path.write_bytes(b"")
+        if fmt != "console":
+            agentlog.configure(output=path, format=fmt)
+            with agentlog.run() as run:
+                agentlog.get_logger().info("many", **{f"f{i}": "v" * 30 for i in range(10_000)})
+            many = [orjson.loads(raw) for raw in path.read_bytes().splitlines()][1]
+            text = orjson.dumps(many).decode()
+            assert run.run_id in text and "fields_dropped" in text
+    assert any("fields_dropped" in problem for problem in agentlog.problems())

@@ -17,7 +17,8 @@ nothing of a caller's to scrub (the ``trusted`` flag: the hot path of every
 scope), and its record says as it writes whether it wrote free text. A line
 larger than
 256 KiB — more than shippers such as the Datadog Agent accept — has its
-largest fields cut to 16 KiB each, with a truncation marker. A line that
+largest fields cut to 16 KiB each, with a truncation marker, and the fields
+that still do not fit left out and counted (``fields_dropped``). A line that
 cannot be built at all is salvaged: every value reduced to plain, redacted
 data. Nothing here raises.
 """
@@ -31,7 +32,17 @@ import orjson
 
 from .. import _diagnostics
 from .._serialize import LINE_OPTIONS, dumps_line, fallback, safe_str, truncate_utf8, type_name
-from .._vocabulary import AGENTLOG, EVENT, EXTRA, FREE_TEXT, LEVEL, LOGGER, TIMESTAMP
+from .._vocabulary import (
+    AGENTLOG,
+    EVENT,
+    EXTRA,
+    FIELDS_DROPPED,
+    FREE_TEXT,
+    LEVEL,
+    LINE_IDS,
+    LOGGER,
+    TIMESTAMP,
+)
 from .chain import BOUND_VARS, Named, bound_fields, run_chain
 from .clock import now
 
@@ -43,6 +54,8 @@ __all__ = ["MAX_LINE_BYTES", "FieldWriter", "assemble", "merge_fields", "render"
 
 MAX_LINE_BYTES = 256 * 1024
 SHRUNK_FIELD_BYTES = 16 * 1024
+# What a shrunk line's fields may add up to: room left for a profile's renaming and nesting.
+_SHRINK_BUDGET = MAX_LINE_BYTES - 16 * 1024
 
 _dumps = orjson.dumps
 
@@ -178,11 +191,24 @@ def merge_fields(line: dict[str, Any], fields: Mapping[str, Any], spill_key: str
 
 
 def render(profile: Profile, line: dict[str, Any]) -> bytes:
-    """Turn a built line into output bytes; lines over 256 KiB have their largest fields cut."""
+    """Turn a built line into output bytes; a line over 256 KiB is cut to fit (see `_shrink`)."""
     data = _profiled(profile, line)
-    if len(data) > MAX_LINE_BYTES:
-        data = _profiled(profile, _shrink(line))
-    return data
+    if len(data) <= MAX_LINE_BYTES:
+        return data
+    budget = _SHRINK_BUDGET
+    for _ in range(3):
+        shrunk = _shrink(line, budget)
+        data = _profiled(profile, shrunk)
+        if len(data) <= MAX_LINE_BYTES:
+            if FIELDS_DROPPED in shrunk:
+                _diagnostics.report("line over 256 KiB: fields past the limit left out (fields_dropped)")
+            return data
+        # The profile renames or nests fields, so the line outgrows its fields: cut deeper.
+        budget = budget * MAX_LINE_BYTES * 9 // (10 * len(data))
+    _diagnostics.report("line over 256 KiB even cut; only its time, level, event and IDs written")
+    head = {key: line[key] for key in (TIMESTAMP, LEVEL, EVENT, *LINE_IDS) if key in line}
+    head[EVENT] = _cut(head.get(EVENT))
+    return _profiled(profile, {**head, FIELDS_DROPPED: len(line) - len(head)})
 
 
 def _profiled(profile: Profile, line: dict[str, Any]) -> bytes:
@@ -236,16 +262,34 @@ def _as_dict(owned: dict[str, Any] | FieldWriter | None) -> dict[str, Any]:
     return written
 
 
-def _shrink(line: dict[str, Any]) -> dict[str, Any]:
+def _cut(value: Any) -> Any:
+    """*value*, or its JSON text cut to 16 KiB when it is a long string or a large structure."""
+    if isinstance(value, str):
+        return truncate_utf8(value, SHRUNK_FIELD_BYTES)
+    if isinstance(value, (dict, list, tuple)):
+        text = dumps_line(value)[:-1].decode("utf-8")
+        return value if len(text) <= SHRUNK_FIELD_BYTES else truncate_utf8(text, SHRUNK_FIELD_BYTES)
+    return value
+
+
+def _shrink(line: dict[str, Any], budget: int) -> dict[str, Any]:
+    """*line* cut to fit: each large field to 16 KiB, then fields past the budget left out, and counted.
+
+    Fields are kept in line order, so agentlog's own (time, level, event, IDs,
+    the event's fields) come before the caller's: it is the caller's last
+    fields that are left out, and ``fields_dropped`` says how many.
+    """
     shrunk: dict[str, Any] = {}
+    used = 0
+    dropped = 0
     for key, value in line.items():
-        if isinstance(value, str):
-            shrunk[key] = truncate_utf8(value, SHRUNK_FIELD_BYTES)
-        elif isinstance(value, (dict, list, tuple)):
-            text = dumps_line(value)[:-1].decode("utf-8")
-            shrunk[key] = (
-                value if len(text) <= SHRUNK_FIELD_BYTES else truncate_utf8(text, SHRUNK_FIELD_BYTES)
-            )
-        else:
-            shrunk[key] = value
+        value = _cut(value)
+        size = len(dumps_line({key: value}))
+        if used + size > budget:
+            dropped += 1
+            continue
+        shrunk[key] = value
+        used += size
+    if dropped:
+        shrunk[FIELDS_DROPPED] = dropped
     return shrunk
