@@ -29,11 +29,10 @@ if TYPE_CHECKING:
     from ._pipeline.logger import BoundLogger, get_logger
     from ._pipeline.stdlib import CorrelationFilter, LogHandler
     from ._privacy.capture import CapturePolicy
-    from ._privacy.hashing import HASH_KEY_ENV, hash_value
+    from ._privacy.hashing import HASH_KEY_ENV, canonical_json, hash_value
     from ._privacy.redactor import Redactor
     from ._schema import SCHEMA_VERSION, event_schema
     from ._scopes import LLMCall, Run, Step, ToolCall, llm_call, run, step, tool, tool_call
-    from ._serialize import canonical_json
 
 from ._version import __version__
 
@@ -51,7 +50,7 @@ _HOMES = {
     "RunContext": "._context",
     "Step": "._scopes",
     "ToolCall": "._scopes",
-    "canonical_json": "._serialize",
+    "canonical_json": "._privacy.hashing",
     "configure": "._config",
     "current": "._context",
     "event_schema": "._schema",

@@ -36,12 +36,23 @@ GOLDEN: list[tuple[Any, bytes]] = [
     ({2: "int key", "10": "s"}, b'{"10":"s","2":"int key"}'),
     ([], b"[]"),
     ({}, b"{}"),
+    (
+        {"user": "bob", "password": "hunter2", "auth": {"api_key": "sk-x", "token": None}, "admin": True},
+        b'{"admin":true,"auth":"[REDACTED]","password":"[REDACTED]","user":"bob"}',
+    ),
+    (
+        [{"otp": 123456, "note": "n"}, {"Client-Secret": ["a", "b"], "pin": False}],
+        b'[{"note":"n","otp":"[REDACTED]"},{"Client-Secret":"[REDACTED]","pin":false}]',
+    ),
 ]
 
 # Pinned digests: a change here breaks every stored hash, so it must be deliberate.
 PINNED = {
     '{"k":3,"query":"refund policy"}': "543050b1645267fa975c1d6592c78c8945dade3684c2cdd2a9bc44bc6353d603",
     '"hello"': "5aa762ae383fbb727af3c7a36d4940a5b8c40a989452d2304fc958ff3f354e7a",
+    '{"password":"[REDACTED]","user":"bob"}': (
+        "3f7236a154ae7e739ee3b9217ca0c833dd7cce6419feed180e8c1d8b1ee6bab6"
+    ),
 }
 
 
@@ -106,11 +117,28 @@ json_values = st.recursive(
 )
 
 
+_KEY_KIND = agentlog.Redactor().key_kind
+
+
+def _secrets_replaced(value: Any) -> Any:
+    """The documented rule, plainly: a value under a secret key (not null/true/false) is "[REDACTED]"."""
+    if isinstance(value, list):
+        return [_secrets_replaced(item) for item in value]
+    if isinstance(value, dict):
+        return {
+            key: "[REDACTED]"
+            if _KEY_KIND(key) is not None and item is not None and not isinstance(item, bool)
+            else _secrets_replaced(item)
+            for key, item in value.items()
+        }
+    return value
+
+
 @settings(max_examples=300, deadline=None)
 @given(json_values)
 def test_canonical_form_round_trips(value: Any) -> None:
-    """Canonical JSON parses back to the same value."""
-    assert orjson.loads(agentlog.canonical_json(value)) == value
+    """Canonical JSON parses back to the same value, secret-keyed values replaced."""
+    assert orjson.loads(agentlog.canonical_json(value)) == _secrets_replaced(value)
 
 
 def _no_floats(value: Any) -> bool:
@@ -127,7 +155,8 @@ def _no_floats(value: Any) -> bool:
 @given(json_values.filter(_no_floats))
 def test_canonical_form_matches_an_independent_encoder(value: Any) -> None:
     """Without floats, the form equals json.dumps(sort_keys, no spaces, UTF-8)."""
-    independent = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    plain = _secrets_replaced(value)
+    independent = json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert agentlog.canonical_json(value) == independent.encode("utf-8")
 
 
@@ -188,3 +217,99 @@ def test_hostile_values_hash_without_raising() -> None:
     assert agentlog.canonical_json(float("nan")) == b"null"
     for value in (cyclic, "a\ud800b", {(1, 2): 1}, object(), _BadRepr()):
         assert agentlog.hash_value(value).startswith("sha256:")
+
+
+# -- secrets never enter a hash ---------------------------------------------------------
+
+
+def test_a_password_cannot_be_recovered_from_the_args_hash_by_guessing(tmp_path: Any) -> None:
+    """Hashing guesses (the right one too) as a plain encoder would never meets the line's hash."""
+    path = tmp_path / "agent.jsonl"
+    agentlog.configure(output=path)
+    with agentlog.run(), agentlog.tool_call("login", {"user": "bob", "password": "hunter2"}):
+        pass
+    line = next(json.loads(raw) for raw in path.read_text().splitlines() if '"tool_call"' in raw)
+    for guess in ("password", "123456", "hunter2", "letmein"):
+        guessed = json.dumps({"password": guess, "user": "bob"}, sort_keys=True, separators=(",", ":"))
+        assert line["args_hash"] != "sha256:" + hashlib.sha256(guessed.encode()).hexdigest()
+    # The documented recipe, from outside Python, gives the line's hash.
+    recipe = json.dumps({"password": "[REDACTED]", "user": "bob"}, sort_keys=True, separators=(",", ":"))
+    assert line["args_hash"] == "sha256:" + hashlib.sha256(recipe.encode()).hexdigest()
+    assert line["args_hash"] == agentlog.hash_value({"user": "bob", "password": "anything else"})
+
+
+def test_secret_keyed_values_are_left_out_of_keyed_hashes_too() -> None:
+    """With a hash key the same rule holds: one canonical form, whatever the scheme."""
+    one = agentlog.hash_value({"token": "a-very-long-token-1"}, key="k")
+    two = agentlog.hash_value({"token": "a-very-long-token-2"}, key="k")
+    assert one == two and one.startswith("hmac-sha256:")
+
+
+def test_models_and_dataclasses_lose_their_secret_fields_before_hashing() -> None:
+    """A dataclass (or anything the canonical form turns into an object) is walked like a dict."""
+
+    @dataclasses.dataclass
+    class Login:
+        user: str
+        password: str
+
+    assert agentlog.canonical_json(Login("bob", "hunter2")) == b'{"password":"[REDACTED]","user":"bob"}'
+    assert agentlog.canonical_json({"batch": (Login("a", "p1"),)}) == (
+        b'{"batch":[{"password":"[REDACTED]","user":"a"}]}'
+    )
+
+
+def test_configured_secret_and_allowed_keys_apply_to_the_canonical_form() -> None:
+    """A redactor's secret_keys add names whose values never enter a hash; allow_keys take names out."""
+    agentlog.configure(
+        output=None, redactor=agentlog.Redactor(secret_keys=["customer_ref"], allow_keys=["token"])
+    )
+    assert agentlog.canonical_json({"customer_ref": "C-1", "token": "t"}) == (
+        b'{"customer_ref":"[REDACTED]","token":"t"}'
+    )
+
+
+def test_a_value_without_secrets_is_hashed_as_it_is() -> None:
+    """Nothing is copied or changed for a value with no secret key: the form is the plain encoder's."""
+    from agentlog._privacy.hashing import without_secrets
+
+    value = {"query": "q", "filters": {"k": [1, {"a": 2}]}, "docs": [{"id": 1}]}
+    assert without_secrets(value, _KEY_KIND) is value
+
+
+secret_values = st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ23456789", min_size=12, max_size=20)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    json_values, secret_values, st.sampled_from(["password", "apiKey", "x-api-key", "client_secret", "pw"])
+)
+def test_a_secret_anywhere_in_the_arguments_never_reaches_the_canonical_form(
+    value: Any, secret: str, key: str
+) -> None:
+    """Property: a secret under a secret key name, nested anywhere, is absent from the hashed bytes."""
+    placed = {"outer": [value, {"inner": {key: secret}}]}
+    assert secret.encode() not in agentlog.canonical_json(placed)
+
+
+def test_secrets_given_as_arguments_are_remembered_in_every_capture_mode(tmp_path: Any) -> None:
+    """A password given as an argument is scrubbed from the error and a library's line, in every mode."""
+    import logging
+
+    secret = "Tr0ub4dor-and-3-more"
+    for mode in ("hash", "none", "redacted", "full"):
+        from agentlog import _config
+
+        _config.reset()
+        path = tmp_path / f"{mode}.jsonl"
+        agentlog.configure(output=path, capture=mode)
+        with (
+            pytest.raises(PermissionError),
+            agentlog.run(),
+            agentlog.tool_call("login", {"password": secret}),
+        ):
+            raise PermissionError(f"login refused for password {secret}")
+        logging.getLogger("vendor.sdk").warning("retrying with %s", secret)
+        text = path.read_text()
+        assert secret not in text, mode
+        assert "[REDACTED:password]" in text, mode

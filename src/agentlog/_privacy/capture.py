@@ -24,8 +24,9 @@ from typing import Any
 import orjson
 
 from .._serialize import canonical_json, truncate_utf8
-from .hashing import Hasher
+from .hashing import Hasher, without_secrets
 from .redactor import Redactor
+from .secret_memory import remember_all
 
 __all__ = ["CAPTURE_MODES", "CapturePolicy", "captured"]
 
@@ -82,7 +83,9 @@ def captured(
     limit: int,
 ) -> dict[str, Any]:
     """Return the fields that describe *value* under *mode* (see module docs)."""
-    data = canonical_json(value)
+    # Secret-keyed values never enter a hash, and are remembered (in every mode) so that an
+    # error message or a library's line echoing them later is scrubbed.
+    data = canonical_json(without_secrets(value, redactor.key_kind, remember_all))
     if mode == "none":
         # The hash field stays (null), so the event keeps its schema.
         return {f"{name}_hash": None, f"{name}_size": len(data)}

@@ -1,7 +1,9 @@
 """Hashes of tasks, arguments, results, prompts and completions.
 
 A hash is computed over the value's canonical JSON form (see
-`agentlog.canonical_json` and docs/hashing.md) and names its scheme:
+`agentlog.canonical_json` and docs/hashing.md), in which every value under a
+secret key name is replaced first — a password never enters a hash, so it
+cannot be recovered from one by hashing guesses. A hash names its scheme:
 
 * ``sha256:<64 hex>`` — plain SHA-256, the default;
 * ``hmac-sha256:<key id>:<64 hex>`` — HMAC-SHA256 with the configured secret
@@ -16,12 +18,142 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .. import _settings
-from .._serialize import canonical_json
+from .._serialize import canonical_json as encode
+from .._serialize import fallback
 
-__all__ = ["HASH_KEY_ENV", "Hasher", "hash_value"]
+__all__ = ["HASH_KEY_ENV", "SECRET_PLACEHOLDER", "Hasher", "canonical_json", "hash_value", "without_secrets"]
+
+SECRET_PLACEHOLDER = "[REDACTED]"  # noqa: S105 - a placeholder, not a password
+"""What the canonical form writes instead of a value under a secret key name."""
+
+KeyKind = Callable[[str], "str | None"]
+Remember = Callable[[Any, str], None]
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_MAX_DEPTH = 64
+_PLAIN_KEYS_LIMIT = 4096
+
+
+class _SecretFinder:
+    """Walks values for members under secret key names, for one set of key rules.
+
+    Key names seen before and found plain are kept in a set, so a dict whose
+    keys are all known is checked in one C-level subset test.
+    """
+
+    __slots__ = ("_key_kind", "_plain", "_remember")
+
+    def __init__(self, key_kind: KeyKind, remember: Remember | None) -> None:
+        self._key_kind = key_kind
+        self._remember = remember
+        self._plain: set[str] = set()
+
+    def walk(self, value: Any, depth: int) -> Any:
+        cls = type(value)
+        if cls in _SCALARS or depth > _MAX_DEPTH:
+            return value
+        if cls is dict:
+            if value.keys() <= self._plain:
+                return self._values(value, depth)
+            return self._mapping(value, depth)
+        if cls is list or cls is tuple:
+            items: list[Any] | None = None
+            for index, item in enumerate(value):
+                if type(item) in _SCALARS:
+                    continue
+                clean = self.walk(item, depth + 1)
+                if clean is not item:
+                    if items is None:
+                        items = list(value)
+                    items[index] = clean
+            return value if items is None else items
+        if issubclass(cls, Mapping):
+            return self._mapping(value, depth)
+        converted = fallback(value)  # what the encoder makes of it: a model's fields, a set's items
+        if type(converted) in _SCALARS or converted is value:
+            return value
+        clean = self.walk(converted, depth + 1)
+        return value if clean is converted else clean
+
+    def _values(self, value: dict[Any, Any], depth: int) -> Any:
+        changed: dict[Any, Any] | None = None
+        for key, item in value.items():
+            if type(item) in _SCALARS:
+                continue
+            clean = self.walk(item, depth + 1)
+            if clean is not item:
+                if changed is None:
+                    changed = dict(value)
+                changed[key] = clean
+        return value if changed is None else changed
+
+    def _mapping(self, value: Mapping[Any, Any], depth: int) -> Any:
+        changed: dict[Any, Any] | None = None
+        plain = self._plain
+        for key, item in value.items():
+            kind = self._key_kind(key) if type(key) is str else None
+            if kind is None:
+                if type(key) is str and len(plain) < _PLAIN_KEYS_LIMIT:
+                    plain.add(key)
+                clean = item if type(item) in _SCALARS else self.walk(item, depth + 1)
+            elif item is None or type(item) is bool:
+                clean = item  # whether a secret was given, not what it is
+            else:
+                if self._remember is not None:
+                    self._remember(item, kind)
+                clean = SECRET_PLACEHOLDER
+            if clean is not item:
+                if changed is None:
+                    changed = dict(value.items())
+                changed[key] = clean
+        return value if changed is None else changed
+
+
+def without_secrets(value: Any, key_kind: KeyKind, remember: Remember | None = None) -> Any:
+    """*value* with every member under a secret key name replaced by ``"[REDACTED]"``.
+
+    At any depth, in mappings and in what the canonical form turns into one
+    (dataclasses, pydantic models). None and booleans under a secret key are
+    kept: they say whether a secret was given, not what it is. Each value
+    replaced is passed to *remember* with its kind, so that it can be scrubbed
+    wherever it shows up later. Returns *value* itself, not a copy, when it
+    holds no secret. Never raises.
+    """
+    finder = _finders.get(key_kind)
+    if finder is None or finder._remember is not remember:
+        finder = _SecretFinder(key_kind, remember)
+        if len(_finders) >= 64:
+            _finders.clear()
+        _finders[key_kind] = finder
+    try:
+        return finder.walk(value, 0)
+    except Exception:
+        return value  # the encoder writes its own marker for a value that cannot be read
+
+
+# One finder per set of key rules (a redactor's key_kind), so its plain-key set lasts.
+_finders: dict[KeyKind, _SecretFinder] = {}
+
+
+def _key_kind() -> KeyKind:
+    return _settings.current().redactor.key_kind
+
+
+def canonical_json(value: Any) -> bytes:
+    """Return the canonical JSON form of *value* as UTF-8 bytes: what agentlog hashes.
+
+    Object keys sorted by Unicode code point, no whitespace, non-ASCII
+    written as UTF-8 (not escaped), and every value under a secret key name
+    (``password``, ``api_key`` …, and the configured `agentlog.Redactor`'s
+    ``secret_keys``, less its ``allow_keys``) replaced by ``"[REDACTED]"``; see
+    docs/hashing.md for every rule. The same value gives the same bytes in
+    every process. Never raises.
+    """
+    return encode(without_secrets(value, _key_kind()))
+
 
 HASH_KEY_ENV = "AGENTLOG_HASH_KEY"
 """The environment variable read for a hash key when configure() is given none."""
@@ -62,7 +194,7 @@ class Hasher:
         return self.prefix + _hmac_digest(self._key, data, "sha256").hex()
 
     def __call__(self, value: Any) -> str:
-        """Hash *value*'s canonical JSON. Never raises."""
+        """Hash *value*'s canonical JSON (secret-keyed values replaced). Never raises."""
         return self.hash_bytes(canonical_json(value))
 
 
