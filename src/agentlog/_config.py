@@ -26,6 +26,7 @@ from ._privacy.secret_memory import MEMORY
 from ._serialize import safe_repr
 from ._settings import Settings, static_fields
 from ._vocabulary import LEVEL_ALIASES, LEVELS
+from .propagation.targets import PropagationTargets, Target
 from .typing import Format, Level, Processor
 
 __all__ = ["configure", "parse_level", "reset"]
@@ -68,6 +69,7 @@ def configure(
     otel_spans: bool = False,
     tracer_provider: Any = None,
     processors: Iterable[Processor] | None = None,
+    propagation_targets: Iterable[Target] | Target | None = None,
 ) -> None:
     """Configure agentlog (and structlog, and stdlib logging) once at startup.
 
@@ -122,14 +124,20 @@ def configure(
             ``structlog.configure`` is kept (minus what agentlog does itself:
             timestamp, level, exceptions, rendering); given, they replace
             it, and agentlog says so once.
+        propagation_targets: Where outgoing HTTP requests may carry the run's
+            baggage (session and request IDs, members from upstream): host
+            names, ``.domains``, IP networks, URL prefixes, compiled regular
+            expressions, or ``"*"``. None means this machine and private
+            networks only; ``[]`` means nowhere. ``traceparent`` and
+            ``X-Run-Id`` go to every destination.
 
     Raises:
-        ValueError: *format*, *level* or a capture mode is not known, or
-            *hash_key* is empty.
+        ValueError: *format*, *level* or a capture mode is not known,
+            *hash_key* is empty, or a propagation target is misshapen.
         ImportError: *otel_spans* is set and OpenTelemetry is not installed.
         TypeError: *output* is not a stream, a path or None; *service*,
             *env* or *version* is not a string; *processors* is not a list
-            of callables.
+            of callables; *propagation_targets* is not a list of targets.
         OSError: the output file cannot be opened.
     """
     min_level = parse_level(level)
@@ -138,6 +146,7 @@ def configure(
     policy = CapturePolicy(capture, capture_limit)
     hasher = from_environment() if hash_key is None else Hasher(hash_key)
     user_chain = _users_chain(processors)
+    targets = PropagationTargets(propagation_targets) if propagation_targets is not None else None
     # Opening the output comes after every check that needs no side effect.
     writer = make_writer(output)
     pre = compose(user_chain)
@@ -154,6 +163,7 @@ def configure(
         pre=pre,
         user_chain=user_chain,
         chain=chain,
+        propagation_targets=targets,
     )
     _settings.install(settings)
     follow_level(min_level)

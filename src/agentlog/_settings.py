@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ._privacy.capture import CapturePolicy
     from ._privacy.hashing import Hasher
     from ._privacy.redactor import Redactor
+    from .propagation.targets import PropagationTargets
 
 __all__ = ["CONFIG", "Settings", "current", "defaults", "install", "static_fields"]
 
@@ -49,6 +50,8 @@ class Settings:
         chain: The processor list structlog is configured with (``pre`` and
             agentlog's finisher); agentlog's loggers share it, so
             ``structlog.testing.capture_logs`` sees their lines.
+        propagation_targets: Where outgoing requests may carry baggage;
+            None for the default targets (this machine, private networks).
     """
 
     min_level: int
@@ -62,6 +65,7 @@ class Settings:
     pre: tuple[Any, ...] = ()
     user_chain: tuple[Any, ...] = ()
     chain: list[Any] | None = None
+    propagation_targets: PropagationTargets | None = None
 
 
 def static_fields(service: str | None, env: str | None, version: str | None) -> dict[str, str]:

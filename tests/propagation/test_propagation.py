@@ -146,9 +146,32 @@ def test_user_id_travels_only_when_allowed() -> None:
         plain = headers()
         allowed = headers(allow=["user_id"])
     assert "alice" not in plain["baggage"]
+    assert "agentlog.user_id=alice@example.com" in allowed["baggage"].split(",")
+
+
+def test_an_inbound_user_id_never_becomes_the_runs() -> None:
+    """Even one sent by an agentlog caller that allowed it: the callee's run has no user, counted."""
+    with agentlog.run(user_id="alice@example.com"):
+        allowed = headers(allow=["user_id"])
     parent = extract(allowed)
-    assert parent is not None
-    assert parent.user_id == "alice@example.com"
+    assert parent is not None and parent.user_id is None
+    out = io.BytesIO()
+    agentlog.configure(output=out)
+    with agentlog.run(parent=parent):
+        inside = agentlog.current()
+        forwarded = headers(allow=["user_id"])
+    assert inside is not None and inside.user_id is None
+    assert "alice" not in out.getvalue().decode()
+    assert "alice" not in str(forwarded)  # not passed on as a foreign member either
+    assert agentlog.problems()["inbound agentlog.user_id ignored: a carrier never sets the user"] == 1
+
+
+def test_the_servers_own_user_id_wins() -> None:
+    """Identity comes from the server's code: run(parent=extract(h), user_id=...) sets it."""
+    parent = extract({"traceparent": VALID, "baggage": "agentlog.user_id=admin"})
+    with agentlog.run(parent=parent, user_id="u-authenticated"):
+        inside = agentlog.current()
+    assert inside is not None and inside.user_id == "u-authenticated"
 
 
 def test_round_trip_makes_a_child_run() -> None:
@@ -246,13 +269,79 @@ def test_run_ids_from_headers_must_be_uuids() -> None:
         assert parent.run_id is None
 
 
-def test_ids_from_baggage_are_cleaned() -> None:
-    """Control characters are removed and lengths bounded before anything is logged."""
-    carrier = {"traceparent": VALID, "baggage": "agentlog.session_id=a%0Ab%1B%5B31m" + "c" * 1000}
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        "a%0Ab",  # a line break
+        "a%0D%0Aevent%3Drun_finished",  # a forged line
+        "%1B%5B31mred",  # an ANSI escape
+        "a%00b",  # NUL
+        "a%C2%85b",  # NEL (C1)
+        "a%E2%80%A8b",  # LINE SEPARATOR
+        "a%E2%80%AEdi.exe",  # RIGHT-TO-LEFT OVERRIDE
+        "a%E2%80%8Bb",  # ZERO WIDTH SPACE
+        "a%FFb",  # invalid UTF-8
+        "%C0%AE%C0%AE",  # overlong encoding
+        "c" * 257,  # too long
+    ],
+)
+def test_invalid_inbound_ids_are_dropped_whole_and_counted(encoded: str) -> None:
+    """A session or request ID that is too long or holds control/format characters is dropped, not cut."""
+    carrier = {
+        "traceparent": VALID,
+        "baggage": f"agentlog.session_id={encoded},agentlog.request_id={encoded}",
+    }
     parent = extract(carrier)
-    assert parent is not None and parent.session_id is not None
-    assert "\n" not in parent.session_id and "\x1b" not in parent.session_id
-    assert len(parent.session_id) <= 256
+    assert parent is not None
+    assert (parent.session_id, parent.request_id) == (None, None)
+    assert agentlog.problems()["inbound ID dropped: too long, or control/format characters"] == 2
+
+
+def test_a_member_beyond_the_baggage_limits_is_dropped_and_counted() -> None:
+    """A 100 000-character session ID is beyond the 8192 bytes W3C allows: never read, counted."""
+    parent = extract({"traceparent": VALID, "baggage": "agentlog.session_id=" + "c" * 100_000})
+    assert parent is not None and parent.session_id is None
+    assert agentlog.problems() == {"inbound baggage beyond 64 members or 8192 bytes: the rest dropped": 1}
+
+
+def test_an_id_of_256_characters_is_kept() -> None:
+    """The bound is 256 characters: an ID of exactly that length is accepted as it is."""
+    parent = extract({"traceparent": VALID, "baggage": "agentlog.session_id=" + "c" * 256})
+    assert parent is not None and parent.session_id == "c" * 256
+    assert agentlog.problems() == {}
+
+
+def test_an_id_given_twice_differently_is_dropped() -> None:
+    """Duplicate keys (one header or two) with different values are ambiguous: neither is taken."""
+    for carrier in (
+        {"traceparent": VALID, "baggage": "agentlog.session_id=mine,agentlog.session_id=theirs"},
+        {"traceparent": VALID, "baggage": ["agentlog.session_id=mine", "agentlog.session_id=theirs"]},
+    ):
+        parent = extract(carrier)
+        assert parent is not None and parent.session_id is None
+    assert agentlog.problems()["inbound ID dropped: given twice with different values"] == 2
+
+
+def test_the_same_id_given_twice_is_one_id() -> None:
+    """A repeated member with the same value (a proxy joining headers) is not ambiguous."""
+    parent = extract({"traceparent": VALID, "baggage": "agentlog.session_id=s,agentlog.session_id=s"})
+    assert parent is not None and parent.session_id == "s"
+
+
+def test_a_run_id_that_disagrees_with_x_run_id_is_dropped() -> None:
+    """Baggage and X-Run-Id naming different parent runs: no parent run, counted."""
+    other = "11111111-2222-4333-8444-555555555555"
+    parent = extract({"traceparent": VALID, "baggage": f"agentlog.run_id={RUN}", "X-Run-Id": other})
+    assert parent is not None and parent.run_id is None
+    agreeing = extract({"traceparent": VALID, "baggage": f"agentlog.run_id={RUN}", "X-Run-Id": RUN})
+    assert agreeing is not None and agreeing.run_id == RUN
+
+
+def test_unknown_agentlog_members_are_neither_used_nor_passed_on() -> None:
+    """agentlog.* members other than the correlation keys are dropped, not forwarded as foreign baggage."""
+    parent = extract({"traceparent": VALID, "baggage": "agentlog.role=admin,agentlog.tenant=x,other=1"})
+    assert parent is not None
+    assert parent.baggage == ("other=1",)
 
 
 @pytest.mark.parametrize(
@@ -285,8 +374,10 @@ def test_subprocess_env_carries_the_run() -> None:
     assert "X-Run-Id" not in env
 
 
+# Valid IDs: no control, format, surrogate or separator characters (an inbound one holding them is dropped).
 ids = st.text(
-    st.characters(min_codepoint=32, max_codepoint=0x2FFF, exclude_categories=("Cs", "Cc")), max_size=80
+    st.characters(min_codepoint=32, max_codepoint=0x2FFF, exclude_categories=("Cs", "Cc", "Cf", "Zl", "Zp")),
+    max_size=80,
 )
 
 

@@ -6,11 +6,16 @@
     from agentlog.integrations.httpx import instrument
 
     client = instrument(httpx.Client())          # or httpx.AsyncClient()
-    client.get("https://internal-search/query")  # sends traceparent, baggage, X-Run-Id
+    client.get("http://10.0.3.7/query")          # sends traceparent, X-Run-Id, and baggage
+    client.get("https://api.example.com/")       # traceparent and X-Run-Id only
 
     from openai import OpenAI
     import httpx2                                 # the SDKs' transport
     openai_client = OpenAI(http_client=instrument(httpx2.Client()))
+
+Baggage (the run's session and request IDs) goes only to the propagation
+targets (``agentlog.configure(propagation_targets=[...])``; by default this
+machine and private networks), matched against each request's URL.
 """
 
 from __future__ import annotations
@@ -27,15 +32,18 @@ _MARK = "_agentlog_instrumented"
 
 
 def _inject_request(request: Any) -> None:
-    inject(request.headers)
+    inject(request.headers, url=request.url)
 
 
 async def _inject_request_async(request: Any) -> None:
-    inject(request.headers)
+    inject(request.headers, url=request.url)
 
 
 def instrument(http_client: _C) -> _C:
     """Add a request hook to an httpx-style client so every request carries the run.
+
+    Each request gets ``traceparent`` and ``X-Run-Id``, and ``baggage`` when
+    its URL is a propagation target.
 
     Works with ``httpx.Client``/``AsyncClient`` and their httpx2 counterparts
     (anything with ``event_hooks`` and ``send``). Instrumenting twice adds

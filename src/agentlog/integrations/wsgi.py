@@ -9,6 +9,11 @@
 The run lasts until the server closes the response iterable, so streamed
 bodies are inside it. A request that carries ``traceparent`` becomes a child
 run of the caller's run; the response gets an ``X-Run-Id`` header.
+
+Request headers are not trusted: they never set the run's ``user_id``, and an
+ID that is too long, holds control or format characters, or is sent twice
+with different values (``X-Request-Id: a, b``) is dropped and counted in
+``agentlog.problems()``.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from types import TracebackType
 from typing import Any
 
 from .._scopes import Run, run
-from ..propagation.carriers import clean_id, extract
+from ..propagation.carriers import clean_id, extract, one_value
 
 __all__ = ["AgentlogWSGIMiddleware"]
 
@@ -56,6 +61,12 @@ class _ClosingBody:
             self._run.__exit__(type(exc) if exc is not None else None, exc, tb)
 
 
+def _request_id(environ: dict[str, Any]) -> str | None:
+    """``X-Request-Id`` when it is one acceptable value (servers join a repeated header with commas)."""
+    value = environ.get("HTTP_X_REQUEST_ID")
+    return clean_id(one_value(value.split(","))) if isinstance(value, str) else None
+
+
 class AgentlogWSGIMiddleware:
     """Wrap a WSGI app so each request is a run (a child run when called from one).
 
@@ -69,7 +80,7 @@ class AgentlogWSGIMiddleware:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Handle one request."""
         task = f"{environ.get('REQUEST_METHOD', '')} {environ.get('PATH_INFO', '')}"
-        current = run(task, parent=extract(environ), request_id=clean_id(environ.get("HTTP_X_REQUEST_ID")))
+        current = run(task, parent=extract(environ), request_id=_request_id(environ))
         current.__enter__()
 
         def start_with_run_id(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:

@@ -15,17 +15,23 @@ package carries the IDs in force across each of them:
 
 The run's correlation travels in ``baggage`` as ``agentlog.run_id``,
 ``agentlog.session_id`` and ``agentlog.request_id``; nothing else of yours
-(no user ID, no metadata) unless you allow it. Malformed or hostile headers
-never raise: `extract` returns None and the run starts a fresh trace.
+(no user ID, no metadata) unless you allow it, and to HTTP destinations only
+where the propagation targets allow it (``configure(propagation_targets=...)``;
+by default this machine and private networks). Malformed or hostile headers
+never raise: `extract` returns None and the run starts a fresh trace; an
+inbound carrier never sets a run's ``user_id``.
 """
 
 from .carriers import BAGGAGE_PREFIX as BAGGAGE_PREFIX  # the baggage keys' prefix, as before
-from .carriers import RemoteParent, extract, headers, inject, subprocess_env
+from .carriers import RemoteParent, baggage_allowed, extract, headers, inject, subprocess_env
+from .targets import DEFAULT_PROPAGATION_TARGETS
 from .threads import ThreadPoolExecutor, wrap
 
 __all__ = [
+    "DEFAULT_PROPAGATION_TARGETS",
     "RemoteParent",
     "ThreadPoolExecutor",
+    "baggage_allowed",
     "extract",
     "headers",
     "inject",

@@ -4,18 +4,31 @@
 ``X-Run-Id``; `extract` reads them back (names matched case-insensitively)
 into a `RemoteParent`; `subprocess_env` does the same for a child process's
 environment. Malformed or hostile values never raise.
+
+Outbound, baggage goes only to the propagation targets when the destination
+is known (``inject(carrier, url=...)``, the HTTP integrations). Inbound, a
+carrier is unauthenticated input: it may choose the parent trace and carry
+correlation (session and request IDs), but never the user — an
+``agentlog.user_id`` member is ignored — and every value is checked: an ID
+that is too long, holds control, format or line-separator characters, or is
+given twice with different values is dropped, never cut or cleaned into
+something else, and counted in `agentlog.problems`.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any, NamedTuple, TypeVar
 
 from .. import _diagnostics
 from .._context import RunContext, SpanRef, get_context
+from .._settings import CONFIG
 from .._vocabulary import REQUEST_ID, RUN_ID, SESSION_ID, USER_ID
+from .targets import DEFAULT as DEFAULT_TARGETS
+from .targets import PropagationTargets
 from .w3c import (
     encode_member,
     format_baggage,
@@ -25,15 +38,33 @@ from .w3c import (
     parse_tracestate,
 )
 
-__all__ = ["RemoteParent", "clean_id", "extract", "headers", "inject", "subprocess_env"]
+__all__ = [
+    "RemoteParent",
+    "baggage_allowed",
+    "clean_id",
+    "extract",
+    "headers",
+    "inject",
+    "one_value",
+    "subprocess_env",
+]
 
 BAGGAGE_PREFIX = "agentlog."
 _RUN_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_MAX_ID_LENGTH = 256
+MAX_ID_LENGTH = 256
+# Characters no inbound ID may hold: controls (C0, DEL, C1), format characters
+# (bidi overrides, zero-width), surrogates, line and paragraph separators, and
+# U+FFFD (what an invalid percent-encoded byte became).
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 _WANTED = ("traceparent", "tracestate", "baggage", "x-run-id")
 # Baggage keys agentlog writes from the context; "user_id" only when allowed.
 _CORRELATION = (RUN_ID, SESSION_ID, REQUEST_ID)
+
+# What agentlog.problems() counts for inbound values it drops.
+INVALID_ID = "inbound ID dropped: too long, or control/format characters"
+AMBIGUOUS_ID = "inbound ID dropped: given twice with different values"
+USER_ID_CLAIM = "inbound agentlog.user_id ignored: a carrier never sets the user"
+INVALID_TRACEPARENT = "inbound traceparent invalid or repeated: fresh trace"
 
 
 class RemoteParent(NamedTuple):
@@ -41,8 +72,9 @@ class RemoteParent(NamedTuple):
 
     Pass it as ``agentlog.run(parent=...)``: the new run joins ``trace_id``,
     names ``span_id`` as its parent span and ``run_id`` as its
-    ``parent_run_id``, and inherits ``session_id``, ``request_id`` and
-    ``user_id``.
+    ``parent_run_id``, and inherits ``session_id`` and ``request_id``.
+    ``user_id`` is never read from a carrier (`extract` leaves it None):
+    identity comes from your own code, as ``agentlog.run(user_id=...)``.
     """
 
     trace_id: str
@@ -98,12 +130,50 @@ def _collect(carrier: Any) -> dict[str, list[str]]:
     return found
 
 
-def clean_id(value: str | None) -> str | None:
-    """An ID from a header, made safe to write: no control characters, bounded."""
+def _acceptable(value: str) -> bool:
+    return len(value) <= MAX_ID_LENGTH and not any(
+        char == "\ufffd" or unicodedata.category(char) in _FORBIDDEN_CATEGORIES for char in value
+    )
+
+
+def clean_id(value: object) -> str | None:
+    """An inbound ID as it may be written, or None (dropped, and counted, when it is not acceptable).
+
+    Surrounding whitespace is removed; an empty value is no value. A value
+    longer than 256 characters, or holding a control, format (bidi, zero
+    width) or line-separator character, or U+FFFD, is dropped whole — never
+    cut or cleaned into another ID.
+    """
+    if not isinstance(value, str):
+        return None
+    if len(value) > 4 * MAX_ID_LENGTH:
+        _diagnostics.report(INVALID_ID)
+        return None
+    stripped = value.strip()
+    if not stripped:
+        return None
+    if not _acceptable(stripped):
+        _diagnostics.report(INVALID_ID)
+        return None
+    return stripped
+
+
+def one_value(values: Iterable[str]) -> str | None:
+    """The one value a carrier gives for a field: None when absent or given differently twice (counted)."""
+    distinct = {value.strip() for value in values}
+    if len(distinct) > 1:
+        _diagnostics.report(AMBIGUOUS_ID)
+        return None
+    return distinct.pop() if distinct else None
+
+
+def _run_id(value: str | None) -> str | None:
     if value is None:
         return None
-    cleaned = _CONTROL.sub("", value)[:_MAX_ID_LENGTH].strip()
-    return cleaned or None
+    if _RUN_ID.fullmatch(value):
+        return value
+    _diagnostics.report(INVALID_ID)
+    return None
 
 
 def extract(carrier: Any) -> RemoteParent | None:
@@ -113,7 +183,10 @@ def extract(carrier: Any) -> RemoteParent | None:
     environment, ``HTTP_TRACEPARENT`` in a WSGI environ, ASGI's byte pairs
     all work). A missing, malformed or repeated ``traceparent`` gives None;
     an invalid ``tracestate`` is dropped; invalid baggage members are skipped.
-    Never raises.
+    The carrier is not trusted: ``agentlog.user_id`` is ignored (the result's
+    ``user_id`` is always None), and a run, session or request ID that is
+    invalid, too long or given twice with different values is dropped and
+    counted in `agentlog.problems`. Never raises.
 
     Args:
         carrier: A mapping of headers or message attributes, ``os.environ``,
@@ -124,30 +197,31 @@ def extract(carrier: Any) -> RemoteParent | None:
     try:
         found = _collect(carrier)
         parents = found.get("traceparent", [])
-        if len(parents) != 1:
+        if not parents:
             return None
-        parent = parse_traceparent(parents[0])
+        parent = parse_traceparent(parents[0]) if len(parents) == 1 else None
         if parent is None:
+            _diagnostics.report(INVALID_TRACEPARENT)
             return None
         states = found.get("tracestate")
         tracestate = parse_tracestate(",".join(states)) if states else None
-        correlation: dict[str, str] = {}
+        correlation: dict[str, list[str]] = {}
         foreign: list[str] = []
         for key, value, raw in parse_baggage(",".join(found.get("baggage", []))):
             if key.startswith(BAGGAGE_PREFIX):
-                correlation.setdefault(key[len(BAGGAGE_PREFIX) :], value)
+                # agentlog's own members are read, never passed on: the run writes its own.
+                correlation.setdefault(key[len(BAGGAGE_PREFIX) :], []).append(value)
             else:
                 foreign.append(raw)
-        run_id = correlation.get(RUN_ID)
-        if run_id is None and found.get("x-run-id"):
-            run_id = found["x-run-id"][0].strip()
+        if USER_ID in correlation:
+            _diagnostics.report(USER_ID_CLAIM)
+        run_ids = [*correlation.get(RUN_ID, []), *found.get("x-run-id", [])]
         return RemoteParent(
             trace_id=parent.trace_id,
             span_id=parent.parent_id,
-            run_id=run_id if run_id is not None and _RUN_ID.fullmatch(run_id) else None,
-            session_id=clean_id(correlation.get(SESSION_ID)),
-            request_id=clean_id(correlation.get(REQUEST_ID)),
-            user_id=clean_id(correlation.get(USER_ID)),
+            run_id=_run_id(one_value(run_ids)),
+            session_id=clean_id(one_value(correlation.get(SESSION_ID, []))),
+            request_id=clean_id(one_value(correlation.get(REQUEST_ID, []))),
             trace_flags=parent.flags,
             tracestate=tracestate,
             baggage=tuple(foreign),
@@ -185,11 +259,23 @@ def _set(carrier: MutableMapping[str, str], name: str, value: str) -> None:
     carrier[name] = value
 
 
+def _targets() -> PropagationTargets:
+    settings = CONFIG.settings
+    targets = settings.propagation_targets if settings is not None else None
+    return targets if targets is not None else DEFAULT_TARGETS
+
+
+def baggage_allowed(url: object) -> bool:
+    """True when the propagation targets in force let baggage go to *url*. Never raises."""
+    return _targets().allows(url)
+
+
 def _inject(
     carrier: MutableMapping[str, str],
     names: tuple[str, str, str, str | None],
     allow: Iterable[str],
     baggage: Mapping[str, str] | None,
+    url: object = None,
 ) -> MutableMapping[str, str]:
     ctx = get_context()
     if ctx is None:
@@ -198,9 +284,10 @@ def _inject(
     _set(carrier, traceparent, format_traceparent(ctx.trace_id, ctx.span_id, ctx.trace_flags))
     if ctx.tracestate:
         _set(carrier, tracestate, ctx.tracestate)
-    members = _baggage_for(ctx, allow, baggage)
-    if members:
-        _set(carrier, baggage_name, members)
+    if url is None or baggage_allowed(url):
+        members = _baggage_for(ctx, allow, baggage)
+        if members:
+            _set(carrier, baggage_name, members)
     if run_id_name is not None:
         _set(carrier, run_id_name, ctx.run_id)
     return carrier
@@ -209,7 +296,13 @@ def _inject(
 _M = TypeVar("_M", bound=MutableMapping[str, str])
 
 
-def inject(carrier: _M, *, allow: Iterable[str] = (), baggage: Mapping[str, str] | None = None) -> _M:
+def inject(
+    carrier: _M,
+    *,
+    url: object = None,
+    allow: Iterable[str] = (),
+    baggage: Mapping[str, str] | None = None,
+) -> _M:
     """Write the IDs in force into *carrier*; modify it in place and return it.
 
     Writes ``traceparent`` (the current span as parent), ``tracestate`` (as
@@ -220,25 +313,35 @@ def inject(carrier: _M, *, allow: Iterable[str] = (), baggage: Mapping[str, str]
 
     Args:
         carrier: HTTP headers or message attributes.
+        url: Where the carrier is going. Given, ``baggage`` is written only
+            when the URL is one of the propagation targets
+            (``configure(propagation_targets=...)``; by default this machine
+            and private networks); ``traceparent`` and ``X-Run-Id`` are
+            written whatever the URL. Without it (a queue, a process you
+            start) you chose the destination, and baggage is written.
         allow: Context attributes beyond the defaults to send in baggage;
             only ``"user_id"`` exists. Off by default: user IDs are PII.
         baggage: Extra baggage members to send (percent-encoded for you).
     """
     try:
-        _inject(carrier, ("traceparent", "tracestate", "baggage", "X-Run-Id"), allow, baggage)
+        _inject(carrier, ("traceparent", "tracestate", "baggage", "X-Run-Id"), allow, baggage, url)
     except Exception as exc:
         _diagnostics.report("carrier could not be written", exc)
     return carrier
 
 
-def headers(*, allow: Iterable[str] = (), baggage: Mapping[str, str] | None = None) -> dict[str, str]:
+def headers(
+    *, url: object = None, allow: Iterable[str] = (), baggage: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """Return a new dict of propagation headers, for ``extra_headers=`` and the like.
 
     Args:
+        url: As for `inject`: pass the request's URL (or the API's base URL)
+            so that baggage goes only to propagation targets.
         allow: As for `inject`.
         baggage: As for `inject`.
     """
-    return inject({}, allow=allow, baggage=baggage)
+    return inject({}, url=url, allow=allow, baggage=baggage)
 
 
 _ENV_NAMES = ("TRACEPARENT", "TRACESTATE", "BAGGAGE")
@@ -249,7 +352,10 @@ def subprocess_env(base: Mapping[str, str] | None = None, *, allow: Iterable[str
 
     Use it as ``subprocess.run(..., env=subprocess_env())``; in the child,
     ``agentlog.run(parent=extract(os.environ))`` continues the run as a child
-    run. Outside a run the environment is returned unchanged (a copy).
+    run. Outside a run the environment is returned unchanged (a copy). You
+    chose the destination, so the baggage is written (propagation targets
+    are for HTTP). The child's run does not take a user ID from it: pass
+    ``user_id=`` there yourself.
 
     Args:
         base: The environment to copy; ``os.environ`` by default.

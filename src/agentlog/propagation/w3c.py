@@ -14,6 +14,8 @@ import re
 from typing import NamedTuple
 from urllib.parse import quote, unquote
 
+from .. import _diagnostics
+
 __all__ = [
     "BAGGAGE_MAX_BYTES",
     "BAGGAGE_MAX_MEMBERS",
@@ -106,6 +108,7 @@ def parse_tracestate(value: object) -> str | None:
 
 BAGGAGE_MAX_MEMBERS = 64
 BAGGAGE_MAX_BYTES = 8192
+BAGGAGE_OVER_LIMITS = "inbound baggage beyond 64 members or 8192 bytes: the rest dropped"
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _BAGGAGE_VALUE = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*")
 # Characters left as they are when percent-encoding a value: baggage-octets
@@ -117,8 +120,9 @@ def parse_baggage(value: object) -> list[tuple[str, str, str]]:
     """Parse a ``baggage`` value into (key, decoded value, raw member) triples.
 
     Invalid members are skipped; at most 64 members and 8192 bytes are read
-    (no partial member is ever kept). Values are percent-decoded as UTF-8,
-    invalid sequences becoming U+FFFD.
+    (no partial member is ever kept; what is left is counted in
+    `agentlog.problems`). Values are percent-decoded as UTF-8, invalid
+    sequences becoming U+FFFD.
     """
     if not isinstance(value, str):
         return []
@@ -135,6 +139,7 @@ def parse_baggage(value: object) -> list[tuple[str, str, str]]:
             continue
         added = len(member.encode("utf-8")) + (1 if members else 0)
         if len(members) >= BAGGAGE_MAX_MEMBERS or size + added > BAGGAGE_MAX_BYTES:
+            _diagnostics.report(BAGGAGE_OVER_LIMITS)
             break
         size += added
         members.append((key, unquote(encoded, errors="replace"), member))
