@@ -56,6 +56,12 @@ class _Recorder(BaseHTTPRequestHandler):
     def _answer(self) -> None:
         self.seen.append(Seen(self.path, {k.lower(): v for k, v in self.headers.items()}))
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path.endswith("/redirect"):
+            self.send_response(302)
+            self.send_header("Location", "/public/after-redirect")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         body = json.dumps(MESSAGE if self.path.endswith("/messages") else CHAT).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -120,6 +126,43 @@ def test_httpx_sends_baggage_to_an_allowed_prefix_only(logs: Captured, server: S
     _assert_baggage(server.one("/internal/search"), run)
     _assert_no_baggage(server.one("/internalized"), run)
     _assert_no_baggage(server.one("/public"), run)
+
+
+def test_a_redirect_away_from_a_target_takes_the_baggage_back(logs: Captured, server: Server) -> None:
+    """An allowed URL redirecting elsewhere: the redirected request (httpx, requests) has no baggage."""
+    agentlog.configure(output=logs.path, propagation_targets=[f"{server.url}/internal"])
+    session = requests_integration.instrument(requests.Session())
+    session.trust_env = False
+    with (
+        httpx_integration.instrument(httpx.Client(trust_env=False, follow_redirects=True)) as client,
+        agentlog.run(session_id="conv-7") as run,
+    ):
+        client.get(f"{server.url}/internal/httpx/redirect")
+        session.get(f"{server.url}/internal/requests/redirect", timeout=10)
+    session.close()
+    assert [request.target for request in server.seen] == [
+        "/internal/httpx/redirect",
+        "/public/after-redirect",
+        "/internal/requests/redirect",
+        "/public/after-redirect",
+    ]
+    first, second, third, fourth = (request.headers for request in server.seen)
+    _assert_baggage(first, run)
+    _assert_no_baggage(second, run)
+    _assert_baggage(third, run)
+    _assert_no_baggage(fourth, run)
+
+
+def test_the_users_own_baggage_header_is_left_alone(logs: Captured, server: Server) -> None:
+    """A baggage header the caller set on a request to a non-target is theirs: kept as it is."""
+    with (
+        httpx_integration.instrument(httpx.Client(proxy=server.url, trust_env=False)) as client,
+        agentlog.run(session_id="conv-7") as run,
+    ):
+        client.get("http://api.example.com/x", headers={"baggage": "tenant=acme"})
+    headers = server.one("api.example.com")
+    assert headers["baggage"] == "tenant=acme"
+    assert headers["x-run-id"] == run.run_id
 
 
 def test_async_httpx_follows_the_targets(logs: Captured, server: Server) -> None:

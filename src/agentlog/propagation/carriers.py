@@ -270,6 +270,14 @@ def baggage_allowed(url: object) -> bool:
     return _targets().allows(url)
 
 
+def _drop_own(carrier: MutableMapping[str, str], name: str, value: str) -> None:
+    """Remove the header *name* where it holds exactly *value* (what agentlog wrote), not another."""
+    lowered = name.lower()
+    for key in [k for k in carrier if isinstance(k, str) and k.lower() == lowered]:
+        if carrier.get(key) == value:
+            del carrier[key]
+
+
 def _inject(
     carrier: MutableMapping[str, str],
     names: tuple[str, str, str, str | None],
@@ -284,10 +292,13 @@ def _inject(
     _set(carrier, traceparent, format_traceparent(ctx.trace_id, ctx.span_id, ctx.trace_flags))
     if ctx.tracestate:
         _set(carrier, tracestate, ctx.tracestate)
+    members = _baggage_for(ctx, allow, baggage)
     if url is None or baggage_allowed(url):
-        members = _baggage_for(ctx, allow, baggage)
         if members:
             _set(carrier, baggage_name, members)
+    elif members:
+        # A redirect copies the first request's headers, ours included: take ours back.
+        _drop_own(carrier, baggage_name, members)
     if run_id_name is not None:
         _set(carrier, run_id_name, ctx.run_id)
     return carrier
@@ -317,8 +328,11 @@ def inject(
             when the URL is one of the propagation targets
             (``configure(propagation_targets=...)``; by default this machine
             and private networks); ``traceparent`` and ``X-Run-Id`` are
-            written whatever the URL. Without it (a queue, a process you
-            start) you chose the destination, and baggage is written.
+            written whatever the URL. For a URL that is not a target, a
+            ``baggage`` header holding exactly what agentlog would write (a
+            redirect's copy) is removed; another is left alone. Without
+            *url* (a queue, a process you start) you chose the destination,
+            and baggage is written.
         allow: Context attributes beyond the defaults to send in baggage;
             only ``"user_id"`` exists. Off by default: user IDs are PII.
         baggage: Extra baggage members to send (percent-encoded for you).
