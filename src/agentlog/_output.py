@@ -82,6 +82,7 @@ Step = Callable[[bytes], None]
 """Writes one line to one output; called only by `_Guard.run`, so it may report problems."""
 
 _guards: weakref.WeakSet[_Guard] = weakref.WeakSet()
+_get_ident = threading.get_ident
 
 
 class _Guard:
@@ -107,27 +108,33 @@ class _Guard:
 
     def run(self, step: Step, line: bytes) -> None:
         """Have *step* write *line* in turn (never raises an ``Exception``)."""
-        me = threading.get_ident()
+        me = _get_ident()
         pending = self.pending
         pending.append((step, line))
-        if me in self.inside:
+        inside = self.inside
+        if me in inside:
             self.late.add(me)
             return
+        late = self.late
         while True:
             try:
-                self.inside.add(me)
-                with self.lock:
+                inside.add(me)
+                lock = self.lock
+                lock.acquire()
+                try:
                     while pending:
                         queued_step, queued = pending.popleft()
                         try:
                             queued_step(queued)
                         except Exception as exc:
                             _diagnostics.report(DROPPED, exc)
+                finally:
+                    lock.release()
             finally:
-                self.inside.discard(me)
-            if me not in self.late:
+                inside.discard(me)
+            if not late or me not in late:
                 return
-            self.late.discard(me)
+            late.discard(me)
 
     def reset_in_child(self) -> bool:
         """After fork: a fresh lock and no thread inside. Whether another thread held it."""
@@ -153,6 +160,20 @@ def _write_out(fd: int, state: _State, line: bytes, done: int = 0) -> None:
     a broken line of its own rather than the start of this one. A full
     non-blocking pipe is waited on, at most `WAIT_FOR_READER` seconds.
     """
+    if not done and not state.mid_line:  # the usual case: one write, all of it
+        try:
+            done = os.write(fd, line)
+        except BlockingIOError:
+            pass
+        except OSError as exc:
+            _diagnostics.report(DROPPED, exc)
+            return
+        else:
+            if done == len(line):
+                if state.stalled:
+                    state.stalled = False
+                return
+            state.mid_line = done > 0
     prefix = 1 if state.mid_line and not done else 0
     data = b"\n" + line if prefix else line
     total = len(data)
@@ -263,31 +284,33 @@ class _Target:
 
     def write(self, fd: int, line: bytes) -> None:
         """Write *line* to *fd*; on a pipe, holding the pipe's lock file (shared for short lines)."""
-        lock_fd = self._lock(exclusive=len(line) >= PIPE_BUF) if self.lock_path is not None else None
+        if self.lock_path is None:
+            _write_out(fd, self, line)
+            return
+        # Short lines take the lock too, shared: a write of up to PIPE_BUF is
+        # whole by itself, but could land inside another process's long line.
+        lock_fd = self.lock_fd if self.lock_fd is not None else self._open_lock()
+        if lock_fd is not None:
+            try:
+                fcntl.flock(lock_fd, fcntl.LOCK_EX if len(line) >= PIPE_BUF else fcntl.LOCK_SH)
+            except OSError as exc:
+                _diagnostics.report(NO_PIPE_LOCK, exc)
+                lock_fd = None
         try:
             _write_out(fd, self, line)
         finally:
             if lock_fd is not None:
                 fcntl.flock(lock_fd, fcntl.LOCK_UN)
 
-    def _lock(self, exclusive: bool) -> int | None:
-        # Short lines take the lock too, shared: a write of up to PIPE_BUF is
-        # whole by itself, but could land inside another process's long line.
-        if self.lock_fd is None:
-            if self.lock_failed or self.lock_path is None:
-                return None
-            try:
-                flags = os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
-                self.lock_fd = os.open(self.lock_path, flags, 0o644)
-            except OSError as exc:
-                self.lock_failed = True
-                _diagnostics.report(NO_PIPE_LOCK, exc)
-                return None
-        try:
-            fcntl.flock(self.lock_fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-        except OSError as exc:
-            _diagnostics.report(NO_PIPE_LOCK, exc)
+    def _open_lock(self) -> int | None:
+        if self.lock_failed or self.lock_path is None:
             return None
+        try:
+            flags = os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
+            self.lock_fd = os.open(self.lock_path, flags, 0o644)
+        except OSError as exc:
+            self.lock_failed = True
+            _diagnostics.report(NO_PIPE_LOCK, exc)
         return self.lock_fd
 
     def reset_in_child(self) -> None:
@@ -349,15 +372,20 @@ class _DescriptorRoute:
     def write(self, line: bytes) -> None:
         stream = self.stream
         if stream is not None:
-            if stream.closed:  # its descriptor may belong to another file by now
-                _diagnostics.report(DROPPED, ValueError("I/O operation on closed file"))
-                return
-            if not self.target.skip_flush:
-                # The program's own output first, in order. If that fails
-                # (RuntimeError: a signal handler re-entered the stream's own
-                # write), the program's text stays buffered; this line goes on.
-                with contextlib.suppress(Exception):
+            # The program's own output first, in order. If that fails
+            # (RuntimeError: a signal handler re-entered the stream's own
+            # write), the program's text stays buffered; this line goes on.
+            try:
+                if not self.target.skip_flush:
                     stream.flush()
+                elif stream.closed:
+                    raise ValueError("I/O operation on closed file")
+            except ValueError as exc:  # closed: its descriptor may belong to another file by now
+                if stream.closed:
+                    _diagnostics.report(DROPPED, exc)
+                    return
+            except Exception:  # noqa: S110 - the program's text, not this line
+                pass
         self.target.write(self.fd, line)
 
 
@@ -387,11 +415,11 @@ class _StreamRoute:
             while done < total:
                 written = stream.write(data[done:] if done else data)
                 if written is None and isinstance(stream, io.RawIOBase):
-                    raise BlockingIOError(errno.EAGAIN, "the stream took nothing")
+                    raise _TookNothingError(errno.EAGAIN, "the stream took nothing")
                 if not isinstance(written, int) or written is True or written is False:
                     written = total - done  # a stream that does not say how much it took took it all
                 if written <= 0:
-                    raise OSError(errno.EIO, "the stream took nothing")
+                    raise _TookNothingError(errno.EIO, "the stream took nothing")
                 done += min(written, total - done)
                 self.mid_line = done != prefix and done < total
             flush = getattr(stream, "flush", None)
@@ -399,13 +427,17 @@ class _StreamRoute:
                 flush()
         except Exception as exc:
             done += getattr(exc, "characters_written", 0)
-            if isinstance(exc, OSError) and done == prefix:
+            if done > prefix:
+                self.mid_line = done < total
+            elif isinstance(exc, OSError) and not isinstance(exc, _TookNothingError):
                 # A stream that raised may have taken part of the line
                 # without saying so: end whatever it took with a newline.
                 self.mid_line = True
-            elif done > prefix:
-                self.mid_line = done < total
             _diagnostics.report(CUT if prefix < done < total else DROPPED, exc)
+
+
+class _TookNothingError(OSError):
+    """A stream's write that took no byte of the line (and said so)."""
 
 
 def _descriptor_of(stream: Any) -> int | None:
@@ -436,16 +468,24 @@ class _StreamWriter:
         self._binary = binary
         self._guard = _Guard()
         self._seen: Any = _UNSEEN
-        self._route: _Route = _StreamRoute(None, binary, self._guard)
+        # The route's guard and write, in one tuple so that a thread never
+        # sees one route's guard with another's write.
+        self._route: tuple[Callable[[Step, bytes], None], Step] = (
+            self._guard.run,
+            _StreamRoute(stream, binary, self._guard).write,
+        )
 
     def __call__(self, line: bytes) -> None:
         try:
-            stream = sys.stdout if self.stream is None else self.stream
+            stream = self.stream
+            if stream is None:
+                stream = sys.stdout
             if stream is not self._seen:
-                self._route = self._route_for(stream)
+                route = self._route_for(stream)
+                self._route = (route.guard.run, route.write)
                 self._seen = stream
-            route = self._route
-            route.guard.run(route.write, line)
+            run, step = self._route
+            run(step, line)
         except Exception as exc:
             _diagnostics.report(DROPPED, exc)
 
@@ -496,8 +536,10 @@ class _OpenFile:
         self.mid_line = False
         self.stalled = False
         # Closed when the last reference goes: a thread still writing holds
-        # one, so no line is ever written into a reused descriptor.
-        weakref.finalize(self, os.close, fd)
+        # one, so no line is ever written into a reused descriptor. Not at
+        # exit, where daemon threads may still be writing: the process's end
+        # closes it.
+        weakref.finalize(self, os.close, fd).atexit = False
 
 
 class FileWriter:

@@ -9,11 +9,13 @@ from __future__ import annotations
 import collections
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.output.helpers import PipeReader, parse_lines, problems_from, run_python
+from tests.output.helpers import TIMEOUT, PipeReader, parse_lines, problems_from, run_python
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs POSIX signals and timers")
 
@@ -228,3 +230,63 @@ def test_forked_child_logs_while_a_parent_thread_holds_the_writer() -> None:
     lines = parse_lines(done.stdout)
     assert sorted(line["event"] for line in lines) == ["child", "parent", "thread"]
     assert lines[0]["event"] == "thread"
+
+
+PRINTS_AND_SIGNALS = r"""
+import signal, sys
+import orjson
+import agentlog
+
+agentlog.configure(stdlib=False)
+log = agentlog.get_logger()
+fired = 0
+handling = False
+
+def on_alarm(signum, frame):
+    global fired, handling
+    if handling:
+        return
+    handling = True
+    fired += 1
+    log.info("from_signal", n=fired)
+    handling = False
+
+signal.signal(signal.SIGALRM, on_alarm)
+signal.setitimer(signal.ITIMER_REAL, 0.0002, 0.0002)
+for i in range(3000):
+    print("program output", i, "." * 40)
+    if i % 10 == 0:
+        log.info("main", i=i)
+signal.setitimer(signal.ITIMER_REAL, 0)
+sys.stdout.flush()
+sys.stderr.write(orjson.dumps({"fired": fired, **agentlog.problems()}).decode() + "\n")
+"""
+
+
+def test_signal_handler_logging_while_the_program_prints_to_stdout() -> None:
+    """Signals inside the program's print() to stdout: no hang, no line lost, agentlog's bytes contiguous.
+
+    A handler can run between the separate writes one print() makes, so the
+    program's half-printed text may precede a line (the program's text, not
+    agentlog's, is what is split); every line agentlog writes is whole.
+    """
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", PRINTS_AND_SIGNALS],
+            capture_output=True,
+            env=env,
+            timeout=TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:  # pragma: no cover - the regression this guards
+        raise AssertionError("child hung (deadlock?)") from None
+    assert done.returncode == 0, done.stderr
+    ours = [
+        line[line.index(b'{"timestamp"') :] for line in done.stdout.splitlines() if b'{"timestamp"' in line
+    ]
+    events = collections.Counter(line["event"] for line in parse_lines(b"".join(x + b"\n" for x in ours)))
+    counts = problems_from(done.stderr)
+    assert events["from_signal"] == counts.pop("fired") > 20
+    assert counts == {}
+    assert events["main"] == 300
