@@ -249,8 +249,13 @@ LOCK_DIRECTORY = _lock_directory()
 
 
 def pipe_lock_path(status: os.stat_result) -> str:
-    """The lock file every agentlog process writing to the pipe *status* describes takes."""
-    return os.path.join(LOCK_DIRECTORY, f"agentlog-pipe-{status.st_dev}-{status.st_ino}.lock")
+    """The lock file every agentlog process of this user writing to the pipe *status* describes takes."""
+    name = f"agentlog-pipe-{_euid()}-{status.st_dev}-{status.st_ino}.lock"
+    return os.path.join(LOCK_DIRECTORY, name)
+
+
+def _euid() -> int:
+    return os.geteuid() if hasattr(os, "geteuid") else 0
 
 
 class _Target:
@@ -303,15 +308,30 @@ class _Target:
                 fcntl.flock(lock_fd, fcntl.LOCK_UN)
 
     def _open_lock(self) -> int | None:
+        # The name is predictable, in a directory every user writes to: only
+        # a regular file of this user's, never followed through a symlink,
+        # never waited on to open (a FIFO planted there). Anyone else who
+        # could open it could hold the lock and stop every line.
         if self.lock_failed or self.lock_path is None:
             return None
+        flags = os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
         try:
-            flags = os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
-            self.lock_fd = os.open(self.lock_path, flags, 0o644)
+            fd = os.open(self.lock_path, flags, 0o600)
         except OSError as exc:
             self.lock_failed = True
             _diagnostics.report(NO_PIPE_LOCK, exc)
-        return self.lock_fd
+            return None
+        try:
+            status = os.fstat(fd)
+            if not stat.S_ISREG(status.st_mode) or status.st_uid != _euid():
+                raise PermissionError(errno.EPERM, "not a lock file of this user's")
+        except OSError as exc:
+            os.close(fd)
+            self.lock_failed = True
+            _diagnostics.report(NO_PIPE_LOCK, exc)
+            return None
+        self.lock_fd = fd
+        return fd
 
     def reset_in_child(self) -> None:
         # An flock belongs to the open file, which a forked child shares with
@@ -324,8 +344,10 @@ class _Target:
             self.lock_fd = None
         # A thread of the parent was writing: it may have held the stream's
         # own buffer lock too, which nothing in the child would ever release.
+        # The line it was writing is the parent's to finish.
         if self.guard.reset_in_child():
             self.skip_flush = True
+            self.mid_line = False
 
 
 _targets: dict[tuple[int, int], _Target] = {}

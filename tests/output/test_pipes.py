@@ -254,3 +254,40 @@ def test_stream_returning_short_counts_gets_whole_lines() -> None:
     agentlog.get_logger().info("two")
     assert [line["event"] for line in parse_lines(bytes(out.data))] == ["one", "two"]
     assert agentlog.problems() == {}
+
+
+PLANTED = r"""
+import os, sys
+import orjson
+import agentlog
+from agentlog import _output
+
+read_end, write_end = os.pipe()
+os.set_blocking(read_end, False)
+lock_path = _output.pipe_lock_path(os.fstat(write_end))
+if sys.argv[1] == "fifo":
+    os.mkfifo(lock_path)  # opening it to read would wait for a writer forever
+else:
+    open(lock_path, "w").close()
+    os.chown(lock_path, 65534, 65534)  # someone else's: they could hold the lock
+try:
+    with os.fdopen(write_end, "wb") as out:
+        agentlog.configure(output=out, stdlib=False)
+        agentlog.get_logger().info("still written")
+        agentlog.get_logger().info("and again")
+        sys.stdout.buffer.write(os.read(read_end, 1 << 16))
+finally:
+    os.unlink(lock_path)
+sys.stderr.write(orjson.dumps(agentlog.problems()).decode() + "\n")
+"""
+
+
+@pytest.mark.parametrize("how", ["fifo", "foreign"])
+def test_lock_file_planted_by_someone_else_is_refused_and_lines_go_on(how: str) -> None:
+    """A FIFO or another user's file at the lock path: not used, counted, lines written, no hang."""
+    if how == "foreign" and os.geteuid() != 0:
+        pytest.skip("making another user's file needs root")
+    done = run_python(PLANTED, how)
+    assert done.returncode == 0, done.stderr
+    assert [line["event"] for line in parse_lines(done.stdout)] == ["still written", "and again"]
+    assert problems_from(done.stderr) == {_output.NO_PIPE_LOCK: 1}
