@@ -414,12 +414,13 @@ class _DescriptorRoute:
 class _StreamRoute:
     """A line through a stream's own ``write`` (one with no descriptor: StringIO, a capture, a wrapper)."""
 
-    __slots__ = ("binary", "guard", "mid_line", "stream")
+    __slots__ = ("binary", "guard", "mid_line", "raw", "stream")
 
     def __init__(self, stream: Any, binary: bool, guard: _Guard) -> None:
         self.stream = stream
         self.binary = binary
         self.guard = guard
+        self.raw = isinstance(stream, io.RawIOBase)  # None from its write means it took nothing
         self.mid_line = False
 
     def write(self, line: bytes) -> None:
@@ -434,9 +435,11 @@ class _StreamRoute:
         total = len(data)
         done = 0
         try:
+            written = stream.write(data)
+            if written == total or (written is None and not self.raw):
+                done = total  # the usual case: all of it at once
             while done < total:
-                written = stream.write(data[done:] if done else data)
-                if written is None and isinstance(stream, io.RawIOBase):
+                if written is None and self.raw:
                     raise _TookNothingError(errno.EAGAIN, "the stream took nothing")
                 if not isinstance(written, int) or written is True or written is False:
                     written = total - done  # a stream that does not say how much it took took it all
@@ -444,6 +447,8 @@ class _StreamRoute:
                     raise _TookNothingError(errno.EIO, "the stream took nothing")
                 done += min(written, total - done)
                 self.mid_line = done != prefix and done < total
+                if done < total:
+                    written = stream.write(data[done:])
             flush = getattr(stream, "flush", None)
             if flush is not None:
                 flush()
@@ -456,6 +461,8 @@ class _StreamRoute:
                 # without saying so: end whatever it took with a newline.
                 self.mid_line = True
             _diagnostics.report(CUT if prefix < done < total else DROPPED, exc)
+        else:
+            self.mid_line = False
 
 
 class _TookNothingError(OSError):
