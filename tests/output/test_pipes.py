@@ -214,19 +214,28 @@ def test_pipe_lock_is_taken_by_short_lines_too() -> None:
     read_end, write_end = os.pipe()
     reader = PipeReader(read_end)
     lock_path = _output.pipe_lock_path(os.fstat(write_end))
-    holder = os.open(lock_path, os.O_RDONLY | os.O_CREAT, 0o644)
+    holder = os.open(lock_path, os.O_RDONLY | os.O_CREAT, 0o600)
     code = (
         "import os, sys, agentlog\n"
         "agentlog.configure(output=os.fdopen(int(sys.argv[1]), 'wb'), stdlib=False)\n"
+        "sys.stderr.write('about to log\\n'); sys.stderr.flush()\n"
         "agentlog.get_logger().info('short')\n"
     )
     try:
         fcntl.flock(holder, fcntl.LOCK_EX)  # as another process writing a long line would
-        child = subprocess.Popen([sys.executable, "-c", code, str(write_end)], pass_fds=(write_end,))
-        with pytest.raises(subprocess.TimeoutExpired):
-            child.wait(1.5)
-        fcntl.flock(holder, fcntl.LOCK_UN)
-        assert child.wait(TIMEOUT) == 0
+        child = subprocess.Popen(
+            [sys.executable, "-c", code, str(write_end)], pass_fds=(write_end,), stderr=subprocess.PIPE
+        )
+        try:
+            assert child.stderr is not None
+            assert child.stderr.readline() == b"about to log\n"
+            time.sleep(0.5)
+            assert reader.chunks == []  # the line waits for the lock
+            fcntl.flock(holder, fcntl.LOCK_UN)
+            assert child.wait(TIMEOUT) == 0
+        finally:
+            child.kill()
+            child.communicate()
     finally:
         os.close(holder)
         os.close(write_end)
