@@ -24,7 +24,7 @@ from ._privacy.redactor import DEFAULT as DEFAULT_REDACTOR
 from ._privacy.redactor import Redactor
 from ._privacy.secret_memory import MEMORY
 from ._serialize import safe_repr
-from ._settings import Settings, static_fields
+from ._settings import MAX_LINE_BYTES, MIN_LINE_BYTES, Settings, static_fields
 from ._vocabulary import LEVEL_ALIASES, LEVELS
 from .propagation.targets import PropagationTargets, Target
 from .typing import Format, Level, Processor
@@ -53,6 +53,14 @@ def parse_level(level: Level) -> int:
     raise ValueError(f"invalid level {level!r}; use one of {names} or a number")
 
 
+def _line_limit(value: object) -> int:
+    if type(value) is not int:
+        raise TypeError(f"max_line_bytes must be an int, not {type(value).__name__}")
+    if value < MIN_LINE_BYTES:
+        raise ValueError(f"max_line_bytes must be at least {MIN_LINE_BYTES}, not {value}")
+    return value
+
+
 def configure(
     *,
     service: str | None = None,
@@ -70,6 +78,7 @@ def configure(
     tracer_provider: Any = None,
     processors: Iterable[Processor] | None = None,
     propagation_targets: Iterable[Target] | Target | None = None,
+    max_line_bytes: int = MAX_LINE_BYTES,
 ) -> None:
     """Configure agentlog (and structlog, and stdlib logging) once at startup.
 
@@ -130,14 +139,22 @@ def configure(
             expressions, or ``"*"``. None means this machine and private
             networks only; ``[]`` means nowhere. ``traceparent`` and
             ``X-Run-Id`` go to every destination.
+        max_line_bytes: The largest line written, newline included (256 KiB
+            by default; at least 2 KiB). A larger line has its largest
+            fields cut, then its last caller fields left out
+            (``fields_dropped``); the time, level, event and IDs always stay.
+            16384 keeps every line whole through container log drivers that
+            split longer ones (see docs/operations.md).
 
     Raises:
         ValueError: *format*, *level* or a capture mode is not known,
-            *hash_key* is empty, or a propagation target is misshapen.
+            *hash_key* is empty, a propagation target is misshapen, or
+            *max_line_bytes* is under 2048.
         ImportError: *otel_spans* is set and OpenTelemetry is not installed.
         TypeError: *output* is not a stream, a path or None; *service*,
             *env* or *version* is not a string; *processors* is not a list
-            of callables; *propagation_targets* is not a list of targets.
+            of callables; *propagation_targets* is not a list of targets;
+            *max_line_bytes* is not an int.
         OSError: the output file cannot be opened.
     """
     min_level = parse_level(level)
@@ -147,6 +164,7 @@ def configure(
     hasher = from_environment() if hash_key is None else Hasher(hash_key)
     user_chain = _users_chain(processors)
     targets = PropagationTargets(propagation_targets) if propagation_targets is not None else None
+    line_limit = _line_limit(max_line_bytes)
     # Opening the output comes after every check that needs no side effect.
     writer = make_writer(output)
     pre = compose(user_chain)
@@ -164,6 +182,7 @@ def configure(
         user_chain=user_chain,
         chain=chain,
         propagation_targets=targets,
+        max_line_bytes=line_limit,
     )
     _settings.install(settings)
     follow_level(min_level)

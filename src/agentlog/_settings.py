@@ -18,6 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from ._vocabulary import STATIC_FIELDS
 
+MAX_LINE_BYTES = 256 * 1024
+"""The largest line written by default, newline included: more than log shippers reject."""
+MIN_LINE_BYTES = 2048
+"""The smallest line limit allowed: room for the time, level, event and every ID."""
+
 if TYPE_CHECKING:
     from ._formats import Profile
     from ._otel import Bridge
@@ -50,6 +55,7 @@ class Settings:
         chain: The processor list structlog is configured with (``pre`` and
             agentlog's finisher); agentlog's loggers share it, so
             ``structlog.testing.capture_logs`` sees their lines.
+        max_line_bytes: The largest line written, newline included.
         propagation_targets: Where outgoing requests may carry baggage;
             None for the default targets (this machine, private networks).
     """
@@ -66,6 +72,7 @@ class Settings:
     user_chain: tuple[Any, ...] = ()
     chain: list[Any] | None = None
     propagation_targets: PropagationTargets | None = None
+    max_line_bytes: int = MAX_LINE_BYTES
 
 
 def static_fields(service: str | None, env: str | None, version: str | None) -> dict[str, str]:

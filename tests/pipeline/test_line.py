@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import orjson
+import pytest
 
 import agentlog
 from agentlog import _settings, events
@@ -124,11 +125,13 @@ def _shapes() -> dict[str, Any]:
     }
 
 
-def test_the_size_cap_holds_for_every_shape_in_every_format(tmp_path: Any) -> None:
-    """However the bulk is spread, every line stays under 256 KiB, keeps its IDs and says what it left out."""
+@pytest.mark.parametrize("limit", [256 * 1024, 16 * 1024, 2048])
+def test_the_size_cap_holds_for_every_shape_in_every_format(tmp_path: Any, limit: int) -> None:
+    """However the bulk is spread, every line stays under the limit, keeps its IDs, says what it left out."""
+    options: dict[str, Any] = {} if limit == 256 * 1024 else {"max_line_bytes": limit}
     for fmt in ("json", "ecs", "datadog", "console"):
         path = tmp_path / f"{fmt}.log"
-        agentlog.configure(output=path, format=fmt)
+        agentlog.configure(output=path, format=fmt, **options)
         for name, make in _shapes().items():
             with agentlog.run() as run:
                 scope = make()
@@ -138,14 +141,22 @@ def test_the_size_cap_holds_for_every_shape_in_every_format(tmp_path: Any) -> No
             lines = path.read_bytes().splitlines()
             assert len(lines) >= 3, (fmt, name)
             for raw in lines:
-                assert len(raw) + 1 <= 256 * 1024, (fmt, name, len(raw))
+                assert len(raw) + 1 <= limit, (fmt, name, len(raw))
                 assert run.run_id.encode() in raw, (fmt, name, raw[:200])
             path.write_bytes(b"")
         if fmt != "console":
-            agentlog.configure(output=path, format=fmt)
+            agentlog.configure(output=path, format=fmt, **options)
             with agentlog.run() as run:
                 agentlog.get_logger().info("many", **{f"f{i}": "v" * 30 for i in range(10_000)})
             many = [orjson.loads(raw) for raw in path.read_bytes().splitlines()][1]
             text = orjson.dumps(many).decode()
             assert run.run_id in text and "fields_dropped" in text
     assert any("fields_dropped" in problem for problem in agentlog.problems())
+
+
+def test_max_line_bytes_is_checked_when_configured() -> None:
+    """A line limit under 2 KiB, or not an int, is a configuration error."""
+    with pytest.raises(ValueError, match="at least 2048"):
+        agentlog.configure(output=None, max_line_bytes=1000)
+    with pytest.raises(TypeError):
+        agentlog.configure(output=None, max_line_bytes="16k")  # type: ignore[arg-type]

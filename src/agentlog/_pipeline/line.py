@@ -15,12 +15,11 @@ stdlib line, and the free-text fields agentlog itself writes (error messages,
 stack traces, decision reasons). A typed event with no caller fields has
 nothing of a caller's to scrub (the ``trusted`` flag: the hot path of every
 scope), and its record says as it writes whether it wrote free text. A line
-larger than
-256 KiB — more than shippers such as the Datadog Agent accept — has its
-largest fields cut to 16 KiB each, with a truncation marker, and the fields
-that still do not fit left out and counted (``fields_dropped``). A line that
-cannot be built at all is salvaged: every value reduced to plain, redacted
-data. Nothing here raises.
+larger than the limit (256 KiB unless configured: more than shippers such as
+the Datadog Agent accept) has its largest fields cut, with a truncation
+marker, and the fields that still do not fit left out and counted
+(``fields_dropped``). A line that cannot be built at all is salvaged: every
+value reduced to plain, redacted data. Nothing here raises.
 """
 
 from __future__ import annotations
@@ -32,6 +31,7 @@ import orjson
 
 from .. import _diagnostics
 from .._serialize import LINE_OPTIONS, dumps_line, fallback, safe_str, truncate_utf8, type_name
+from .._settings import MAX_LINE_BYTES
 from .._vocabulary import (
     AGENTLOG,
     EVENT,
@@ -52,10 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_LINE_BYTES", "FieldWriter", "assemble", "merge_fields", "render"]
 
-MAX_LINE_BYTES = 256 * 1024
 SHRUNK_FIELD_BYTES = 16 * 1024
-# What a shrunk line's fields may add up to: room left for a profile's renaming and nesting.
-_SHRINK_BUDGET = MAX_LINE_BYTES - 16 * 1024
 
 _dumps = orjson.dumps
 
@@ -157,14 +154,15 @@ def assemble(
                 data = _dumps(line, default=fallback, option=LINE_OPTIONS)
             except Exception:
                 data = dumps_line(line)  # a non-string key, a 128-bit int, a lone surrogate …
-            if len(data) <= MAX_LINE_BYTES:
+            if len(data) <= settings.max_line_bytes:
                 return data
-        return render(profile, line)
+        return render(profile, line, settings.max_line_bytes)
     except Exception as exc:
         _diagnostics.report("line could not be rendered; written with markers", exc)
         if logger is not None:
             owned = {LOGGER: logger, **_as_dict(owned)}
-        return render(settings.profile, _salvage(settings, level, event, ids, owned, fields, timestamp))
+        salvaged = _salvage(settings, level, event, ids, owned, fields, timestamp)
+        return render(settings.profile, salvaged, settings.max_line_bytes)
 
 
 def merge_fields(line: dict[str, Any], fields: Mapping[str, Any], spill_key: str = EXTRA) -> None:
@@ -190,24 +188,24 @@ def merge_fields(line: dict[str, Any], fields: Mapping[str, Any], spill_key: str
     line[spill_key] = spilled
 
 
-def render(profile: Profile, line: dict[str, Any]) -> bytes:
-    """Turn a built line into output bytes; a line over 256 KiB is cut to fit (see `_shrink`)."""
+def render(profile: Profile, line: dict[str, Any], limit: int = MAX_LINE_BYTES) -> bytes:
+    """Turn a built line into output bytes, at most *limit* of them (see `_shrink`)."""
     data = _profiled(profile, line)
-    if len(data) <= MAX_LINE_BYTES:
+    if len(data) <= limit:
         return data
-    budget = _SHRINK_BUDGET
+    # Room left for what a profile adds when it renames or nests fields.
+    budget = limit - min(SHRUNK_FIELD_BYTES, limit // 4)
     for _ in range(3):
-        shrunk = _shrink(line, budget)
+        shrunk = _shrink(line, budget, min(SHRUNK_FIELD_BYTES, limit // 8))
         data = _profiled(profile, shrunk)
-        if len(data) <= MAX_LINE_BYTES:
+        if len(data) <= limit:
             if FIELDS_DROPPED in shrunk:
-                _diagnostics.report("line over 256 KiB: fields past the limit left out (fields_dropped)")
+                _diagnostics.report("line over the size limit: fields past it left out (fields_dropped)")
             return data
-        # The profile renames or nests fields, so the line outgrows its fields: cut deeper.
-        budget = budget * MAX_LINE_BYTES * 9 // (10 * len(data))
-    _diagnostics.report("line over 256 KiB even cut; only its time, level, event and IDs written")
-    head = {key: line[key] for key in (TIMESTAMP, LEVEL, EVENT, *LINE_IDS) if key in line}
-    head[EVENT] = _cut(head.get(EVENT))
+        # The profile outgrew the budget: cut deeper.
+        budget = budget * limit * 9 // (10 * len(data))
+    _diagnostics.report("line over the size limit even cut; only its time, level, event and IDs written")
+    head = {key: _cut(line[key], 256) for key in (TIMESTAMP, LEVEL, EVENT, *LINE_IDS) if key in line}
     return _profiled(profile, {**head, FIELDS_DROPPED: len(line) - len(head)})
 
 
@@ -262,18 +260,18 @@ def _as_dict(owned: dict[str, Any] | FieldWriter | None) -> dict[str, Any]:
     return written
 
 
-def _cut(value: Any) -> Any:
-    """*value*, or its JSON text cut to 16 KiB when it is a long string or a large structure."""
+def _cut(value: Any, size: int) -> Any:
+    """*value*, or its JSON text cut to *size* bytes when it is a long string or a large structure."""
     if isinstance(value, str):
-        return truncate_utf8(value, SHRUNK_FIELD_BYTES)
+        return truncate_utf8(value, size)
     if isinstance(value, (dict, list, tuple)):
         text = dumps_line(value)[:-1].decode("utf-8")
-        return value if len(text) <= SHRUNK_FIELD_BYTES else truncate_utf8(text, SHRUNK_FIELD_BYTES)
+        return value if len(text) <= size else truncate_utf8(text, size)
     return value
 
 
-def _shrink(line: dict[str, Any], budget: int) -> dict[str, Any]:
-    """*line* cut to fit: each large field to 16 KiB, then fields past the budget left out, and counted.
+def _shrink(line: dict[str, Any], budget: int, field_size: int) -> dict[str, Any]:
+    """*line* cut to fit: each large field to *field_size*, then fields past the budget left out.
 
     Fields are kept in line order, so agentlog's own (time, level, event, IDs,
     the event's fields) come before the caller's: it is the caller's last
@@ -283,7 +281,7 @@ def _shrink(line: dict[str, Any], budget: int) -> dict[str, Any]:
     used = 0
     dropped = 0
     for key, value in line.items():
-        value = _cut(value)
+        value = _cut(value, field_size)
         size = len(dumps_line({key: value}))
         if used + size > budget:
             dropped += 1
