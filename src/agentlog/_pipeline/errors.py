@@ -5,13 +5,17 @@ from __future__ import annotations
 import traceback
 from typing import Any
 
+from .._privacy.redactor import SCAN_LIMIT
 from .._serialize import safe_str
 from .._vocabulary import ERROR_CLASS, ERROR_MESSAGE, ERROR_STACK
 
 __all__ = ["error_fields", "exc_info_fields", "exc_info_to_exception"]
 
-MAX_MESSAGE_CHARS = 4096
-MAX_STACK_CHARS = 32768
+# Cut here only far past what is written: the redactor cuts error_message (4096
+# characters) and error_stack (32768) after scanning them, so that a secret
+# straddling the written limit is found whole and none of it is written.
+MAX_MESSAGE_CHARS = SCAN_LIMIT
+MAX_STACK_CHARS = SCAN_LIMIT
 
 
 def _cap(text: str, limit: int) -> str:

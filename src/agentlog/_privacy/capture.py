@@ -25,8 +25,8 @@ import orjson
 
 from .._serialize import canonical_json, truncate_utf8
 from .hashing import Hasher, without_secrets
-from .redactor import Redactor
-from .secret_memory import remember_all
+from .redactor import CUT_MARGIN, Redactor
+from .secret_memory import remember_all, remember_arguments
 
 __all__ = ["CAPTURE_MODES", "CapturePolicy", "captured"]
 
@@ -86,13 +86,19 @@ def captured(
     # Secret-keyed values never enter a hash, and are remembered (in every mode) so that an
     # error message or a library's line echoing them later is scrubbed.
     data = canonical_json(without_secrets(value, redactor.key_kind, remember_all))
+    if name == "args" and (mode == "hash" or mode == "none"):
+        # Arguments never written are not written when a library echoes them either.
+        remember_arguments(value, redactor.key_kind)
     if mode == "none":
         # The hash field stays (null), so the event keeps its schema.
         return {f"{name}_hash": None, f"{name}_size": len(data)}
     fields: dict[str, Any] = {f"{name}_hash": hasher.hash_bytes(data), f"{name}_size": len(data)}
     if mode == "hash":
         return fields
-    clean = redactor.scrub(value, pii=mode == "redacted", max_chars=limit + 8192)
+    # Only what can be written is scanned: the limit and a margin, of a string or of a
+    # nested value (its walk stops there), so a 17 MB result costs what 4 KiB does.
+    budget = limit + CUT_MARGIN
+    clean = redactor.scrub(value, pii=mode == "redacted", max_chars=budget, budget=budget)
     if isinstance(clean, str):
         text = clean
         if len(text.encode("utf-8")) <= limit:

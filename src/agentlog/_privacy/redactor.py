@@ -3,7 +3,13 @@
 Two ways a value is recognised as secret: by its key name
 (`secret_keys`), replacing the value whole and remembering it
 (`secret_memory`), and by its shape inside any string (`secret_shapes`).
-Scrubbing is cached: log messages and field values repeat.
+Scrubbing short strings is cached per snapshot of the remembered secrets: log
+messages and field values repeat, and a newly remembered secret starts a new
+cache, so that no text scrubbed before it can be served after it.
+
+Text is cut after it is scanned, never before: a string longer than the
+limit is scanned a margin past it and the margin dropped after redaction, so a
+secret straddling the cut is found whole and none of it is written.
 """
 
 from __future__ import annotations
@@ -13,22 +19,27 @@ from typing import Any
 
 from .. import _diagnostics
 from .._serialize import safe_str, sanitize
+from .._vocabulary import ERROR_MESSAGE, ERROR_STACK
 from .secret_keys import classify_key
-from .secret_memory import MEMORY, remember_all
-from .secret_shapes import EMAIL, MIN_SHAPE_LENGTH, PHONE, SHAPES, marker, rules
+from .secret_memory import MEMORY, Snapshot, remember_all
+from .secret_shapes import ARMOUR, Scanner, apply_spans, marker
 
-__all__ = ["DEFAULT", "SCAN_LIMIT", "Redactor"]
+__all__ = ["DEFAULT", "FIELD_LIMITS", "SCAN_LIMIT", "Redactor"]
 
 _KEY_CACHE_LIMIT = 4096
 # Log messages and field values repeat; scrubbing a short string once and
 # remembering the answer makes the common case a dict lookup.
 _CACHEABLE_LENGTH = 256
 _CACHE_LIMIT = 4096
-# Text beyond this is never written (lines over 256 KiB are cut), so it is not
-# scanned either: a 10 MB string costs what 256 KiB does. The cut drops a
-# margin after scanning, so a secret straddling the cut is not half-written.
 SCAN_LIMIT = 256 * 1024
-_CUT_MARGIN = 1024
+"""The most characters of one string written. Lines over 256 KiB are cut anyway,
+so longer text is not scanned either: a 10 MB string costs what 256 KiB does."""
+FIELD_LIMITS: dict[str, int] = {ERROR_MESSAGE: 4096, ERROR_STACK: 32768}
+"""Fields written shorter than `SCAN_LIMIT`: cut here, after they are scanned."""
+# How far past a cut text is scanned (and then dropped), so that a secret
+# straddling the cut is recognised whole rather than half-written.
+CUT_MARGIN = 4096
+_MIN_SCANNED = 6
 
 
 def _key_names(keys: Iterable[str] | str, argument: str) -> frozenset[str]:
@@ -39,6 +50,120 @@ def _key_names(keys: Iterable[str] | str, argument: str) -> frozenset[str]:
     if not all(isinstance(name, str) for name in names):
         raise TypeError(f"{argument} must be key names (strings)")
     return frozenset(name.lower() for name in names)
+
+
+def _cut(clean: str, keep: int) -> str:
+    """The first *keep* characters of *clean*, never ending inside a marker."""
+    keep = max(keep, 0)
+    opened = clean.rfind("[REDACTED:", max(keep - 40, 0), keep)
+    if opened >= 0:
+        closed = clean.find("]", opened)
+        if closed >= keep:
+            keep = closed + 1
+    return clean[:keep]
+
+
+class _Caches:
+    """What short strings scrub to, for one snapshot of the remembered secrets.
+
+    Replaced whole when the snapshot changes: a scan that started before a
+    secret was remembered fills the old object, which no reader uses again.
+    """
+
+    __slots__ = ("pii", "plain", "safe_keys", "snapshot")
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.plain: dict[str, str] = {}
+        self.pii: dict[str, str] = {}
+        self.safe_keys: dict[str, bool] = {}
+
+
+class _Walk:
+    """One walk over a nested value, with the budget of characters it may still produce."""
+
+    __slots__ = ("left", "max_chars", "pii", "redactor")
+
+    def __init__(self, redactor: Redactor, pii: bool, max_chars: int, budget: int | None) -> None:
+        self.redactor = redactor
+        self.pii = pii
+        self.max_chars = max_chars
+        self.left = budget
+
+    def value(self, value: Any, key: str | None, depth: int, path: frozenset[int]) -> Any:
+        cls = type(value)
+        if cls is str:
+            return self.text(value, key)
+        if value is None or cls is bool or cls is int or cls is float:
+            if self.left is not None:
+                self.left -= 1
+            return value
+        if depth >= 250:
+            return "<too deep>"
+        if issubclass(cls, (dict, list, tuple)):
+            if id(value) in path:
+                return "<circular>"
+            path = path | {id(value)}
+            if issubclass(cls, dict):
+                return self.mapping(value, depth, path)
+            return self.items(value, key, depth, path)
+        if issubclass(cls, (bytes, bytearray, memoryview)):
+            return self.text(bytes(value).decode("utf-8", "backslashreplace"), key)
+        plain = sanitize(value, bytes_as_text=True)  # a model, a set, a datetime, anything else
+        if type(plain) is str:
+            return self.text(plain, key)
+        if isinstance(plain, (dict, list)):
+            return self.value(plain, key, depth + 1, path)
+        if self.left is not None:
+            self.left -= 1
+        return plain
+
+    def text(self, text: str, key: str | None) -> str:
+        if not text.isascii():
+            text = sanitize(text)  # lone surrogates, which orjson refuses
+        limit = self.max_chars if self.left is None else max(min(self.max_chars, self.left), 0)
+        clean = self.redactor.scrub_text(text, key, pii=self.pii, max_chars=limit)
+        if self.left is not None:
+            self.left -= len(clean) + 2
+        return clean
+
+    def mapping(self, value: dict[Any, Any], depth: int, path: frozenset[int]) -> dict[str, Any]:
+        try:
+            return self._mapping(value.items(), depth, path)
+        except RuntimeError:  # changed while walked (another thread): walk a copy
+            return self._mapping(list(value.items()), depth, path)
+
+    def _mapping(self, pairs: Iterable[tuple[Any, Any]], depth: int, path: frozenset[int]) -> dict[str, Any]:
+        redactor = self.redactor
+        out: dict[str, Any] = {}
+        for key, item in pairs:
+            if self.left is not None and self.left <= 0:
+                break  # past what can be written: the rest is never scanned
+            name = key if type(key) is str else next(iter(sanitize({key: None})))
+            if not name.isascii():
+                name = sanitize(name)
+            clean_key = redactor._scrub_plain(name, self.pii)
+            if self.left is not None:
+                self.left -= len(clean_key) + 4
+            kind = redactor.key_kind(name)
+            if kind is None:
+                out[clean_key] = self.value(item, name, depth + 1, path)
+            elif item is None or type(item) is bool:
+                out[clean_key] = item
+            else:
+                remember_all(item, kind)
+                out[clean_key] = marker(kind)
+        return out
+
+    def items(self, value: Any, key: str | None, depth: int, path: frozenset[int]) -> list[Any]:
+        out = []
+        for item in value:  # lists only grow or shrink under a walk: no copy of a huge one
+            if self.left is not None:
+                if self.left <= 0:
+                    break
+                self.left -= 1
+            out.append(self.value(item, key, depth + 1, path))
+        return out
 
 
 class Redactor:
@@ -76,19 +201,14 @@ class Redactor:
                 "patterns must map a name to a regular expression, "
                 f"like {{'order_id': r'ORD-\\d+'}}, not {type(patterns).__name__}"
             )
-        extra = [(name, pattern, ()) for name, pattern in (patterns or {}).items()]
+        extra = list((patterns or {}).items())
         self._allow = _key_names(allow_keys, "allow_keys")
         self._deny = _key_names(secret_keys, "secret_keys")
         self._callback = callback
-        base = [*SHAPES, *extra]
-        self._rules = rules([*base, *([EMAIL] if emails else []), *([PHONE] if phones else [])])
-        self._pii_rules = rules([*base, EMAIL, PHONE])
-        self._min_length = 1 if extra else 6 if emails else MIN_SHAPE_LENGTH
+        self._scanner = Scanner(extra, emails=emails, phones=phones)
+        self._min_length = 1 if extra else _MIN_SCANNED
         self._key_cache: dict[str, str | None] = {}
-        self._cache: dict[str, str] = {}
-        self._pii_cache: dict[str, str] = {}
-        self._safe_keys: dict[str, bool] = {}
-        self._cached_for: tuple[tuple[str, str], ...] = ()
+        self._caches = _Caches(MEMORY.snapshot)
 
     def key_kind(self, key: str) -> str | None:
         """Return the kind of secret a field named *key* holds, or None."""
@@ -107,8 +227,16 @@ class Redactor:
         self._key_cache[key] = kind
         return kind
 
+    def _current(self) -> _Caches:
+        """The caches for the snapshot in force (new, empty ones when it changed)."""
+        caches = self._caches
+        snapshot = MEMORY.snapshot
+        if caches.snapshot is not snapshot:
+            caches = self._caches = _Caches(snapshot)
+        return caches
+
     def scrub_text(
-        self, text: str, key: str | None = None, *, pii: bool = False, max_chars: int = SCAN_LIMIT
+        self, text: str, key: str | None = None, *, pii: bool = False, max_chars: int | None = None
     ) -> str:
         """Return *text* with every secret it contains replaced by a marker.
 
@@ -118,12 +246,11 @@ class Redactor:
             pii: Also replace emails and phone numbers, whatever the
                 redactor's own setting.
             max_chars: Text beyond this many characters is cut (with a
-                marker) rather than scanned.
+                marker), after it is scanned. By default `SCAN_LIMIT`, or the
+                field's limit in `FIELD_LIMITS` (``error_message``: 4096).
         """
-        if not pii and self._callback is None and self._cached_for is MEMORY.snapshot:
-            hit = self._cache.get(text)
-            if hit is not None:
-                return hit
+        if max_chars is None:
+            max_chars = FIELD_LIMITS.get(key, SCAN_LIMIT) if key is not None else SCAN_LIMIT
         clean = self._scrub_plain(text, pii, max_chars)
         if self._callback is not None:
             clean = self._call_back(key, clean)
@@ -131,39 +258,30 @@ class Redactor:
 
     def _scrub_plain(self, text: str, pii: bool = False, max_chars: int = SCAN_LIMIT) -> str:
         """`scrub_text` without the user's callback (also used for dict keys)."""
-        snapshot = MEMORY.snapshot
-        if len(text) <= _CACHEABLE_LENGTH:
-            cache = self._pii_cache if pii else self._cache
-            if self._cached_for is not snapshot:
-                # A newly remembered secret changes what a string scrubs to.
-                self._cache.clear()
-                self._pii_cache.clear()
-                self._safe_keys.clear()
-                self._cached_for = snapshot
+        caches = self._current()
+        length = len(text)
+        if length <= _CACHEABLE_LENGTH and length <= max_chars and not ARMOUR.left:
+            cache = caches.pii if pii else caches.plain
             clean = cache.get(text)
             if clean is None:
-                clean = self._scan(text, snapshot, pii)
+                clean = self._scan(text, caches.snapshot, pii)
                 if len(cache) >= _CACHE_LIMIT:
                     cache.clear()
                 cache[text] = clean
-        elif len(text) > max_chars:
-            kept = max(max_chars - _CUT_MARGIN, 0)
-            clean = self._scan(text[:max_chars], snapshot, pii)[:kept]
-            clean += f"…[truncated {len(text) - kept} chars]"
-        else:
-            clean = self._scan(text, snapshot, pii)
-        return clean
+            return clean
+        if length <= max_chars:
+            return self._scan(text, caches.snapshot, pii)
+        # Scanned a margin past the cut, the margin dropped after redaction.
+        window = text[: max_chars + CUT_MARGIN]
+        clean = self._scan(window, caches.snapshot, pii)
+        kept = _cut(clean, len(clean) - (len(window) - max_chars))
+        return f"{kept}…[truncated {length - max_chars} chars]"
 
-    def _scan(self, text: str, snapshot: tuple[tuple[str, str], ...], pii: bool) -> str:
-        for secret, kind in snapshot:
-            if secret in text:
-                text = text.replace(secret, marker(kind))
-        if len(text) >= self._min_length or pii:
-            lowered = text.lower()
-            for rule in self._pii_rules if pii else self._rules:
-                if rule.may_match(text, lowered):
-                    text = rule.pattern.sub(rule.replace, text)
-        return text
+    def _scan(self, text: str, snapshot: Snapshot, pii: bool) -> str:
+        spans = snapshot.spans_in(text, marker) if snapshot else []
+        if len(text) < self._min_length and not pii and not ARMOUR.left:
+            return apply_spans(text, spans) if spans else text
+        return self._scanner.scan(text, pii, spans)
 
     def _call_back(self, key: str | None, text: str) -> str:
         assert self._callback is not None
@@ -175,7 +293,13 @@ class Redactor:
         return result if isinstance(result, str) else safe_str(result)
 
     def scrub(
-        self, value: Any, key: str | None = None, *, pii: bool = False, max_chars: int = SCAN_LIMIT
+        self,
+        value: Any,
+        key: str | None = None,
+        *,
+        pii: bool = False,
+        max_chars: int = SCAN_LIMIT,
+        budget: int | None = None,
     ) -> Any:
         """Return *value* with secrets replaced, by key name and by shape, at any depth.
 
@@ -188,35 +312,19 @@ class Redactor:
             value: Any value.
             key: The field *value* belongs to, if any.
             pii: Also replace emails and phone numbers.
-            max_chars: The longest string scanned; longer ones are cut.
+            max_chars: The longest string kept; longer ones are cut after
+                they are scanned.
+            budget: The most characters worth producing: once the result
+                holds this many (strings, keys and a character per other
+                item, an underestimate of its JSON size), the rest of the
+                value is left out unscanned, and the result is cut there.
         """
-        value = sanitize(value, bytes_as_text=True)
         snapshot = MEMORY.snapshot
-        clean = self._scrub(value, key, pii, max_chars)
+        clean = _Walk(self, pii, max_chars, budget).value(value, key, 0, frozenset())
         if MEMORY.snapshot is not snapshot:
             # A secret met under a key name may also sit in parts scrubbed before it.
-            clean = self._scrub(value, key, pii, max_chars)
+            clean = _Walk(self, pii, max_chars, budget).value(value, key, 0, frozenset())
         return clean
-
-    def _scrub(self, value: Any, key: str | None, pii: bool, max_chars: int) -> Any:
-        if isinstance(value, str):
-            return self.scrub_text(value, key, pii=pii, max_chars=max_chars)
-        if isinstance(value, dict):
-            return {
-                self._scrub_plain(k, pii): self._scrub_item(k, v, pii, max_chars) for k, v in value.items()
-            }
-        if isinstance(value, list):
-            return [self._scrub(v, key, pii, max_chars) for v in value]
-        return value
-
-    def _scrub_item(self, key: str, value: Any, pii: bool, max_chars: int) -> Any:
-        kind = self.key_kind(key)
-        if kind is None:
-            return self._scrub(value, key, pii, max_chars)
-        if value is None or isinstance(value, bool):
-            return value
-        remember_all(value, kind)
-        return marker(kind)
 
     def scrub_fields(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Scrub the top-level fields of a line (cheap for plain scalars).
@@ -234,9 +342,9 @@ class Redactor:
     def _scrub_fields(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         # Fast path: most keys and values have been seen before and sit in the caches.
-        warm = self._cached_for is MEMORY.snapshot
-        cache, key_cache, plain = self._cache, self._key_cache, self._callback is None
-        safe_keys = self._safe_keys if warm else {}
+        caches = self._current()
+        cache = caches.plain if self._callback is None and not ARMOUR.left else {}
+        safe_keys, key_cache = caches.safe_keys, self._key_cache
         for key, value in fields.items():
             if key in safe_keys:  # a plain, non-secret key seen before
                 kind: str | None = None
@@ -249,16 +357,16 @@ class Redactor:
                 if kind == "":
                     kind = self.key_kind(key)
                 clean_key = self._scrub_plain(key)
-                if kind is None and clean_key == key and warm and self._cached_for is MEMORY.snapshot:
-                    if len(self._safe_keys) >= _KEY_CACHE_LIMIT:
-                        self._safe_keys.clear()
-                    self._safe_keys[key] = True
+                if kind is None and clean_key == key:
+                    if len(safe_keys) >= _KEY_CACHE_LIMIT:
+                        safe_keys.clear()
+                    safe_keys[key] = True
             cls = type(value)
             if kind is not None and value is not None and cls is not bool:
                 remember_all(value, kind)
                 out[clean_key] = marker(kind)
             elif cls is str:
-                clean = cache.get(value) if warm and plain else None
+                clean = cache.get(value)
                 out[clean_key] = clean if clean is not None else self.scrub_text(value, key)
             elif value is None or cls in (bool, int, float):
                 out[clean_key] = value

@@ -1,71 +1,412 @@
-"""Remembered secrets: values seen under a secret key name, scrubbed wherever they reappear.
+"""Remembered secrets: values known to be secret, scrubbed wherever they reappear.
 
 A password passed as a tool argument may come back in the tool's error
-message, a result, or a library's stdlib line. Every string (and integer)
-seen under a secret key name is remembered — a bounded number of them,
-process-wide, since a secret is a secret everywhere in the process — and the
-redactor replaces it wherever it shows up later.
+message, a result, or a library's stdlib line. Values are remembered
+process-wide (a secret is a secret everywhere in the process) in three tiers,
+each bounded on its own so that no tier can push another's values out:
+
+* ``key`` — every string (and integer) seen under a secret key name, in a
+  field, a payload (in every capture mode) or nested deeper: the strongest;
+* ``text`` — values of ``password=…`` shapes met in free text: a weaker tier,
+  since any logged text can fill it, and remembered only when they look like a
+  secret (8 characters or more, mixed character classes or 16 or more);
+* ``args`` — the string arguments of tool calls captured as ``hash`` or
+  ``none``, and their URL- and JSON-encoded forms, so that a library echoing
+  them (an HTTP client logging its request URL) does not write them raw.
+
+No tier remembers common words: agentlog's own statuses, stop reasons and
+event names, and the usual status and boolean words, so that logging
+``password=completed`` does not turn every later ``completed`` into a marker.
+
+Readers take `SecretMemory.snapshot`, an immutable tuple replaced whole on
+every change: a cache tied to one snapshot can never serve a text scrubbed
+before a secret was remembered. Writers take a re-entrant lock (a signal
+handler or ``__del__`` that logs while it is held on the same thread does not
+deadlock), replaced in a forked child (a fork while another thread held it
+does not hang the child).
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+from urllib.parse import quote, quote_plus
 
-__all__ = ["MEMORY", "SecretMemory", "remember_all"]
+from .._vocabulary import LEVELS, STOP_REASONS, TYPED_EVENTS
 
-_MEMORY_LIMIT = 256
-_MIN_REMEMBERED = 6
+__all__ = [
+    "ARGS_KIND",
+    "MEMORY",
+    "TIERS",
+    "SecretMemory",
+    "Snapshot",
+    "common_word",
+    "remember_all",
+    "remember_arguments",
+]
+
+TIERS: dict[str, int] = {"key": 256, "text": 64, "args": 256}
+"""Each tier and the most values it holds (the least recently seen go first)."""
+_STRENGTH = {"key": 3, "text": 2, "args": 1}
+_MIN_LENGTH = {"key": 6, "text": 8, "args": 8}
+_MAX_LENGTH = 64 * 1024
+# Values that are never secrets however they were met: agentlog's own words and
+# the statuses, stop reasons and placeholders every log is full of.
+_COMMON = frozenset(
+    word.casefold()
+    for word in (
+        *STOP_REASONS,
+        *TYPED_EVENTS,
+        *LEVELS,
+        "success",
+        "succeeded",
+        "successful",
+        "failed",
+        "failure",
+        "complete",
+        "completed",
+        "finished",
+        "pending",
+        "running",
+        "started",
+        "stopped",
+        "canceled",
+        "cancelled",
+        "timeout",
+        "timed_out",
+        "unknown",
+        "enabled",
+        "disabled",
+        "active",
+        "inactive",
+        "expired",
+        "revoked",
+        "invalid",
+        "missing",
+        "required",
+        "optional",
+        "default",
+        "changeme",
+        "password",
+        "passwd",
+        "secret",
+        "redacted",
+        "[redacted]",
+        "<redacted>",
+        "********",
+        "undefined",
+        "nullptr",
+        "end_turn",
+        "stop_sequence",
+        "max_tokens",
+        "tool_use",
+        "tool_calls",
+        "function_call",
+        "content_filter",
+        "stop",
+        "length",
+        "refusal",
+        "pause_turn",
+        "max_turns",
+        "max_steps",
+        "in_progress",
+        "queued",
+        "requires_action",
+        "not_found",
+        "forbidden",
+        "unauthorized",
+        "internal_error",
+        "bad_request",
+        "rate_limited",
+        "overloaded",
+    )
+)
+# Markers, and the words a marker is made of, are never remembered.
+_MARKER_TEXT = "[REDACTED:"
+# Characters ordered from most to least common in prose and log text: a value
+# is found through its rarest character, checked at memchr speed first.
+_FREQUENT = " etaoinsrhldcumfpgwybvkxjqz0123456789.,-_/:=ETAOINSRHLDCUMFPGWYBVKXJQZ\"'"
+_RANK = {char: index for index, char in enumerate(_FREQUENT)}
+_DIRECT_LIMIT = 12
+
+
+def common_word(value: str) -> bool:
+    """Whether *value* is a word too common to be remembered as a secret (``completed``, ``true``)."""
+    return value.strip().casefold() in _COMMON
+
+
+def _classes(value: str) -> int:
+    lower = upper = digit = other = 0
+    for char in value:
+        if char.islower():
+            lower = 1
+        elif char.isupper():
+            upper = 1
+        elif char.isdigit():
+            digit = 1
+        else:
+            other = 1
+    return lower + upper + digit + other
+
+
+def eligible(value: str, tier: str) -> bool:
+    """Whether *value* may be remembered in *tier* (long enough, not a common word, not a marker)."""
+    if not _MIN_LENGTH[tier] <= len(value) <= _MAX_LENGTH or _MARKER_TEXT in value:
+        return False
+    stripped = value.strip()
+    if len(stripped) < _MIN_LENGTH[tier] or stripped.casefold() in _COMMON or len(set(stripped)) < 3:
+        return False
+    if tier == "text":
+        # Free text can say anything: only values shaped like a secret are learned from it.
+        return len(stripped) >= 16 or _classes(stripped) >= 2
+    if tier == "args":
+        # A single plain word is an enum-like argument ("ascending"), not content.
+        return len(stripped) >= 16 or not stripped.isalpha()
+    return True
+
+
+def _anchor(value: str) -> str:
+    """The value's rarest character (by `_FREQUENT`): where a search for it starts."""
+    return max(value, key=lambda char: _RANK.get(char, len(_FREQUENT)))
+
+
+class Snapshot(tuple[tuple[str, str], ...]):
+    """The remembered (value, kind) pairs at one moment, longest first, with an index to find them.
+
+    Immutable: the memory publishes a new one for every change, so that a
+    cache keyed by a snapshot's identity is never stale.
+    """
+
+    groups: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+
+    def spans_in(self, text: str, marker: Callable[[str], str]) -> list[tuple[int, int, str]]:
+        """Where remembered values sit in *text*: (start, end, ``marker(kind)``) for each occurrence.
+
+        Spans of the text as it is, not replacements: the value shapes are
+        found in the same text, so that replacing a remembered value never
+        breaks a shape around it (a remembered ``-----BEGIN`` must not hide
+        the private key after it).
+        """
+        if len(self) <= _DIRECT_LIMIT:
+            found = [(value, kind) for value, kind in self if value in text]
+        else:
+            found = [
+                (value, kind)
+                for anchor, members in self.groups
+                if anchor in text
+                for value, kind in members
+                if value in text
+            ]
+        spans = []
+        for value, kind in found:
+            replacement, size, find = marker(kind), len(value), text.find
+            start = find(value)
+            while start >= 0:
+                spans.append((start, start + size, replacement))
+                start = find(value, start + size)
+        return spans
+
+
+def _snapshot(kinds: Mapping[str, str], anchors: Mapping[str, str] | None = None) -> Snapshot:
+    """The snapshot of *kinds* (value -> kind), longest value first."""
+    snapshot = Snapshot([(value, kinds[value]) for value in sorted(kinds, key=len, reverse=True)])
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for pair in snapshot:
+        anchor = anchors.get(pair[0]) if anchors is not None else None
+        groups.setdefault(anchor or _anchor(pair[0]), []).append(pair)
+    snapshot.groups = tuple((anchor, tuple(members)) for anchor, members in groups.items())
+    return snapshot
 
 
 class SecretMemory:
-    """Strings seen under secret key names, replaced wherever they reappear."""
+    """Values known to be secret, in bounded tiers, replaced wherever they reappear."""
 
-    def __init__(self, limit: int) -> None:
-        self._lock = threading.Lock()
-        self._limit = limit
-        self._values: OrderedDict[str, str] = OrderedDict()
-        self.snapshot: tuple[tuple[str, str], ...] = ()
+    def __init__(self, limits: Mapping[str, int] | None = None) -> None:
+        self._limits = dict(TIERS if limits is None else limits)
+        self._lock = threading.RLock()
+        self._tiers: dict[str, OrderedDict[str, str]] = {tier: OrderedDict() for tier in self._limits}
+        # value -> tier, for the lock-free check that a value is known already.
+        self._known: dict[str, str] = {}
+        self._anchors: dict[str, str] = {}
+        self._version = 0
+        self.snapshot: Snapshot = _snapshot({})
 
-    def remember(self, value: str, kind: str) -> None:
-        """Remember *value* as a secret of *kind* (too-short values and markers are not)."""
-        if len(value) < _MIN_REMEMBERED or "[REDACTED:" in value:
+    def remember(self, value: str, kind: str, tier: str = "key") -> None:
+        """Remember *value* as a secret of *kind* in *tier* (values not `eligible` are not)."""
+        self.remember_many(((value, kind),), tier)
+
+    def remember_many(self, items: Iterable[tuple[str, str]], tier: str = "key") -> None:
+        """Remember several (value, kind) pairs in *tier*, publishing one new snapshot."""
+        strength = _STRENGTH[tier]
+        known = self._known
+        fresh = []
+        for value, kind in items:
+            held = known.get(value)
+            if held is not None and _STRENGTH[held] >= strength:
+                continue  # known as strongly already: the common case, without the lock
+            if eligible(value, tier):
+                fresh.append((value, kind))
+        if not fresh:
             return
         with self._lock:
-            if value in self._values:
+            values = self._tiers[tier]
+            for value, kind in fresh:
+                held = known.get(value)
+                if held is not None:
+                    if _STRENGTH[held] >= strength:
+                        continue
+                    self._tiers[held].pop(value, None)  # promoted to a stronger tier
+                values[value] = kind
+                known[value] = tier
+                self._anchors[value] = _anchor(value)
+            while len(values) > self._limits[tier]:
+                evicted, _ = values.popitem(last=False)
+                if known.get(evicted) == tier:
+                    del known[evicted]
+                    self._anchors.pop(evicted, None)
+            self._version += 1
+            self._publish()
+
+    def _publish(self) -> None:
+        # A remember() re-entering on this thread (a signal handler, a __del__)
+        # between building and storing would be lost to a stale store: build
+        # again until no change slipped in.
+        while True:
+            version = self._version
+            try:
+                pairs: dict[str, str] = {}
+                for tier in sorted(self._tiers, key=lambda name: _STRENGTH.get(name, 0)):
+                    pairs.update(list(self._tiers[tier].items()))
+                self.snapshot = _snapshot(pairs, self._anchors)
+            except RuntimeError:  # a tier changed under the copy (a __del__ remembering): again
+                continue
+            if self._version == version:
                 return
-            self._values[value] = kind
-            self._values.move_to_end(value)
-            while len(self._values) > self._limit:
-                self._values.popitem(last=False)
-            # Longest first, so a secret that contains another is replaced whole.
-            self.snapshot = tuple(sorted(self._values.items(), key=lambda item: -len(item[0])))
+
+    def touch(self, value: str) -> None:
+        """Mark a remembered value as just seen, so that it is evicted last in its tier."""
+        tier = self._known.get(value)
+        if tier is not None:
+            with contextlib.suppress(KeyError):  # evicted meanwhile
+                self._tiers[tier].move_to_end(value)
 
     def clear(self) -> None:
         """Forget every remembered secret."""
         with self._lock:
-            self._values.clear()
-            self.snapshot = ()
+            for values in self._tiers.values():
+                values.clear()
+            self._known.clear()
+            self._anchors.clear()
+            self._version += 1
+            self.snapshot = _snapshot({})
+
+    def _after_fork_in_child(self) -> None:
+        # The parent's lock may have been held by a thread that does not exist here.
+        self._lock = threading.RLock()
 
 
-MEMORY = SecretMemory(_MEMORY_LIMIT)
+MEMORY = SecretMemory()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=MEMORY._after_fork_in_child)
 
 
-def remember_all(value: Any, kind: str, depth: int = 0) -> None:
+def remember_all(value: Any, kind: str, depth: int = 0, tier: str = "key") -> None:
     """Remember every string (and integer, as digits) inside a secret value."""
+    pairs: list[tuple[str, str]] = []
+    _collect(value, kind, depth, pairs)
+    if pairs:
+        MEMORY.remember_many(pairs, tier)
+
+
+def _collect(value: Any, kind: str, depth: int, pairs: list[tuple[str, str]]) -> None:
     cls = type(value)
     try:
         if issubclass(cls, str):
-            MEMORY.remember(str.__str__(value), kind)
+            pairs.append((str.__str__(value), kind))
         elif issubclass(cls, int) and cls is not bool:
-            MEMORY.remember(int.__repr__(value), kind)
+            pairs.append((int.__repr__(value), kind))
+        elif issubclass(cls, (bytes, bytearray)):
+            pairs.append((bytes(value).decode("utf-8", "backslashreplace"), kind))
         elif depth < 8 and issubclass(cls, Mapping):
             for item in list(value.values())[:64]:
-                remember_all(item, kind, depth + 1)
+                _collect(item, kind, depth + 1, pairs)
         elif depth < 8 and issubclass(cls, (list, tuple)):
             for item in list(value)[:64]:
-                remember_all(item, kind, depth + 1)
+                _collect(item, kind, depth + 1, pairs)
     except Exception:  # noqa: S110 - remembering is best effort; the value itself is already replaced
         pass
+
+
+ARGS_KIND = "tool_args"
+"""The marker kind of a remembered tool argument: ``[REDACTED:tool_args]``."""
+_ARGS_PER_CALL = 32
+_FORMS_UP_TO = 1024
+
+
+def _forms(value: str) -> list[str]:
+    """*value* as it may be echoed: raw, URL-encoded (query and path style), JSON- and repr-escaped."""
+    forms = [value]
+    if len(value) <= _FORMS_UP_TO:
+        encoders: tuple[Callable[[str], str], ...] = (
+            lambda text: quote_plus(text, safe=""),
+            lambda text: quote(text, safe=""),
+            lambda text: quote(text, safe="/"),
+            lambda text: quote_plus(text, safe="/"),
+            lambda text: json.dumps(text)[1:-1],
+            lambda text: json.dumps(text, ensure_ascii=False)[1:-1],
+            lambda text: repr(text)[1:-1],
+        )
+        for encode in encoders:
+            try:
+                form = encode(value)
+            except ValueError:  # a lone surrogate has no UTF-8 form
+                continue
+            if form not in forms:
+                forms.append(form)
+    return forms
+
+
+def remember_arguments(value: Any, key_kind: Callable[[str], str | None]) -> None:
+    """Remember a tool call's string arguments (and their encoded forms) in the ``args`` tier.
+
+    For calls captured as ``hash`` or ``none``, whose arguments are never
+    written: a library that echoes them later (an HTTP client logging its
+    request URL) must not write them either. Strings and integers of 8
+    characters or more, at any depth (the first 32), not under a secret key
+    name (those are remembered more strongly, as secrets).
+    """
+    with contextlib.suppress(Exception):  # best effort: the arguments themselves are not written
+        found: list[str] = []
+        _arguments(value, key_kind, 0, found)
+        pairs: list[tuple[str, str]] = []
+        known = MEMORY._known
+        for raw in found:
+            if raw in known or not eligible(raw, "args"):
+                continue  # known already: its forms were remembered with it
+            pairs.extend((form, ARGS_KIND) for form in _forms(raw))
+        if pairs:
+            MEMORY.remember_many(pairs, "args")
+
+
+def _arguments(value: Any, key_kind: Callable[[str], str | None], depth: int, found: list[str]) -> None:
+    if len(found) >= _ARGS_PER_CALL:
+        return
+    cls = type(value)
+    if cls is str:
+        found.append(value)
+    elif cls is int:
+        if abs(value) >= 10_000_000:
+            found.append(int.__repr__(value))
+    elif depth < 8 and issubclass(cls, Mapping):
+        for key, item in list(value.items())[:64]:
+            if type(key) is str and key_kind(key) is not None:
+                continue
+            _arguments(item, key_kind, depth + 1, found)
+    elif depth < 8 and issubclass(cls, (list, tuple)):
+        for item in list(value)[:64]:
+            _arguments(item, key_kind, depth + 1, found)
