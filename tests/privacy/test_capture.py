@@ -128,3 +128,54 @@ def test_unknown_capture_mode_is_a_clear_error() -> None:
         agentlog.configure(capture={"search": "raw"})
     with pytest.raises(ValueError, match="capture_limit"):
         agentlog.configure(capture_limit=10)
+
+
+class _CountingList(list):  # type: ignore[type-arg]
+    """A list that counts the items anyone iterates over."""
+
+    taken = 0
+
+    def __iter__(self) -> Any:
+        for item in super().__iter__():
+            _CountingList.taken += 1
+            yield item
+
+
+def test_a_bounded_scrub_stops_walking_past_its_budget() -> None:
+    """Scrubbing a million items for an 8 KiB budget reads a few hundred of them, not a million."""
+    _CountingList.taken = 0
+    big = _CountingList({"id": index, "name": f"item {index}"} for index in range(1_000_000))
+    clean = agentlog.Redactor().scrub(big, budget=8192)
+    assert _CountingList.taken < 2_000
+    assert 100 < len(clean) < 2_000
+
+
+def test_capturing_a_huge_result_costs_what_is_written_not_what_was_returned() -> None:
+    """capture="redacted" of a ~4 MB result costs about what hashing it does (which reads it all)."""
+    import time
+
+    big = [
+        {"id": index, "title": f"document number {index}", "body": "lorem ipsum " * 20}
+        for index in range(16_000)
+    ]
+    timings = {}
+    for mode in ("hash", "redacted", "hash", "redacted"):
+        out = io.BytesIO()
+        agentlog.configure(output=out, capture=mode)  # type: ignore[arg-type]
+        started = time.perf_counter()
+        events.tool_result("search", result=big, latency_ms=1.0)
+        timings[mode] = min(timings.get(mode, 1e9), time.perf_counter() - started)
+        line = _lines(out)[0]
+    assert line["result_truncated"] is True
+    assert len(line["result"].encode()) < 4096 + 64
+    assert timings["redacted"] < 2 * timings["hash"] + 0.05
+
+
+def test_a_huge_string_result_is_scanned_only_as_far_as_it_can_be_written() -> None:
+    """A 17 MB string in redacted mode: written cut at the limit, a secret past the cut never matters."""
+    out = io.BytesIO()
+    agentlog.configure(output=out, capture="redacted")
+    events.tool_result("read_file", result="line of text\n" * 1_300_000, latency_ms=1.0)
+    line = _lines(out)[0]
+    assert line["result_truncated"] is True
+    assert line["result_size"] > 17_000_000

@@ -13,9 +13,9 @@ import structlog
 
 import agentlog
 from agentlog import events
-from tests.secret_corpus import CORES, PASSWORD, SECRETS
+from tests.secret_corpus import CORES, PASSWORD, PII, PROSE, SECRETS
 
-FORMATS = ["json", "console"]
+FORMATS = ["json", "ecs", "datadog", "console"]
 MODES = ["hash", "redacted", "full", "none"]
 
 
@@ -71,21 +71,48 @@ def test_markers_name_the_kind() -> None:
 
 
 def test_marker_never_repeats_part_of_the_secret() -> None:
-    """No fragment of 4+ characters of a secret survives next to its marker."""
+    """No fragment of 6 characters of any corpus secret survives next to its marker."""
     redactor = agentlog.Redactor()
-    for kind, secret in SECRETS:
-        secret_core = CORES[[s for _, s in SECRETS].index(secret)]
+    leaked = []
+    for (kind, secret), secret_core in zip(SECRETS, CORES, strict=True):
         clean = redactor.scrub_text(f"value: {secret} end")
         fragments = {secret_core[i : i + 6] for i in range(len(secret_core) - 5)}
-        leaked = [f for f in fragments if f in clean and f.strip() and f not in "value: end"]
-        assert leaked == [], (kind, clean)
+        leaked += [(kind, f) for f in fragments if f in clean and f.strip() and f not in "value: end"]
+    assert leaked == []
+
+
+@pytest.mark.parametrize("text", PROSE)
+def test_prose_that_looks_a_little_like_a_secret_is_left_alone(text: str) -> None:
+    """Words like bearer, key, pass, token_count, code: and ordinary URLs stay as they are."""
+    assert agentlog.Redactor().scrub_text(text) == text
+
+
+@pytest.mark.parametrize(("kind", "text", "private"), PII)
+def test_redacted_mode_finds_emails_and_phones_in_any_script(kind: str, text: str, private: str) -> None:
+    """Internationalised and quoted emails, phones in Arabic-Indic, Devanagari or fullwidth digits."""
+    clean = agentlog.Redactor().scrub_text(text, pii=True)
+    assert private not in clean
+    assert f"[REDACTED:{kind}]" in clean
+
+
+def test_redacted_capture_removes_pii_in_any_script(tmp_path: Path) -> None:
+    """Through capture="redacted": every PII example of the corpus, in arguments, is gone."""
+    path = tmp_path / "out.jsonl"
+    agentlog.configure(output=path, capture="redacted")
+    events.tool_call("notify", {"notes": [text for _, text, _ in PII]})
+    raw = path.read_text("utf-8")
+    assert [private for _, _, private in PII if private in raw] == []
 
 
 @pytest.mark.parametrize(
     "key",
     ["password", "db_password", "apiKey", "x-api-key", "Authorization", "client_secret", "access_token",
      "refreshToken", "cookie", "Set-Cookie", "private_key", "credentials", "ssn", "credit_card", "session",
-     "jwt", "auth"],
+     "jwt", "auth", "pass", "pw", "pin", "otp", "passcode", "master_key", "signature", "id_token",
+     "Ocp-Apim-Subscription-Key", "x-functions-key", "DD_APP_KEY", "DD-APPLICATION-KEY", "DD_API_KEY",
+     "X-Goog-Api-Key", "x-amz-security-token", "X-Amz-Signature", "X-Amz-Credential", "PRIVATE-TOKEN",
+     "X-Vault-Token", "X-Shopify-Access-Token", "X-Algolia-API-Key", "Proxy-Authorization", "AccountKey",
+     "SharedAccessKey", "x-license-key", "X-Insert-Key", "writeKey", "sessionid", "connectionString", "dsn"],
 )  # fmt: skip
 def test_secret_key_names_are_redacted(key: str) -> None:
     """A field named like a secret is replaced whole, at any depth."""
@@ -95,8 +122,11 @@ def test_secret_key_names_are_redacted(key: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "key", ["input_tokens", "max_tokens", "token_count", "session_id", "secret_name", "author", "tokens"]
-)
+    "key",
+    ["input_tokens", "max_tokens", "token_count", "session_id", "secret_name", "author", "tokens",
+     "token_type", "api_key_id", "password_expires", "pass_rate", "pass_at_1", "key", "code", "bypass",
+     "refresh_token_expires_in", "signature_version", "monkey", "passive"],
+)  # fmt: skip
 def test_descriptive_keys_are_kept(key: str) -> None:
     """Keys that describe secrets (counts, names, IDs) keep their values."""
     assert agentlog.Redactor().scrub({key: 1234567}) == {key: 1234567}
@@ -284,11 +314,58 @@ def test_user_fields_cannot_smuggle_secrets_past_the_schema(tmp_path: Path) -> N
         ("DD_API_KEY=0123456789abcdef", "DD_API_KEY=[REDACTED:api_key]"),
         ("token_count=5 max_tokens=100 author=bob", "token_count=5 max_tokens=100 author=bob"),
         ("the bearer of bad news", "the bearer of bad news"),
+        # Where a value ends: at the blank in free text, at & ; # in a query, at ; in a connection string.
+        ("password=ab&cd;ef next", "password=[REDACTED:password] next"),
+        ("GET /x?password=ab&cd=1", "GET /x?password=[REDACTED:password]&cd=1"),
+        ("Server=db;Password=ab&cd;Database=app", "Server=db;Password=[REDACTED:password];Database=app"),
+        ('password="pa ss&wo;rd" user=x', 'password="[REDACTED:password]" user=x'),
+        ("token='it is secret' next", "token='[REDACTED:token]' next"),
+        ('{\\"secret\\": \\"xyz-123\\"}', '{\\"secret\\": \\"[REDACTED:secret]\\"}'),
+        ('"pin": 1234, "n": 2', '"pin": [REDACTED:password], "n": 2'),
+        ("password: null and token=None", "password: null and token=None"),
+        ("{'Authorization': b'Basic dXNlcjpwYXNz'}", "{'Authorization': b'[REDACTED:authorization]'}"),
+        ("Cookie: sid=abc; csrftoken=def", "Cookie: [REDACTED:cookie]"),
+        ('password="never closed and more', 'password="[REDACTED:password]'),
+        ("https://user:p@ss@host/x", "https://[REDACTED:url_credentials]@host/x"),
+        ("https://ghtoken123456@host/x", "https://[REDACTED:url_credentials]@host/x"),
+        ("git clone ssh://git@github.com/o/r", "git clone ssh://git@github.com/o/r"),
+        ("Bearer abcdefghijklmnopqrstuv", "Bearer [REDACTED:bearer_token]"),
+        ("BEARER abc.def-123", "BEARER [REDACTED:bearer_token]"),
     ],
 )
 def test_key_value_pairs_inside_text(text: str, expected: str) -> None:
     """Secrets written as key=value or "key": "value" inside text are replaced; prose stays."""
     assert agentlog.Redactor().scrub_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "name", ["pass", "key", "appid", "code", "access_token", "sig", "client_secret", "apikey", "token"]
+)
+def test_secret_query_parameters_of_a_request_line(name: str) -> None:
+    """An HTTP client's request line: a secret query parameter is replaced, the others stay."""
+    line = f"GET https://api.example.com/v1/data?q=weather&{name}=Zq9x7Lm2Kp&page=2 200 OK"
+    clean = agentlog.Redactor().scrub_text(line)
+    assert "Zq9x7Lm2Kp" not in clean
+    assert clean.startswith("GET https://api.example.com/v1/data?q=weather&")
+    assert clean.endswith("&page=2 200 OK")
+
+
+def test_a_private_key_logged_line_by_line_is_removed() -> None:
+    """BEGIN line in one string, base64 body lines in the next ones, END line last: no body line written."""
+    redactor = agentlog.Redactor()
+    body = [("MIIEowIBAAKCAQEA7bq98Wc2S0BQx4Zp1y" * 2)[:60] + f"{index:04d}" for index in range(3)]
+    lines = ["-----BEGIN RSA PRIVATE KEY-----", *body, "Zp1yMIIEog==", "-----END RSA PRIVATE KEY-----"]
+    clean = [redactor.scrub_text(line) for line in lines]
+    assert [line for line in clean if line.startswith(("MIIE", "Zp1y"))] == []
+    assert clean[-1] == "-----END RSA PRIVATE KEY-----"
+    assert redactor.scrub_text("after the key, plain text again") == "after the key, plain text again"
+
+
+def test_a_pem_body_line_alone_is_removed() -> None:
+    """A single 64-character base64 line of mixed case and digits, logged alone, is a key's body line."""
+    line = ("MIIEowIBAAKCAQEA7bq98Wc2S0BQx4Zp1y" * 2)[:64]
+    assert agentlog.Redactor().scrub_text(line) == "[REDACTED:private_key]"
+    assert agentlog.Redactor().scrub_text("a" * 64) == "a" * 64
 
 
 def test_secrets_in_dict_keys_and_bytes_are_found() -> None:

@@ -55,8 +55,8 @@ def _key_names(keys: Iterable[str] | str, argument: str) -> frozenset[str]:
 def _cut(clean: str, keep: int) -> str:
     """The first *keep* characters of *clean*, never ending inside a marker."""
     keep = max(keep, 0)
-    opened = clean.rfind("[REDACTED:", max(keep - 40, 0), keep)
-    if opened >= 0:
+    opened = clean.rfind("[REDACTED:", max(keep - 40, 0), keep + 9)
+    if 0 <= opened < keep:
         closed = clean.find("]", opened)
         if closed >= keep:
             keep = closed + 1

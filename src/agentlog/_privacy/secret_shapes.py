@@ -475,7 +475,7 @@ class _Armour:
 
 ARMOUR = _Armour()
 _ARMOUR_STRINGS = 200
-_ARMOUR_BODY = re.compile(r"[A-Za-z0-9+/=\s]{16,8192}|=[A-Za-z0-9+/]{4}")
+_ARMOUR_BODY = re.compile(r"[A-Za-z0-9+/=\s]{4,8192}")
 _ARMOUR_HEADER = re.compile(r"(?:Version|Comment|Hash|Charset|MessageID|Proc-Type|DEK-Info): [^\n]{0,200}")
 _BASE64_LINE = re.compile(r"[A-Za-z0-9+/]{64}|[A-Za-z0-9+/]{70}|[A-Za-z0-9+/]{76}")
 
@@ -487,7 +487,8 @@ def _armour_line(text: str) -> bool:
         return True
     if _ARMOUR_BODY.fullmatch(line) is None:
         return False
-    return len(line) == 5 or (not line.isalpha() and not line.isdigit())
+    # Base64, not a word or a number: a digit or a base64 symbol, with letters.
+    return not line.isalpha() and not line.isdigit() and any(char.isalpha() for char in line)
 
 
 def pem_body_line(text: str) -> bool:
