@@ -158,10 +158,10 @@ def test_capturing_a_huge_result_costs_what_is_written_not_what_was_returned() -
         {"id": index, "title": f"document number {index}", "body": "lorem ipsum " * 20}
         for index in range(16_000)
     ]
-    timings = {}
+    timings: dict[str, float] = {}
     for mode in ("hash", "redacted", "hash", "redacted"):
         out = io.BytesIO()
-        agentlog.configure(output=out, capture=mode)  # type: ignore[arg-type]
+        agentlog.configure(output=out, capture=mode)
         started = time.perf_counter()
         events.tool_result("search", result=big, latency_ms=1.0)
         timings[mode] = min(timings.get(mode, 1e9), time.perf_counter() - started)

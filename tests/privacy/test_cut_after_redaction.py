@@ -93,7 +93,7 @@ def test_a_stack_cut_at_its_limit_keeps_no_head_of_a_secret(tmp_path: Path) -> N
 def test_a_captured_string_is_cut_after_redaction(tmp_path: Path, mode: str) -> None:
     """A captured argument with a JWT straddling the capture limit: no fragment written."""
     path = tmp_path / "out.jsonl"
-    agentlog.configure(output=path, capture=mode, capture_limit=1024)  # type: ignore[arg-type]
+    agentlog.configure(output=path, capture=mode, capture_limit=1024)
     secret = SHAPED[1]
     events.tool_call("t", {"text": "w " * 505 + secret + " after" * 400})
     line = orjson.loads(path.read_bytes())
