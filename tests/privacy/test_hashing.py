@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import agentlog
@@ -288,6 +288,7 @@ def test_a_secret_anywhere_in_the_arguments_never_reaches_the_canonical_form(
     value: Any, secret: str, key: str
 ) -> None:
     """Property: a secret under a secret key name, nested anywhere, is absent from the hashed bytes."""
+    assume(secret.encode() not in agentlog.canonical_json(value))  # the rest does not hold it already
     placed = {"outer": [value, {"inner": {key: secret}}]}
     assert secret.encode() not in agentlog.canonical_json(placed)
 
