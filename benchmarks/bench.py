@@ -545,6 +545,156 @@ def measure_redaction() -> dict[str, float]:
     return {"worst_input": worst, "worst_s": times[worst], "median_s": statistics.median(times.values())}  # type: ignore[dict-item]
 
 
+_SUBJECTS = ("The agent", "The refund tool", "Our support team", "The search index", "This policy", "A retry")
+_VERBS = ("returned", "summarised", "checked", "updated", "rejected", "matched", "flagged", "explained")
+_OBJECTS = (
+    "the unopened items",
+    "three matching documents",
+    "a partial refund",
+    "the latest invoice",
+    "a long-term plan",
+    "the well-known limits",
+)
+_TAILS = (
+    "within 30 days of purchase",
+    "for orders placed before 2024",
+    "(about 15% of cases)",
+    "as described in section 4.2",
+    "on March 3, 2026",
+    "for a total of $1,299.00",
+    "before the cut-off at 5 p.m.",
+)
+_EXTRAS = (
+    "Note: refunds for digital goods follow a different process.",
+    "See https://help.example.com/refunds#policy for details.",
+    "The previous summary (version 2.3.1) was out of date.",
+    '"Final sale" items cannot be refunded.',
+)
+_LOG_LINES = (
+    "2026-01-15T10:32:01Z INFO request path=/v1/search status=200 latency_ms=12.5",
+    "2026-01-15T10:32:02Z WARN retrying after timeout attempt=2 backoff_ms=400",
+    "GET https://api.example.com/v1/orders?page=2&limit=50 -> 200 OK",
+)
+
+
+def realistic_text(size: int, seed: int) -> str:
+    """Text as an agent logs it: an answer's prose, with a few log lines (5%) among the sentences."""
+    import random
+
+    rnd = random.Random(seed)
+    parts, total = [], 0
+    while total < size:
+        draw = rnd.random()
+        if draw < 0.05:
+            piece = rnd.choice(_LOG_LINES) + "\n"
+        elif draw < 0.2:
+            piece = rnd.choice(_EXTRAS) + " "
+        else:
+            piece = (
+                f"{rnd.choice(_SUBJECTS)} {rnd.choice(_VERBS)} {rnd.choice(_OBJECTS)} {rnd.choice(_TAILS)}. "
+            )
+        parts.append(piece)
+        total += len(piece)
+    return "".join(parts)[:size]
+
+
+def _structlog_fastest_plain() -> Any:
+    return structlog.wrap_logger(
+        structlog.BytesLogger(open(os.devnull, "wb")),
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.JSONRenderer(serializer=orjson.dumps),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        cache_logger_on_first_use=True,
+    )
+
+
+def measure_long_strings() -> dict[str, dict[str, float]]:
+    """A 10 KB and a 100 KB string field: agentlog (redacting) against structlog's fastest configuration.
+
+    The same line (``info("x", text=<text>)``) to /dev/null, each call with a
+    different text (40 distinct ones, so no cache serves them), in
+    interleaved rounds. Also agentlog after a tool call whose 32 argument
+    strings (96 values with their URL-encoded forms) are remembered: every
+    uncached string is checked against them.
+    """
+    from agentlog._privacy.secret_memory import MEMORY
+
+    results: dict[str, dict[str, float]] = {}
+    baseline = _structlog_fastest_plain()
+    for size in (10_000, 100_000):
+        texts = [realistic_text(size, seed) for seed in range(40)]
+        agentlog.configure(output=os.devnull, stdlib=False)
+        plain = agentlog.get_logger()
+        samples: dict[str, list[float]] = {
+            "agentlog": [],
+            "agentlog, 32 arguments remembered": [],
+            "structlog": [],
+        }
+
+        def timed(log: Any, batch: list[str] = texts) -> float:
+            started = time.perf_counter_ns()
+            for text in batch:
+                log.info("x", text=text)
+            return (time.perf_counter_ns() - started) / len(batch)
+
+        timed(plain)
+        timed(baseline)
+        for _ in range(max(ROUNDS, 3)):
+            MEMORY.clear()
+            samples["agentlog"].append(timed(plain))
+            events.tool_call(
+                "search", {"queries": [f"how do refunds work, case {index}" for index in range(32)]}
+            )
+            samples["agentlog, 32 arguments remembered"].append(timed(plain))
+            samples["structlog"].append(timed(baseline))
+        for name in ("agentlog", "agentlog, 32 arguments remembered"):
+            ratios = [mine / theirs for mine, theirs in zip(samples[name], samples["structlog"], strict=True)]
+            results[f"{size // 1000} KB string field: {name}"] = {
+                "median_ns": statistics.median(samples[name]),
+                "structlog_ns": statistics.median(samples["structlog"]),
+                "ratio_median": statistics.median(ratios),
+                "ratio_min": min(ratios),
+                "ratio_max": max(ratios),
+            }
+    agentlog.configure(output=os.devnull, stdlib=False)
+    return results
+
+
+def measure_huge_capture() -> dict[str, float]:
+    """capture="redacted" of a 17 MB tool result: what it costs beside capture="hash" of the same result.
+
+    Both hash the whole result (that is what a hash is); redacted mode writes
+    4 KiB of it and should scan not much more than that.
+    """
+    result = [
+        {"id": index, "title": f"document number {index}", "body": "lorem ipsum dolor sit amet " * 5}
+        for index in range(105_000)
+    ]
+    size = len(orjson.dumps(result))
+    times: dict[str, list[float]] = {"hash": [], "redacted": []}
+    for _ in range(max(ROUNDS // 2, 2)):
+        for mode in ("hash", "redacted"):
+            agentlog.configure(output=os.devnull, stdlib=False, capture=mode)
+            started = time.perf_counter()
+            events.tool_result("search", result=result, latency_ms=1.0)
+            times[mode].append(time.perf_counter() - started)
+    redactor = agentlog.Redactor(emails=True, phones=True)
+    started = time.perf_counter()
+    redactor.scrub(result, pii=True, budget=4096 + 4096)
+    scrub_s = time.perf_counter() - started
+    agentlog.configure(output=os.devnull, stdlib=False)
+    return {
+        "result_bytes": size,
+        "hash_s": statistics.median(times["hash"]),
+        "redacted_s": statistics.median(times["redacted"]),
+        "scrub_only_s": scrub_s,
+    }
+
+
 # -- the explorer ---------------------------------------------------------------------------
 
 
@@ -702,6 +852,21 @@ def main() -> None:
     figures["redaction"] = measure_redaction()
     print(
         f"redaction: slowest 1 MB adversarial input {figures['redaction']['worst_input']!r} {figures['redaction']['worst_s']:.3f} s (median {figures['redaction']['median_s']:.3f} s)"
+    )
+    figures["long_strings"] = measure_long_strings()
+    print(
+        f"\n{'one string field, distinct texts, /dev/null':<56}{'ns':>10}{'structlog':>11}{'x structlog (min-max)':>24}"
+    )
+    for name, row in figures["long_strings"].items():
+        print(
+            f"{name:<56}{row['median_ns']:>10.0f}{row['structlog_ns']:>11.0f}"
+            f"{row['ratio_median']:>12.2f} ({row['ratio_min']:.2f}-{row['ratio_max']:.2f})"
+        )
+    figures["huge_capture"] = measure_huge_capture()
+    huge = figures["huge_capture"]
+    print(
+        f"capture of a {huge['result_bytes'] / 1e6:.1f} MB tool result: redacted {huge['redacted_s'] * 1000:.0f} ms, "
+        f"hash {huge['hash_s'] * 1000:.0f} ms (the scrub alone {huge['scrub_only_s'] * 1000:.2f} ms)"
     )
     figures["explorer"] = measure_explorer()
     explorer = figures["explorer"]

@@ -50,6 +50,8 @@ HOSTILE = {
     "blank colon keys": "token : " * (MB // 8),
     "bearer letters": "Bearer " + "a" * MB,
     "bearer repeated": "Bearer " * (MB // 7),
+    "bearer then a key": "bearer " + "a1" * (MB // 2) + "=b",
+    "lowercase bearers": "bearer a1=b " * (MB // 12),
     "jwt headers only": "eyJhbGciOiJIUzI1NiJ9." * (MB // 21),
     "telegram-ish": "123456789:AA" * (MB // 12),
     "digit groups": "1234 5678 " * (MB // 10),

@@ -50,7 +50,7 @@ __all__ = [
     "remember_arguments",
 ]
 
-TIERS: dict[str, int] = {"key": 256, "text": 64, "args": 256}
+TIERS: dict[str, int] = {"key": 256, "text": 64, "args": 128}
 """Each tier and the most values it holds (the least recently seen go first)."""
 _STRENGTH = {"key": 3, "text": 2, "args": 1}
 _MIN_LENGTH = {"key": 6, "text": 8, "args": 8}
@@ -356,7 +356,6 @@ def _forms(value: str) -> list[str]:
             lambda text: quote_plus(text, safe=""),
             lambda text: quote(text, safe=""),
             lambda text: quote(text, safe="/"),
-            lambda text: quote_plus(text, safe="/"),
             lambda text: json.dumps(text)[1:-1],
             lambda text: json.dumps(text, ensure_ascii=False)[1:-1],
             lambda text: repr(text)[1:-1],

@@ -64,11 +64,15 @@ def _shape(kind: str, back: int, pattern: str, span: str = "all") -> _Shape:
     return _Shape(kind, back, re.compile(pattern), span)
 
 
+Affixes = tuple[str | tuple[str, ...] | None, str | tuple[str, ...] | None]
+"""What must end just before an anchor and start just after it (None: anything)."""
+
+
 class _Anchor(NamedTuple):
     char: str
     candidate: str  # after the anchor character: a cheap test, mostly lookbehinds
     shapes: tuple[_Shape, ...]
-    quick: Callable[[str, int], bool]  # the same test in plain string calls, for a few anchors
+    affixes: Affixes  # the same test in plain string calls, for anchors taken one by one
 
 
 _PEM = (
@@ -78,9 +82,12 @@ _PEM = (
     r"[^-]*(?:-(?!----)[^-]*)*(?:-----END [A-Z0-9 ]{0,60}-----)?"
 )
 # "Bearer <token>": the token holds a digit or a symbol (not only as trailing
-# punctuation), or is 16 letters or more, so that "Bearer bonds." stays prose.
-_BEARER_TOKEN = (
-    r"(?P<v>(?:(?=[A-Za-z]{0,200}(?:[0-9_~+/-]|\.[A-Za-z0-9]))[A-Za-z0-9._~+/-]{6,}|[A-Za-z]{16,})=*)"  # noqa: S105
+# punctuation), or is 16 letters or more, so that "Bearer bonds." stays prose;
+# it may end with base64 padding, and is not the key of a key=value pair
+# ("token_type=bearer secret_name=db").
+_BEARER_VALUE = (
+    r"(?P<v>(?:(?=[A-Za-z]{0,200}(?:[0-9_~+/-]|\.[A-Za-z0-9]))[A-Za-z0-9._~+/-]{6,}|[A-Za-z]{16,})"
+    r"(?:={1,3})?)(?![=A-Za-z0-9._~+/-])"
 )
 
 _DASHED = ("sk", "key", "glpat", "pypi", "xapp", "sq0atp", "sq0csp", *(f"xox{c}" for c in "abposr"))
@@ -94,7 +101,7 @@ _ANCHORS: tuple[_Anchor, ...] = (
         "G",
         "(?<=-----BEG)IN ",
         (_shape("private_key", 7, _PEM, "pem"),),
-        lambda t, at: t.startswith("IN ", at + 1),
+        (None, "IN "),
     ),
     _Anchor(
         "-",
@@ -108,7 +115,7 @@ _ANCHORS: tuple[_Anchor, ...] = (
             _shape("api_key", 4, r"(?<![A-Za-z0-9-])xapp-[0-9]-[A-Za-z0-9-]{10,}"),
             _shape("api_key", 6, rf"(?<![{_T}])sq0(?:atp|csp)-[{_T}]{{22,}}"),
         ),
-        lambda t, at: t.endswith(_DASHED, 0, at),
+        (_DASHED, None),
     ),
     _Anchor(
         "_",
@@ -124,20 +131,20 @@ _ANCHORS: tuple[_Anchor, ...] = (
             _shape("api_key", 5, r"(?<![A-Za-z0-9_])whsec_[A-Za-z0-9+/=]{24,}"),
             _shape("api_key", 5, r"(?<![A-Za-z0-9_])shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}"),
         ),
-        lambda t, at: t.endswith(_UNDERSCORED, 0, at),
+        (_UNDERSCORED, None),
     ),
     # A JWT (or JWE): the header is JSON, so base64url "eyJ"; the payload may be anything.
     _Anchor(
         "J",
         "(?<=eyJ)",
         (_shape("jwt", 2, rf"(?<![{_T}])eyJ[{_T}]{{8,}}\.[{_T}]*\.[{_T}]*(?:\.[{_T}]+){{0,2}}"),),
-        lambda t, at: t.endswith("ey", 0, at),
+        ("ey", None),
     ),
     _Anchor(
         "K",
         "(?<=AK)IA",
         (_shape("api_key", 1, r"(?<![A-Za-z0-9])AKIA[A-Z0-9]{16}(?![A-Za-z0-9])"),),
-        lambda t, at: t.startswith("AKIA", at - 1),
+        ("A", "IA"),
     ),
     _Anchor(
         "S",
@@ -146,25 +153,31 @@ _ANCHORS: tuple[_Anchor, ...] = (
             _shape("api_key", 1, r"(?<![A-Za-z0-9])ASIA[A-Z0-9]{16}(?![A-Za-z0-9])"),
             _shape("api_key", 0, rf"(?<![A-Za-z0-9_.-])SG\.[{_T}]{{16,32}}\.[{_T}]{{16,64}}"),
         ),
-        lambda t, at: t.startswith("ASIA", at - 1) or t.startswith("SG.", at),
+        (None, ("IA", "G.")),
     ),
     _Anchor(
         "z",
         "(?<=AIz)a",
         (_shape("api_key", 2, rf"(?<![{_T}])AIza[{_T}]{{35}}(?![{_T}])"),),
-        lambda t, at: t.startswith("AIza", at - 2),
+        ("AI", "a"),
     ),
     _Anchor(
         "9",
         r"(?<=ya29)\.",
         (_shape("api_key", 3, rf"(?<![{_T}])ya29\.[{_T}]{{20,}}"),),
-        lambda t, at: t.startswith("ya29.", at - 3),
+        ("ya2", "."),
     ),
     _Anchor(
         "B",
         r"(?:earer|EARER)[ \t]",
-        (_shape("bearer_token", 0, rf"(?<![A-Za-z0-9])B(?:earer|EARER)[ \t]+{_BEARER_TOKEN}", "value"),),
-        lambda t, at: t.startswith(("Bearer", "BEARER"), at),
+        (_shape("bearer_token", 0, rf"(?<![A-Za-z0-9])B(?:earer|EARER)[ \t]+{_BEARER_VALUE}", "value"),),
+        (None, ("earer", "EARER")),
+    ),
+    _Anchor(
+        "b",
+        r"(?<![A-Za-z0-9]b)earer[ \t]",
+        (_shape("bearer_token", 0, rf"(?<![A-Za-z0-9])bearer[ \t]+{_BEARER_VALUE}", "value"),),
+        (None, "earer"),
     ),
     _Anchor(
         "/",
@@ -174,7 +187,7 @@ _ANCHORS: tuple[_Anchor, ...] = (
             _shape("webhook_url", 11, r"discord\.com/api/webhooks/[A-Za-z0-9/_-]+"),
             _shape("webhook_url", 14, r"discordapp\.com/api/webhooks/[A-Za-z0-9/_-]+"),
         ),
-        lambda t, at: t.endswith(("hooks.slack.com", "discord.com", "discordapp.com"), 0, at),
+        (("hooks.slack.com", "discord.com", "discordapp.com"), None),
     ),
 )
 
@@ -272,12 +285,31 @@ def _key_value(text: str, sep: int, spans: list[Span]) -> int:
     return value.end()
 
 
-_KEY_END = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\"' \t")
+_ENDINGS = frozenset(SECRET_WORD_ENDINGS)
+_LAST_LETTERS = frozenset(ending[-1] for ending in SECRET_WORD_ENDINGS if ending[-1].isalpha())
+# What may stand just before a separator that follows a secret key: a letter a
+# secret name ends with (either case), or a closing quote or a blank.
+_BEFORE_SEPARATOR = frozenset({*_LAST_LETTERS, *(letter.upper() for letter in _LAST_LETTERS), *"\"' \t"})
+
+
+def _colon_may_start(text: str, at: int) -> bool:
+    """Whether the colon at *at* may start ://user:pass@, a bot token's :AA…, or follow a secret key."""
+    if text.startswith("//", at + 1):
+        return text.find("@", at + 3, at + 2048) >= 0  # no @ in reach: no credentials
+    return text.startswith("AA", at + 1) or _may_end_key(text, at)
 
 
 def _may_end_key(text: str, at: int) -> bool:
-    """Whether the separator at *at* may follow a key (a letter, a quote or a blank before it)."""
-    return at > 0 and text[at - 1] in _KEY_END
+    """Whether the separator at *at* may follow a key ending like a secret name, in plain string calls.
+
+    A quote or a blank before the separator is left to the candidate regex.
+    """
+    if at == 0 or text[at - 1] not in _BEFORE_SEPARATOR:
+        return False  # a digit, a bracket, a letter no secret name ends with …
+    if text[at - 1] in "\"' \t":
+        return True
+    tail = text[max(at - 3, 0) : at].lower()
+    return tail in _ENDINGS or tail[-2:] in _ENDINGS
 
 
 _URL_CREDENTIALS = re.compile(r"://(?P<v>[^\s/?#]*)@")
@@ -309,39 +341,46 @@ def _colon(text: str, at: int, spans: list[Span]) -> int:
 class _Driver:
     """One anchor character: its candidate regex, and what a candidate becomes."""
 
-    __slots__ = ("candidate", "char", "handle", "quick")
+    __slots__ = ("after", "before", "candidate", "char", "handle", "quick")
 
     def __init__(
         self,
         char: str,
         candidate: str,
         handle: Callable[[str, int, list[Span]], int],
-        quick: Callable[[str, int], bool] | None,
+        affixes: Affixes | None = None,
+        quick: Callable[[str, int], bool] | None = None,
     ) -> None:
         self.char = char
         self.candidate = re.compile(re.escape(char) + candidate)
         self.handle = handle
-        # Without a plain-call test, the candidate regex itself (behind a one-character test).
-        match = self.candidate.match
-        self.quick = quick or (lambda text, at: _may_end_key(text, at) and match(text, at) is not None)
+        self.before, self.after = affixes or (None, None)
+        self.quick = quick
 
     def collect(self, text: str, first: int, spans: list[Span]) -> None:
         """Add the spans of this anchor's shapes in *text*, whose first anchor is at *first*.
 
         Anchors are taken one by one with memchr while they are sparse (less
-        than one per `_SPARSE` characters): then a plain check is cheaper than
-        a pass of the regex engine over the rest of the text. Past that, one
-        `finditer` of the candidate regex takes the rest, in C.
+        than one per `_SPARSE` characters), tested with plain string calls:
+        then that is cheaper than a pass of the regex engine over the rest of
+        the text. Past that, one `finditer` of the candidate regex takes the
+        rest, in C.
         """
         find, char, handle, quick = text.find, self.char, self.handle, self.quick
+        before, after = self.before, self.after
         at = first
         seen = 0
         while at >= 0:
             if seen >= _HITS_ONE_BY_ONE and (at - first) < seen * _SPARSE:
                 break  # dense
             seen += 1
-            after = max(handle(text, at, spans), at + 1) if quick(text, at) else at + 1
-            at = find(char, after)
+            if quick is not None:
+                hit = quick(text, at)
+            else:
+                hit = (before is None or text.endswith(before, 0, at)) and (
+                    after is None or text.startswith(after, at + 1)
+                )
+            at = find(char, max(handle(text, at, spans), at + 1) if hit else at + 1)
         else:
             return
         resume = at
@@ -509,16 +548,11 @@ class Scanner:
         self, extra: Iterable[tuple[str, str]] = (), emails: bool = False, phones: bool = False
     ) -> None:
         drivers = [
-            _Driver(anchor.char, anchor.candidate, _shapes_handler(anchor.shapes), anchor.quick)
+            _Driver(anchor.char, anchor.candidate, _shapes_handler(anchor.shapes), anchor.affixes)
             for anchor in _ANCHORS
         ]
-        drivers.append(_Driver("=", _ending_check("="), _key_value, None))
-        colon = _Driver(":", f"(?://|AA|{_ending_check(':')})", _colon, None)
-        match = colon.candidate.match
-        colon.quick = lambda text, at: (
-            text.startswith(("//", "AA"), at + 1) or (_may_end_key(text, at) and match(text, at) is not None)
-        )
-        drivers.append(colon)
+        drivers.append(_Driver("=", _ending_check("="), _key_value, quick=_may_end_key))
+        drivers.append(_Driver(":", f"(?://|AA|{_ending_check(':')})", _colon, quick=_colon_may_start))
         self._drivers = tuple(drivers)
         self._extra = tuple((kind, re.compile(pattern)) for kind, pattern in extra)
         self._email = re.compile(EMAIL[1]) if emails else None
