@@ -13,7 +13,13 @@ none       ``x_size`` only (``x_hash`` is null)
 
 ``x_size`` is the size in bytes of the value's canonical JSON; a capped value
 is cut at the limit, ends with a truncation marker, and ``x_truncated`` is
-true.
+true. Only what can be written is scanned: the limit and a margin, whether the
+value is one long string or a large nested structure (its walk stops there).
+
+In every mode, values under secret key names are remembered, so that a line
+echoing them later is scrubbed; in ``hash`` and ``none`` modes, a tool call's
+argument strings (and their URL- and JSON-encoded forms) are remembered too,
+since they are never written (see `secret_memory`).
 """
 
 from __future__ import annotations
