@@ -317,6 +317,10 @@ def test_user_fields_cannot_smuggle_secrets_past_the_schema(tmp_path: Path) -> N
         # Where a value ends: at the blank in free text, at & ; # in a query, at ; in a connection string.
         ("password=ab&cd;ef next", "password=[REDACTED:password] next"),
         ("GET /x?password=ab&cd=1", "GET /x?password=[REDACTED:password]&cd=1"),
+        (
+            '<a href="/m?a=1&amp;key=Zq9x7Lm2&amp;b=2">',
+            '<a href="/m?a=1&amp;key=[REDACTED:api_key]&amp;b=2">',
+        ),
         ("Server=db;Password=ab&cd;Database=app", "Server=db;Password=[REDACTED:password];Database=app"),
         ('password="pa ss&wo;rd" user=x', 'password="[REDACTED:password]" user=x'),
         ("token='it is secret' next", "token='[REDACTED:token]' next"),

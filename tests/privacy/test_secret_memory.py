@@ -112,6 +112,15 @@ def test_tool_arguments_cannot_push_a_real_secret_out(tmp_path: Path) -> None:
     assert SECRET not in path.read_text()
 
 
+def test_a_secret_seen_again_and_again_is_evicted_last() -> None:
+    """A secret logged on every line stays remembered while 1000 others come and go in its tier."""
+    MEMORY.remember("bound-api-key-9Xq2", "api_key")
+    for index in range(1000):
+        MEMORY.remember(f"one-off-secret-{index:05d}", "password")
+        MEMORY.remember("bound-api-key-9Xq2", "api_key")
+    assert "bound-api-key-9Xq2" in dict(MEMORY.snapshot)
+
+
 def test_each_tier_is_bounded_on_its_own() -> None:
     """Filling the weaker tiers past their bounds leaves every value of the strongest tier in the snapshot."""
     strong = [f"key-tier-value-{index:03d}-Q" for index in range(TIERS["key"])]

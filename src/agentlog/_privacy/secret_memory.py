@@ -248,6 +248,8 @@ class SecretMemory:
         for value, kind in items:
             held = known.get(value)
             if held is not None and _STRENGTH[held] >= strength:
+                if held == tier:
+                    self.touch(value)  # seen again: evicted last
                 continue  # known as strongly already: the common case, without the lock
             if eligible(value, tier):
                 fresh.append((value, kind))

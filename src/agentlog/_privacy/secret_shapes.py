@@ -259,7 +259,7 @@ def _key_value(text: str, sep: int, spans: list[Span]) -> int:
     lead = text[before - 1] if before >= 1 else ""
     if lead and lead in "\"'" and before >= 2:
         lead = text[before - 2]  # the key is quoted: what is before its quote
-    if lead and lead in "?&":
+    if lead and (lead in "?&" or (lead == ";" and text.endswith("&amp", 0, before - 1))):
         context, kind = "query", query_kind(key)
     else:
         kind = classify_key(key)
