@@ -136,3 +136,15 @@ def test_short_and_enum_like_arguments_are_not_remembered(tmp_path: Path) -> Non
         events.tool_call("list", {"order": "ascending", "city": "Paris", "status": "completed"})
         agentlog.get_logger().info("sorted ascending in Paris, completed")
     assert "sorted ascending in Paris, completed" in path.read_text("utf-8")
+
+
+def test_arguments_forgotten_by_the_bound_are_remembered_again_when_passed_again(tmp_path: Path) -> None:
+    """The tier forgets old arguments; the same arguments passed again are remembered again."""
+    path = _configure(tmp_path, "hash", "json")
+    with agentlog.run():
+        events.tool_call("search", {"q": "quarterly revenue report 2026"})
+        for index in range(200):
+            events.tool_call("other", {"q": f"unrelated query number {index}"})
+        events.tool_call("search", {"q": "quarterly revenue report 2026"})
+        logging.getLogger("lib").info("GET /search?q=%s", quote_plus("quarterly revenue report 2026"))
+    assert "quarterly" not in path.read_text("utf-8").split('"GET /search')[-1]

@@ -94,7 +94,7 @@ def captured(
     data = canonical_json(without_secrets(value, redactor.key_kind, remember_all))
     if name == "args" and (mode == "hash" or mode == "none"):
         # Arguments never written are not written when a library echoes them either.
-        remember_arguments(value, redactor.key_kind)
+        remember_arguments(value, redactor.key_kind, data)
     if mode == "none":
         # The hash field stays (null), so the event keeps its schema.
         return {f"{name}_hash": None, f"{name}_size": len(data)}

@@ -34,6 +34,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
+from itertools import islice
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -233,6 +234,9 @@ class SecretMemory:
         # value -> tier, for the lock-free check that a value is known already.
         self._known: dict[str, str] = {}
         self._anchors: dict[str, str] = {}
+        # Fingerprints of tool arguments whose values are all remembered (see
+        # remember_arguments); forgotten whenever the arguments tier evicts.
+        self.arguments_seen: dict[int, None] = {}
         self._version = 0
         self.snapshot: Snapshot = _snapshot({})
 
@@ -271,6 +275,8 @@ class SecretMemory:
                 if known.get(evicted) == tier:
                     del known[evicted]
                     self._anchors.pop(evicted, None)
+                if tier == "args":
+                    self.arguments_seen.clear()
             self._version += 1
             self._publish()
 
@@ -304,6 +310,7 @@ class SecretMemory:
                 values.clear()
             self._known.clear()
             self._anchors.clear()
+            self.arguments_seen.clear()
             self._version += 1
             self.snapshot = _snapshot({})
 
@@ -372,15 +379,23 @@ def _forms(value: str) -> list[str]:
     return forms
 
 
-def remember_arguments(value: Any, key_kind: Callable[[str], str | None]) -> None:
+def remember_arguments(
+    value: Any, key_kind: Callable[[str], str | None], fingerprint: bytes | None = None
+) -> None:
     """Remember a tool call's string arguments (and their encoded forms) in the ``args`` tier.
 
     For calls captured as ``hash`` or ``none``, whose arguments are never
     written: a library that echoes them later (an HTTP client logging its
     request URL) must not write them either. Strings and integers of 8
     characters or more, at any depth (the first 32), not under a secret key
-    name (those are remembered more strongly, as secrets).
+    name (those are remembered more strongly, as secrets). *fingerprint*, the
+    arguments' canonical JSON, skips the walk for arguments met before while
+    none of their values has been evicted since.
     """
+    seen = MEMORY.arguments_seen
+    marked = hash(fingerprint) if fingerprint is not None else None
+    if marked is not None and marked in seen:
+        return
     with contextlib.suppress(Exception):  # best effort: the arguments themselves are not written
         found: list[str] = []
         _arguments(value, key_kind, 0, found)
@@ -392,22 +407,30 @@ def remember_arguments(value: Any, key_kind: Callable[[str], str | None]) -> Non
             pairs.extend((form, ARGS_KIND) for form in _forms(raw))
         if pairs:
             MEMORY.remember_many(pairs, "args")
+        if marked is not None:
+            if len(seen) >= 1024:
+                seen.clear()
+            seen[marked] = None
 
 
 def _arguments(value: Any, key_kind: Callable[[str], str | None], depth: int, found: list[str]) -> None:
-    if len(found) >= _ARGS_PER_CALL:
-        return
     cls = type(value)
     if cls is str:
-        found.append(value)
+        if len(value) >= _MIN_LENGTH["args"] and len(found) < _ARGS_PER_CALL:
+            found.append(value)
     elif cls is int:
-        if abs(value) >= 10_000_000:
+        if abs(value) >= 10_000_000 and len(found) < _ARGS_PER_CALL:
             found.append(int.__repr__(value))
-    elif depth < 8 and issubclass(cls, Mapping):
-        for key, item in list(value.items())[:64]:
+    elif depth >= 8 or len(found) >= _ARGS_PER_CALL:
+        return
+    elif cls is dict or (cls is not list and cls is not tuple and issubclass(cls, Mapping)):
+        for key, item in islice(value.items(), 64):
+            kind = type(item)
+            if kind is float or kind is bool or item is None:
+                continue
             if type(key) is str and key_kind(key) is not None:
                 continue
             _arguments(item, key_kind, depth + 1, found)
-    elif depth < 8 and issubclass(cls, (list, tuple)):
-        for item in list(value)[:64]:
+    elif cls is list or cls is tuple or issubclass(cls, (list, tuple)):
+        for item in islice(value, 64):
             _arguments(item, key_kind, depth + 1, found)
