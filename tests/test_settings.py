@@ -53,7 +53,7 @@ def test_reset_forgets_configuration_secrets_and_problems(tmp_path: Path) -> Non
     assert MEMORY.snapshot and agentlog.problems()
     _config.reset()
     assert _settings.CONFIG.settings is None
-    assert MEMORY.snapshot == ()
+    assert not MEMORY.snapshot
     assert agentlog.problems() == {}
 
 

@@ -3,9 +3,12 @@
 Two ways a value is recognised as secret: by its key name
 (`secret_keys`), replacing the value whole and remembering it
 (`secret_memory`), and by its shape inside any string (`secret_shapes`).
-Scrubbing short strings is cached per snapshot of the remembered secrets: log
-messages and field values repeat, and a newly remembered secret starts a new
-cache, so that no text scrubbed before it can be served after it.
+Scrubbing short strings is cached: log messages and field values repeat. Each
+answer is kept with the version of the remembered secrets it was scanned
+under, and served under a later version only once the values remembered since
+are checked absent from the text — so no text scrubbed before a secret was
+remembered is served after it, and remembering one new tool argument does not
+throw every answer away.
 
 Text is cut after it is scanned, never before: a string longer than the
 limit is scanned a margin past it and the margin dropped after redaction, so a
@@ -64,19 +67,33 @@ def _cut(clean: str, keep: int) -> str:
 
 
 class _Caches:
-    """What short strings scrub to, for one snapshot of the remembered secrets.
+    """What short strings scrub to: text -> (clean text, the memory version it was scanned under)."""
 
-    Replaced whole when the snapshot changes: a scan that started before a
-    secret was remembered fills the old object, which no reader uses again.
-    """
+    __slots__ = ("pii", "plain", "safe")
 
-    __slots__ = ("pii", "plain", "safe_keys", "snapshot")
+    def __init__(self, version: int) -> None:
+        self.plain: dict[str, tuple[str, int]] = {}
+        self.pii: dict[str, tuple[str, int]] = {}
+        # Plain, non-secret keys, for one memory version: replaced as one value, never relabelled.
+        self.safe: tuple[int, dict[str, bool]] = (version, {})
 
-    def __init__(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
-        self.plain: dict[str, str] = {}
-        self.pii: dict[str, str] = {}
-        self.safe_keys: dict[str, bool] = {}
+
+# The most remembered values checked to carry a cached answer over to a new version.
+_CARRY_LIMIT = 32
+
+
+def _carried(text: str, clean_and_version: tuple[str, int], snapshot: Snapshot) -> str | None:
+    """The cached *clean* text if still right under *snapshot*: nothing remembered since is in *text*."""
+    clean, version = clean_and_version
+    if version == snapshot.version:
+        return clean
+    added = snapshot.added_since(version)
+    if added is None or len(added) > _CARRY_LIMIT:
+        return None
+    for value in added:
+        if value in text:
+            return None
+    return clean
 
 
 class _Walk:
@@ -208,7 +225,7 @@ class Redactor:
         self._scanner = Scanner(extra, emails=emails, phones=phones)
         self._min_length = 1 if extra else _MIN_SCANNED
         self._key_cache: dict[str, str | None] = {}
-        self._caches = _Caches(MEMORY.snapshot)
+        self._caches = _Caches(MEMORY.snapshot.version)
 
     def key_kind(self, key: str) -> str | None:
         """Return the kind of secret a field named *key* holds, or None."""
@@ -227,13 +244,13 @@ class Redactor:
         self._key_cache[key] = kind
         return kind
 
-    def _current(self) -> _Caches:
-        """The caches for the snapshot in force (new, empty ones when it changed)."""
-        caches = self._caches
-        snapshot = MEMORY.snapshot
-        if caches.snapshot is not snapshot:
-            caches = self._caches = _Caches(snapshot)
-        return caches
+    def _safe_keys(self, snapshot: Snapshot) -> dict[str, bool]:
+        """The keys known plain under *snapshot* (a new, empty set for a new version)."""
+        version, keys = self._caches.safe
+        if version != snapshot.version:
+            keys = {}
+            self._caches.safe = (snapshot.version, keys)
+        return keys
 
     def scrub_text(
         self, text: str, key: str | None = None, *, pii: bool = False, max_chars: int | None = None
@@ -258,22 +275,24 @@ class Redactor:
 
     def _scrub_plain(self, text: str, pii: bool = False, max_chars: int = SCAN_LIMIT) -> str:
         """`scrub_text` without the user's callback (also used for dict keys)."""
-        caches = self._current()
+        snapshot = MEMORY.snapshot
         length = len(text)
         if length <= _CACHEABLE_LENGTH and length <= max_chars and not ARMOUR.left:
-            cache = caches.pii if pii else caches.plain
-            clean = cache.get(text)
+            cache = self._caches.pii if pii else self._caches.plain
+            entry = cache.get(text)
+            clean = _carried(text, entry, snapshot) if entry is not None else None
             if clean is None:
-                clean = self._scan(text, caches.snapshot, pii)
+                clean = self._scan(text, snapshot, pii)
                 if len(cache) >= _CACHE_LIMIT:
                     cache.clear()
-                cache[text] = clean
+            # Kept with the version it was scanned (or checked) under, never a later one.
+            cache[text] = (clean, snapshot.version)
             return clean
         if length <= max_chars:
-            return self._scan(text, caches.snapshot, pii)
+            return self._scan(text, snapshot, pii)
         # Scanned a margin past the cut, the margin dropped after redaction.
         window = text[: max_chars + CUT_MARGIN]
-        clean = self._scan(window, caches.snapshot, pii)
+        clean = self._scan(window, snapshot, pii)
         kept = _cut(clean, len(clean) - (len(window) - max_chars))
         return f"{kept}…[truncated {length - max_chars} chars]"
 
@@ -342,9 +361,10 @@ class Redactor:
     def _scrub_fields(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         # Fast path: most keys and values have been seen before and sit in the caches.
-        caches = self._current()
-        cache = caches.plain if self._callback is None and not ARMOUR.left else {}
-        safe_keys, key_cache = caches.safe_keys, self._key_cache
+        snapshot = MEMORY.snapshot
+        cache = self._caches.plain if self._callback is None and not ARMOUR.left else {}
+        version = snapshot.version
+        safe_keys, key_cache = self._safe_keys(snapshot), self._key_cache
         for key, value in fields.items():
             if key in safe_keys:  # a plain, non-secret key seen before
                 kind: str | None = None
@@ -366,8 +386,9 @@ class Redactor:
                 remember_all(value, kind)
                 out[clean_key] = marker(kind)
             elif cls is str:
-                clean = cache.get(value)
-                out[clean_key] = clean if clean is not None else self.scrub_text(value, key)
+                entry = cache.get(value)
+                fresh = entry is not None and entry[1] == version
+                out[clean_key] = entry[0] if fresh else self.scrub_text(value, key)  # type: ignore[index]
             elif value is None or cls in (bool, int, float):
                 out[clean_key] = value
             else:

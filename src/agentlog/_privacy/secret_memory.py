@@ -33,10 +33,9 @@ import json
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 from .._vocabulary import LEVELS, STOP_REASONS, TYPED_EVENTS
 
@@ -171,19 +170,62 @@ def eligible(value: str, tier: str) -> bool:
     return True
 
 
+class _Ranks(dict[str, int]):
+    def __missing__(self, char: str) -> int:
+        return len(_FREQUENT)  # not listed: rarer than any that is
+
+
+_RANKS = _Ranks(_RANK)
+
+
 def _anchor(value: str) -> str:
     """The value's rarest character (by `_FREQUENT`): where a search for it starts."""
-    return max(value, key=lambda char: _RANK.get(char, len(_FREQUENT)))
+    return max(set(value), key=_RANKS.__getitem__)
 
 
-class Snapshot(tuple[tuple[str, str], ...]):
-    """The remembered (value, kind) pairs at one moment, longest first, with an index to find them.
+class Snapshot:
+    """The remembered (value, kind) pairs at one moment, grouped by anchor to find them.
 
-    Immutable: the memory publishes a new one for every change, so that a
-    cache keyed by a snapshot's identity is never stale.
+    Immutable: the memory publishes a new one for every change. ``version``
+    counts the values ever added, and `added_since` names those added after
+    an older version, so that a text scrubbed under an older snapshot can be
+    checked against just those instead of scanned again. Iterating gives the
+    (value, kind) pairs.
     """
 
-    groups: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+    __slots__ = ("_count", "_log", "_log_start", "groups", "version")
+
+    def __init__(
+        self,
+        groups: tuple[tuple[str, tuple[tuple[str, str], ...]], ...],
+        count: int,
+        version: int,
+        log: list[str],
+        log_start: int,
+    ) -> None:
+        self.groups = groups
+        self._count = count
+        self.version = version
+        # The memory only ever appends to this list (it starts a new one to trim
+        # it), so the part up to *version* stays as this snapshot saw it.
+        self._log = log
+        self._log_start = log_start
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        for _, members in self.groups:
+            yield from members
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+    def added_since(self, version: int) -> tuple[str, ...] | None:
+        """The values added after *version* (None when that is too long ago to say)."""
+        if version < self._log_start:
+            return None
+        return tuple(self._log[version - self._log_start : self.version - self._log_start])
 
     def spans_in(self, text: str, marker: Callable[[str], str]) -> list[tuple[int, int, str]]:
         """Where remembered values sit in *text*: (start, end, ``marker(kind)``) for each occurrence.
@@ -193,8 +235,8 @@ class Snapshot(tuple[tuple[str, str], ...]):
         breaks a shape around it (a remembered ``-----BEGIN`` must not hide
         the private key after it).
         """
-        if len(self) <= _DIRECT_LIMIT:
-            found = [(value, kind) for value, kind in self if value in text]
+        if self._count <= _DIRECT_LIMIT:
+            found = [(value, kind) for _, members in self.groups for value, kind in members if value in text]
         else:
             found = [
                 (value, kind)
@@ -213,15 +255,19 @@ class Snapshot(tuple[tuple[str, str], ...]):
         return spans
 
 
-def _snapshot(kinds: Mapping[str, str], anchors: Mapping[str, str] | None = None) -> Snapshot:
-    """The snapshot of *kinds* (value -> kind), longest value first."""
-    snapshot = Snapshot([(value, kinds[value]) for value in sorted(kinds, key=len, reverse=True)])
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for pair in snapshot:
-        anchor = anchors.get(pair[0]) if anchors is not None else None
-        groups.setdefault(anchor or _anchor(pair[0]), []).append(pair)
-    snapshot.groups = tuple((anchor, tuple(members)) for anchor, members in groups.items())
-    return snapshot
+def _snapshot(
+    groups: Mapping[str, tuple[tuple[str, str], ...]],
+    count: int,
+    version: int,
+    log: list[str],
+    log_start: int,
+) -> Snapshot:
+    """A snapshot of the anchor *groups* (anchor -> its (value, kind) pairs) at *version*."""
+    return Snapshot(tuple(groups.items()), count, version, log, log_start)
+
+
+# How many recent additions a snapshot can name (`Snapshot.added_since`).
+_LOG_LIMIT = 256
 
 
 class SecretMemory:
@@ -234,11 +280,18 @@ class SecretMemory:
         # value -> tier, for the lock-free check that a value is known already.
         self._known: dict[str, str] = {}
         self._anchors: dict[str, str] = {}
+        # The values by anchor, and each anchor's pairs as the snapshot holds them
+        # (rebuilt only for the anchors a change touched).
+        self._groups: dict[str, dict[str, str]] = {}
+        self._group_pairs: dict[str, tuple[tuple[str, str], ...]] = {}
+        self._dirty: set[str] = set()
+        self._log: list[str] = []  # the values added, the last _LOG_LIMIT of them
+        self._added = 0  # values added ever: the version
         # Fingerprints of tool arguments whose values are all remembered (see
         # remember_arguments); forgotten whenever the arguments tier evicts.
         self.arguments_seen: dict[int, None] = {}
         self._version = 0
-        self.snapshot: Snapshot = _snapshot({})
+        self.snapshot: Snapshot = _snapshot({}, 0, 0, [], 0)
 
     def remember(self, value: str, kind: str, tier: str = "key") -> None:
         """Remember *value* as a secret of *kind* in *tier* (values not `eligible` are not)."""
@@ -267,31 +320,52 @@ class SecretMemory:
                     if _STRENGTH[held] >= strength:
                         continue
                     self._tiers[held].pop(value, None)  # promoted to a stronger tier
+                    self._ungroup(value)
                 values[value] = kind
                 known[value] = tier
-                self._anchors[value] = _anchor(value)
+                anchor = self._anchors[value] = _anchor(value)
+                self._groups.setdefault(anchor, {})[value] = kind
+                self._dirty.add(anchor)
+                self._log.append(value)
+                self._added += 1
             while len(values) > self._limits[tier]:
                 evicted, _ = values.popitem(last=False)
                 if known.get(evicted) == tier:
                     del known[evicted]
-                    self._anchors.pop(evicted, None)
+                    self._ungroup(evicted)
                 if tier == "args":
                     self.arguments_seen.clear()
+            if len(self._log) > 2 * _LOG_LIMIT:
+                self._log = self._log[-_LOG_LIMIT:]  # a new list: snapshots keep theirs
             self._version += 1
             self._publish()
 
+    def _ungroup(self, value: str) -> None:
+        anchor = self._anchors.pop(value, None)
+        members = self._groups.get(anchor) if anchor is not None else None
+        if members is not None and anchor is not None:
+            members.pop(value, None)
+            self._dirty.add(anchor)
+
     def _publish(self) -> None:
-        # A remember() re-entering on this thread (a signal handler, a __del__)
-        # between building and storing would be lost to a stale store: build
-        # again until no change slipped in.
+        # Called holding the lock. A remember() re-entering on this thread (a
+        # signal handler, a __del__) between building and storing would be lost
+        # to a stale store: build again until no change slipped in.
         while True:
             version = self._version
             try:
-                pairs: dict[str, str] = {}
-                for tier in sorted(self._tiers, key=lambda name: _STRENGTH.get(name, 0)):
-                    pairs.update(list(self._tiers[tier].items()))
-                self.snapshot = _snapshot(pairs, self._anchors)
-            except RuntimeError:  # a tier changed under the copy (a __del__ remembering): again
+                pairs = self._group_pairs
+                for anchor in list(self._dirty):
+                    self._dirty.discard(anchor)
+                    members = self._groups.get(anchor)
+                    if members:
+                        pairs[anchor] = tuple(members.items())
+                    else:
+                        pairs.pop(anchor, None)
+                        self._groups.pop(anchor, None)
+                log = self._log
+                self.snapshot = _snapshot(pairs, len(self._known), self._added, log, self._added - len(log))
+            except RuntimeError:  # a group changed under the copy (a __del__ remembering): again
                 continue
             if self._version == version:
                 return
@@ -310,9 +384,14 @@ class SecretMemory:
                 values.clear()
             self._known.clear()
             self._anchors.clear()
+            self._groups.clear()
+            self._group_pairs.clear()
+            self._dirty.clear()
+            self._log = []
             self.arguments_seen.clear()
             self._version += 1
-            self.snapshot = _snapshot({})
+            self._added += 1  # caches of texts scrubbed before cannot be carried over
+            self.snapshot = _snapshot({}, 0, self._added, self._log, self._added)
 
     def _after_fork_in_child(self) -> None:
         # The parent's lock may have been held by a thread that does not exist here.
@@ -357,25 +436,51 @@ _ARGS_PER_CALL = 32
 _FORMS_UP_TO = 1024
 
 
+def _percent_table(safe: str, plus: bool) -> dict[int, str]:
+    """A `str.translate` table percent-encoding a UTF-8 text read as Latin-1, as `quote` does."""
+    keep = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~" + safe)
+    table = {byte: f"%{byte:02X}" for byte in range(256) if chr(byte) not in keep}
+    if plus:
+        table[0x20] = "+"
+    return table
+
+
+# urllib's quote and quote_plus, a character at a time in Python, cost 10 µs for a
+# short query; one translate of the UTF-8 bytes gives the same text at C speed.
+_QUERY = _percent_table("", plus=True)
+_COMPONENT = _percent_table("", plus=False)
+_PATH = _percent_table("/", plus=False)
+
+
+# Printable ASCII that JSON or repr escapes.
+_ESCAPED = frozenset("\"'\\")
+
+
 def _forms(value: str) -> list[str]:
     """*value* as it may be echoed: raw, URL-encoded (query and path style), JSON- and repr-escaped."""
     forms = [value]
-    if len(value) <= _FORMS_UP_TO:
-        encoders: tuple[Callable[[str], str], ...] = (
-            lambda text: quote_plus(text, safe=""),
-            lambda text: quote(text, safe=""),
-            lambda text: quote(text, safe="/"),
-            lambda text: json.dumps(text)[1:-1],
-            lambda text: json.dumps(text, ensure_ascii=False)[1:-1],
-            lambda text: repr(text)[1:-1],
-        )
-        for encode in encoders:
-            try:
-                form = encode(value)
-            except ValueError:  # a lone surrogate has no UTF-8 form
-                continue
+    if len(value) > _FORMS_UP_TO:
+        return forms
+    try:
+        latin = value.encode("utf-8").decode("latin-1")
+    except ValueError:  # a lone surrogate has no UTF-8 form
+        latin = None
+    if latin is not None:
+        for table in (_QUERY, _COMPONENT, _PATH):
+            form = latin.translate(table)
             if form not in forms:
                 forms.append(form)
+    if value.isascii() and value.isprintable() and not _ESCAPED.intersection(value):
+        return forms  # JSON and repr write it as it is
+    escapers: tuple[Callable[[str], str], ...] = (
+        lambda text: json.dumps(text)[1:-1],
+        lambda text: json.dumps(text, ensure_ascii=False)[1:-1],
+        lambda text: repr(text)[1:-1],
+    )
+    for escape in escapers:
+        form = escape(value)
+        if form not in forms:
+            forms.append(form)
     return forms
 
 
