@@ -297,3 +297,31 @@ def test_a_child_forked_while_another_thread_holds_the_lock_does_not_hang(tmp_pa
     )
     assert result.stdout.strip() == "exited 0", result.stdout + result.stderr
     assert "fork-secret-9Xq2" not in out.read_text()
+
+
+def test_a_cached_text_holding_a_value_remembered_later_is_scanned_again() -> None:
+    """A cached answer carries over to a newer memory only when nothing remembered since is in the text."""
+    redactor = agentlog.Redactor()
+    holds = "connecting to vault host hv-77421-Qz as admin"
+    other = "nothing to see in this line at all"
+    assert redactor.scrub_text(holds) == holds and redactor.scrub_text(other) == other
+    MEMORY.remember("hv-77421-Qz", "password")
+    assert redactor.scrub_text(holds) == "connecting to vault host [REDACTED:password] as admin"
+    assert redactor.scrub_text(other) == other
+    # Many values later (past what a cached answer is checked against, and past the
+    # log of additions), an answer cached before them is scanned again, not trusted.
+    cached = "a line cached long before: Zk-5510-early"
+    assert redactor.scrub_text(cached) == cached
+    for index in range(700):
+        MEMORY.remember(f"filler-{index:04d}-Xy9", "token")
+    MEMORY.remember("Zk-5510-early", "token")
+    assert redactor.scrub_text(cached) == "a line cached long before: [REDACTED:token]"
+
+
+def test_fields_fast_path_never_serves_an_answer_from_an_older_memory() -> None:
+    """scrub_fields' cache lookup takes only answers made under the memory in force."""
+    redactor = agentlog.Redactor()
+    fields = {"message": "retrying with Lp-3321-vKq9x after timeout"}
+    assert redactor.scrub_fields(fields) == fields
+    MEMORY.remember("Lp-3321-vKq9x", "password")
+    assert redactor.scrub_fields(fields) == {"message": "retrying with [REDACTED:password] after timeout"}
