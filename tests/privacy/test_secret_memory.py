@@ -129,7 +129,7 @@ def test_each_tier_is_bounded_on_its_own() -> None:
     MEMORY.remember_many([(f"args tier value {index:05d}", "tool_args") for index in range(3000)], "args")
     kept = {value for value, _ in MEMORY.snapshot}
     assert set(strong) <= kept
-    assert len(kept) == sum(TIERS.values())
+    assert len(kept) == TIERS["key"] + TIERS["text"] + TIERS["args"]  # the payload tier was not fed
 
 
 @pytest.mark.parametrize(
@@ -325,3 +325,72 @@ def test_fields_fast_path_never_serves_an_answer_from_an_older_memory() -> None:
     assert redactor.scrub_fields(fields) == fields
     MEMORY.remember("Lp-3321-vKq9x", "password")
     assert redactor.scrub_fields(fields) == {"message": "retrying with [REDACTED:password] after timeout"}
+
+
+def test_log_fields_under_secret_names_cannot_flush_a_password_given_to_a_tool(tmp_path: Path) -> None:
+    """A thousand session values logged as fields leave a tool's password remembered (its own tier)."""
+    path = tmp_path / "out.jsonl"
+    agentlog.configure(output=path)
+    log = agentlog.get_logger()
+    with agentlog.run():
+        with agentlog.tool_call("login", {"password": SECRET}):
+            pass
+        for index in range(1000):
+            log.info("request", session=f"sess-{index:05d}-abcdef")
+        log.warning(f"retry with {SECRET}")
+    assert SECRET not in path.read_text()
+
+
+def test_a_password_echoed_url_encoded_or_escaped_is_scrubbed(tmp_path: Path) -> None:
+    """A secret given under a key name is also replaced in its URL-encoded and repr-escaped forms."""
+    import logging
+
+    secret = "correct horse/battery's"
+    path = tmp_path / "out.jsonl"
+    agentlog.configure(output=path)
+    with agentlog.run(), agentlog.tool_call("verify", {"passphrase": secret}):
+        logging.getLogger("client").info("POST https://h/verify/correct%20horse%2Fbattery%27s 401")
+        logging.getLogger("client").info("bad credential %r", secret)
+    text = path.read_text()
+    assert "correct%20horse%2Fbattery%27s" not in text and "battery\\'s" not in text
+    assert "horse/battery" not in text
+
+
+def test_secret_headers_given_as_name_value_pairs_are_replaced_and_hashed_without_them(
+    tmp_path: Path,
+) -> None:
+    """[("X-Api-Key", key)] pairs, as HTTP clients take headers, lose the value like a mapping would."""
+    path = tmp_path / "out.jsonl"
+    agentlog.configure(output=path, capture="full")
+    pairs = [("X-Api-Key", SECRET), ("Accept", "application/json")]
+    with agentlog.run(metadata={"headers": pairs}), agentlog.tool_call("fetch", {"headers": pairs}):
+        agentlog.get_logger().info("sending", headers=pairs)
+    assert SECRET not in path.read_text()
+    other = [("X-Api-Key", "another-key-entirely"), ("Accept", "application/json")]
+    assert agentlog.hash_value({"headers": pairs}) == agentlog.hash_value({"headers": other})
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "DBPassword",
+        "SMTPPassword",
+        "APIToken",
+        "JWTToken",
+        "password2",
+        "pw1",
+        "apiKey2",
+        "adminpassword",
+        "userpasswd",
+        "dbpass",
+        "passw",
+        "auth_header",
+    ],
+)
+def test_more_secret_key_names_are_recognised(tmp_path: Path, name: str) -> None:
+    """Acronym prefixes, numbered names, glued words and header fields name secrets too."""
+    path = tmp_path / "out.jsonl"
+    agentlog.configure(output=path)
+    with agentlog.run(metadata={name: SECRET}):
+        agentlog.get_logger().info("config", **{name: SECRET})
+    assert SECRET not in path.read_text()

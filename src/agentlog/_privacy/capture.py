@@ -80,6 +80,10 @@ class CapturePolicy:
         return self.per_tool.get(tool, self.default)
 
 
+def _remember_payload_secret(value: Any, kind: str) -> None:
+    remember_all(value, kind, tier="payload")
+
+
 def captured(
     name: str,
     value: Any,
@@ -91,7 +95,7 @@ def captured(
     """Return the fields that describe *value* under *mode* (see module docs)."""
     # Secret-keyed values never enter a hash, and are remembered (in every mode) so that an
     # error message or a library's line echoing them later is scrubbed.
-    data = canonical_json(without_secrets(value, redactor.key_kind, remember_all))
+    data = canonical_json(without_secrets(value, redactor.key_kind, _remember_payload_secret))
     if name == "args" and (mode == "hash" or mode == "none"):
         # Arguments never written are not written when a library echoes them either.
         remember_arguments(value, redactor.key_kind, data)

@@ -37,6 +37,20 @@ _MAX_DEPTH = 64
 _PLAIN_KEYS_LIMIT = 4096
 
 
+def secret_pair_kind(item: Any, key_kind: KeyKind) -> str | None:
+    """The secret kind of a ``(name, value)`` pair whose name is a secret key name, else None.
+
+    HTTP clients take headers and query parameters as such pairs
+    (``[("X-Api-Key", "…")]``); the value is the secret, as in a mapping.
+    """
+    cls = type(item)
+    if (cls is tuple or cls is list) and len(item) == 2 and type(item[0]) is str:
+        value = item[1]
+        if value is not None and type(value) is not bool:
+            return key_kind(item[0])
+    return None
+
+
 class _SecretFinder:
     """Walks values for members under secret key names, for one set of key rules.
 
@@ -64,7 +78,13 @@ class _SecretFinder:
             for index, item in enumerate(value):
                 if type(item) in _SCALARS:
                     continue
-                clean = self.walk(item, depth + 1)
+                kind = secret_pair_kind(item, self._key_kind)
+                if kind is not None:  # ("Authorization", "Basic …"): a header as HTTP clients take it
+                    if self._remember is not None:
+                        self._remember(item[1], kind)
+                    clean = [item[0], SECRET_PLACEHOLDER]
+                else:
+                    clean = self.walk(item, depth + 1)
                 if clean is not item:
                     if items is None:
                         items = list(value)

@@ -23,6 +23,7 @@ from typing import Any
 from .. import _diagnostics
 from .._serialize import safe_str, sanitize
 from .._vocabulary import ERROR_MESSAGE, ERROR_STACK
+from .hashing import secret_pair_kind
 from .secret_keys import classify_key
 from .secret_memory import MEMORY, Snapshot, remember_all
 from .secret_shapes import ARMOUR, Scanner, apply_spans, marker
@@ -179,6 +180,12 @@ class _Walk:
                 if self.left <= 0:
                     break
                 self.left -= 1
+            kind = secret_pair_kind(item, self.redactor.key_kind)
+            if kind is not None:
+                # A (name, value) pair, as HTTP clients take headers: [("X-Api-Key", "…")].
+                remember_all(item[1], kind)
+                out.append([self.text(item[0], None), marker(kind)])
+                continue
             out.append(self.value(item, key, depth + 1, path))
         return out
 

@@ -56,6 +56,7 @@ _SECRET_WORDS = {
     "cvv": "card_number",
     "cvv2": "card_number",
     "cvc": "card_number",
+    "passw": "password",
 }
 # Matched against the key with separators removed ("x-api-key" -> "xapikey"):
 # a secret made of two words, neither of which is one alone ("master key").
@@ -78,6 +79,7 @@ _SECRET_COMPOUNDS = {
     "sharedkey": "api_key",
     "clientkey": "private_key",
     "masterkey": "private_key",
+    "dbpass": "password",
     "rootkey": "private_key",
     "deploykey": "private_key",
     "sshkey": "private_key",
@@ -146,7 +148,6 @@ _DESCRIPTIVE_WORDS = frozenset(
         "hint",
         "policy",
         "version",
-        "header",
         "field",
         "param",
         "rotation",
@@ -176,7 +177,17 @@ _DESCRIPTIVE_WORDS = frozenset(
     }
 )
 _CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+_ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")  # "DBPassword" -> "DB_Password", "APIToken" -> "API_Token"
 _WORDS = re.compile(r"[a-z0-9]+")
+_NUMBERED = re.compile(r"(?<=[a-z])[0-9]+$")  # "password2" -> "password", "pw1" -> "pw"
+# A secret word may end a longer word: "adminpassword", "mysqlpassword", "csrftoken".
+_SECRET_SUFFIXES = {
+    "password": "password",
+    "passwd": "password",
+    "passphrase": "password",
+    "secret": "secret",
+    "token": "token",
+}
 
 SECRET_WORD_ENDINGS: frozenset[str] = frozenset(
     name[-3:] for name in (*_SECRET_WORDS, *_SECRET_COMPOUNDS, *_QUERY_WORDS)
@@ -185,7 +196,8 @@ SECRET_WORD_ENDINGS: frozenset[str] = frozenset(
 
 
 def _words(key: str) -> list[str]:
-    return _WORDS.findall(_CAMEL.sub(r"\1_\2", key).lower())
+    split = _CAMEL.sub(r"\1_\2", _ACRONYM.sub(r"\1_\2", key)).lower()
+    return [_NUMBERED.sub("", word) for word in _WORDS.findall(split)]
 
 
 def _secret_at(words: list[str]) -> tuple[int, str] | None:
@@ -193,6 +205,8 @@ def _secret_at(words: list[str]) -> tuple[int, str] | None:
     found: tuple[int, str] | None = None
     for index, word in enumerate(words):
         kind = _SECRET_WORDS.get(word)
+        if kind is None:
+            kind = next((k for suffix, k in _SECRET_SUFFIXES.items() if word.endswith(suffix)), None)
         if kind is None:
             # A compound written as one word ("xapikey"), or ending at this word ("api" "key").
             run = "".join(words[max(0, index - 3) : index + 1])

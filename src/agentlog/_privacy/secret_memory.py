@@ -5,8 +5,11 @@ message, a result, or a library's stdlib line. Values are remembered
 process-wide (a secret is a secret everywhere in the process) in three tiers,
 each bounded on its own so that no tier can push another's values out:
 
-* ``key`` — every string (and integer) seen under a secret key name, in a
-  field, a payload (in every capture mode) or nested deeper: the strongest;
+* ``payload`` — every string (and integer) seen under a secret key name in
+  a tool's arguments, a result, a task or a prompt (in every capture mode):
+  the strongest, fed only by payloads, so no amount of logging can push a
+  password given to a tool out of it;
+* ``key`` — the same for log fields (``log.info(..., token=…)``);
 * ``text`` — values of ``password=…`` shapes met in free text: a weaker tier,
   since any logged text can fill it, and remembered only when they look like a
   secret (8 characters or more, mixed character classes or 16 or more);
@@ -50,10 +53,10 @@ __all__ = [
     "remember_arguments",
 ]
 
-TIERS: dict[str, int] = {"key": 256, "text": 64, "args": 128}
+TIERS: dict[str, int] = {"payload": 256, "key": 256, "text": 64, "args": 128}
 """Each tier and the most values it holds (the least recently seen go first)."""
-_STRENGTH = {"key": 3, "text": 2, "args": 1}
-_MIN_LENGTH = {"key": 6, "text": 8, "args": 8}
+_STRENGTH = {"payload": 4, "key": 3, "text": 2, "args": 1}
+_MIN_LENGTH = {"payload": 6, "key": 6, "text": 8, "args": 8}
 _MAX_LENGTH = 64 * 1024
 # Values that are never secrets however they were met: agentlog's own words and
 # the statuses, stop reasons and placeholders every log is full of.
@@ -404,9 +407,15 @@ if hasattr(os, "register_at_fork"):
 
 
 def remember_all(value: Any, kind: str, depth: int = 0, tier: str = "key") -> None:
-    """Remember every string (and integer, as digits) inside a secret value."""
+    """Remember every string (and integer, as digits) inside a secret value, with its encoded forms.
+
+    A password may come back URL-encoded in a request line or escaped in a
+    repr, as well as raw.
+    """
     pairs: list[tuple[str, str]] = []
     _collect(value, kind, depth, pairs)
+    if pairs and len(pairs) <= 16:
+        pairs = [(form, kind) for raw, kind in pairs for form in _forms(raw)]
     if pairs:
         MEMORY.remember_many(pairs, tier)
 
