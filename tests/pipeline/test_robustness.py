@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import logging
 from typing import Any
 
 import orjson
@@ -204,3 +205,31 @@ def test_objects_that_raise_everywhere_lose_no_event(logs: Captured, fmt: str, m
         names = [orjson.loads(line)["event"] for line in raw]
         assert names[0] == "run_started"
         assert names[-1] == "run_finished"
+
+
+class _UnreadableList(list[Any]):
+    """A list whose iteration raises."""
+
+    def __iter__(self) -> Any:
+        raise RuntimeError("cannot iterate")
+
+
+class _UnreadableDict(dict[str, Any]):
+    """A dict whose items and iteration raise."""
+
+    def items(self) -> Any:
+        raise RuntimeError("cannot list")
+
+    def __iter__(self) -> Any:
+        raise RuntimeError("cannot iterate")
+
+
+def test_containers_whose_iteration_raises_lose_no_line(logs: Captured) -> None:
+    """A field, extra or metadata value that cannot be iterated is marked; no line is lost."""
+    with agentlog.run(metadata={"m": _UnreadableList([1])}) as run:
+        agentlog.get_logger().info("structlog line", a=_UnreadableList([1]), d=_UnreadableDict(k=1))
+        logging.getLogger("lib").warning("stdlib line", extra={"e": _UnreadableList([1])})
+    names = [line["event"] for line in logs.lines()]
+    assert names == ["run_started", "structlog line", "stdlib line", "run_finished"]
+    assert logs.one("run_started")["run_id"] == run.run_id
+    assert logs.one("structlog line")["a"].startswith("<unserializable")

@@ -248,7 +248,11 @@ def _salvage(
         for key, value in items:
             name = key if type(key) is str else safe_str(key)
             if name not in line:
-                line[name] = redactor.scrub(value, name)
+                try:
+                    line[name] = redactor.scrub(value, name)
+                except Exception:
+                    # A container whose iteration raises cannot be read at all: say so, keep the line.
+                    line[name] = f"<unserializable {type_name(value)}>"
     return line
 
 
