@@ -233,3 +233,32 @@ def test_containers_whose_iteration_raises_lose_no_line(logs: Captured) -> None:
     assert names == ["run_started", "structlog line", "stdlib line", "run_finished"]
     assert logs.one("run_started")["run_id"] == run.run_id
     assert logs.one("structlog line")["a"].startswith("<unserializable")
+
+
+def test_a_finalizer_logging_while_a_line_renders_is_not_taken_for_a_foreign_line(
+    logs: Captured, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A __del__ that logs mid-render (collector at threshold 1) writes its line; no false notice."""
+    import gc
+
+    log = agentlog.get_logger()
+
+    class Noisy:
+        def __init__(self) -> None:
+            self.me = self
+
+        def __del__(self) -> None:
+            log.info("from finalizer")
+
+    thresholds = gc.get_threshold()
+    gc.set_threshold(5, 1, 1)
+    try:
+        for index in range(5000):
+            Noisy()
+            log.info("main", index=index, payload=[{} for _ in range(3)])
+        gc.collect()
+    finally:
+        gc.set_threshold(*thresholds)
+    names = [line["event"] for line in logs.lines()]
+    assert names.count("main") == 5000 and names.count("from finalizer") == 5000
+    assert "structlog was configured after" not in capfd.readouterr().err

@@ -221,8 +221,14 @@ def render_event(
 def finish_line(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
     """The last processor of agentlog's chain: the event as output bytes."""
     settings = current()
-    _rendered_for.writer = settings.writer
-    return render_event(settings, logger, method_name, event_dict)
+    line = render_event(settings, logger, method_name, event_dict)
+    # Pushed once rendered, popped by the sink right after: a line logged while this one
+    # was rendering (a finalizer run by the collector) pushes and pops its own first.
+    writers = _rendered_for.__dict__.get("writers")
+    if writers is None or len(writers) > 32:  # a sink that never takes them (not agentlog's) stays bounded
+        writers = _rendered_for.writers = []
+    writers.append(settings.writer)
+    return line
 
 
 class Sink:
@@ -240,7 +246,8 @@ class Sink:
     def write(self, line: Any) -> None:
         """Write one rendered line."""
         # Taken, not read: a line that did not come through finish_line goes to the current output.
-        writer = _rendered_for.__dict__.pop("writer", None)
+        writers = _rendered_for.__dict__.get("writers")
+        writer = writers.pop() if writers else None
         if writer is None:
             writer = current().writer
             line = _foreign_line(line)
