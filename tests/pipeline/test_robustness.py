@@ -262,3 +262,12 @@ def test_a_finalizer_logging_while_a_line_renders_is_not_taken_for_a_foreign_lin
     names = [line["event"] for line in logs.lines()]
     assert names.count("main") == 5000 and names.count("from finalizer") == 5000
     assert "structlog was configured after" not in capfd.readouterr().err
+
+
+def test_fields_named_like_the_loggers_own_parameters_are_written(logs: Captured) -> None:
+    """Fields called self, method_name or level are fields like any other: the line is written, no error."""
+    with agentlog.run() as run:
+        agentlog.get_logger().info("odd names", self=1, method_name="m", level=2)
+    line = logs.one("odd names")
+    assert line["run_id"] == run.run_id and line["self"] == 1 and line["method_name"] == "m"
+    assert "processor_error" not in line

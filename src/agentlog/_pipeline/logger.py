@@ -65,7 +65,7 @@ def _interpolate(event: Any, args: tuple[Any, ...]) -> Any:
 def _make_method(name: str) -> Any:
     levelno = LEVELS[name]
 
-    def method(self: BoundLogger, event: Any = None, *args: Any, **kw: Any) -> Any:
+    def method(self: BoundLogger, /, event: Any = None, *args: Any, **kw: Any) -> Any:
         settings = CONFIG.settings
         if settings is not None and levelno < settings.min_level:
             return None
@@ -73,7 +73,7 @@ def _make_method(name: str) -> Any:
             event = _interpolate(event, args)
         return self._safe_proxy(name, event, kw)
 
-    async def amethod(self: BoundLogger, event: Any = None, *args: Any, **kw: Any) -> Any:
+    async def amethod(self: BoundLogger, /, event: Any = None, *args: Any, **kw: Any) -> Any:
         # Writes are synchronous and short; no executor hop (which would also
         # lose nothing, but costs a thread switch per line).
         return method(self, event, *args, **kw)
@@ -99,6 +99,9 @@ class BoundLogger(structlog.BoundLoggerBase):
             # structlog's chain is someone else's for now (structlog.testing.capture_logs): what
             # agentlog's finisher would add, the IDs and bound fields, goes in the event instead.
             kw = _with_ids_and_bound_fields(kw, self._logger)
+        if "self" in kw or "method_name" in kw:
+            # Field names structlog's own signature takes: the line goes round it.
+            return _write_unchained(self._logger, name, event, {**self._context, **kw}, None)
         try:
             return self._proxy_to_logger(name, event, **kw)
         except Exception as exc:
@@ -117,16 +120,16 @@ class BoundLogger(structlog.BoundLoggerBase):
     critical, acritical = _make_method("critical")
     fatal, afatal = critical, acritical
 
-    def exception(self, event: Any = None, *args: Any, **kw: Any) -> Any:
+    def exception(self, /, event: Any = None, *args: Any, **kw: Any) -> Any:
         """Log at level error with the exception being handled."""
         kw.setdefault("exc_info", True)
         return self.error(event, *args, **kw)
 
-    async def aexception(self, event: Any = None, *args: Any, **kw: Any) -> Any:
+    async def aexception(self, /, event: Any = None, *args: Any, **kw: Any) -> Any:
         """Async form of `exception`."""
         return self.exception(event, *args, **kw)
 
-    def log(self, level: int, event: Any = None, *args: Any, **kw: Any) -> Any:
+    def log(self, /, level: int, event: Any = None, *args: Any, **kw: Any) -> Any:
         """Log at the numeric stdlib *level*."""
         if level < _min_level():
             return None
@@ -134,7 +137,7 @@ class BoundLogger(structlog.BoundLoggerBase):
             event = _interpolate(event, args)
         return self._safe_proxy(level_name(level), event, kw)
 
-    async def alog(self, level: int, event: Any = None, *args: Any, **kw: Any) -> Any:
+    async def alog(self, /, level: int, event: Any = None, *args: Any, **kw: Any) -> Any:
         """Async form of `log`."""
         return self.log(level, event, *args, **kw)
 
@@ -161,13 +164,14 @@ def _with_ids_and_bound_fields(kw: dict[str, Any], logger: Any) -> dict[str, Any
 
 
 def _write_unchained(
-    logger: Any, method_name: str, event: Any, fields: dict[str, Any], failure: Exception
+    logger: Any, method_name: str, event: Any, fields: dict[str, Any], failure: Exception | None
 ) -> None:
-    """Write a line structlog's chain raised on: each processor again on its own, the failing ones skipped."""
+    """Write a line without structlog's loop: each processor on its own, the failing ones skipped."""
     try:
         settings = current()
         event, fields = run_chain(settings.pre, method_name, event, fields, logger)
-        fields.setdefault(PROCESSOR_ERROR, f"structlog chain: {type(failure).__name__}")
+        if failure is not None:
+            fields.setdefault(PROCESSOR_ERROR, f"structlog chain: {type(failure).__name__}")
         fields["event"] = event
         settings.writer(render_event(settings, logger, LEVEL_ALIASES.get(method_name, method_name), fields))
     except Exception as exc:
