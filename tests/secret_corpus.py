@@ -17,6 +17,7 @@ SECRETS: list[tuple[str, str]] = [
     ("openai", "sk-" + "proj-" + "Zx81LmQ0pR7tY3uV5wN2kJ9hG4fD6sA1bC"),
     ("anthropic", "sk-" + "ant-api03-" + "r9T2vX7qL0mN4pB8wK1zY5cH3jF6dS"),
     ("aws", "AKIA" + "Z3Q7RM4XJ2K9PL5T"),
+    ("telegram_bot", "110201543:" + "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"),
     ("github", "ghp_" + "Aa1Bb2Cc3Dd4Ee5Ff6Gg7Hh8Ii9Jj0Kk1Ll2M"),
     ("github_pat", "github_pat_" + "11ABCDEFG0123456789_abcdefghijklmnopqrstuv"),
     ("slack", "xoxb-" + "1234567890-0987654321-AbCdEfGhIjKlMnOp"),

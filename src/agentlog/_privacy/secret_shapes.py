@@ -313,7 +313,7 @@ def _may_end_key(text: str, at: int) -> bool:
 
 
 _URL_CREDENTIALS = re.compile(r"://(?P<v>[^\s/?#]*)@")
-_TELEGRAM = re.compile(rf"(?<![0-9])[0-9]{{8,10}}:AA[{_T}]{{33}}(?![{_T}])")
+_TELEGRAM = re.compile(rf"(?<![0-9])[0-9]{{8,10}}:AA[{_T}]{{30,40}}(?![{_T}])")
 
 
 def _colon(text: str, at: int, spans: list[Span]) -> int:
