@@ -394,3 +394,16 @@ def test_more_secret_key_names_are_recognised(tmp_path: Path, name: str) -> None
     with agentlog.run(metadata={name: SECRET}):
         agentlog.get_logger().info("config", **{name: SECRET})
     assert SECRET not in path.read_text()
+
+
+def test_a_weak_password_given_to_a_tool_is_still_remembered(tmp_path: Path) -> None:
+    """A low-variety password (12121212) passed to a tool is scrubbed when the error echoes it."""
+    path = tmp_path / "out.jsonl"
+    agentlog.configure(output=path)
+    with (
+        pytest.raises(PermissionError),
+        agentlog.run(),
+        agentlog.tool_call("login", {"password": "12121212"}),
+    ):
+        raise PermissionError("login refused: 12121212 is wrong")
+    assert "12121212" not in path.read_text()

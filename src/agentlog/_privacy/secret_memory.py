@@ -162,7 +162,10 @@ def eligible(value: str, tier: str) -> bool:
     if not _MIN_LENGTH[tier] <= len(value) <= _MAX_LENGTH or _MARKER_TEXT in value:
         return False
     stripped = value.strip()
-    if len(stripped) < _MIN_LENGTH[tier] or stripped.casefold() in _COMMON or len(set(stripped)) < 3:
+    if len(stripped) < _MIN_LENGTH[tier] or stripped.casefold() in _COMMON:
+        return False
+    if len(set(stripped)) < 3 and tier != "payload":
+        # "aaaaaaaa" in a log field is filler; given to a tool as a password, it is the password.
         return False
     if tier == "text":
         # Free text can say anything: only values shaped like a secret are learned from it.
