@@ -142,20 +142,21 @@ def without_secrets(value: Any, key_kind: KeyKind, remember: Remember | None = N
     wherever it shows up later. Returns *value* itself, not a copy, when it
     holds no secret. Never raises.
     """
-    finder = _finders.get(key_kind)
-    if finder is None or finder._remember is not remember:
+    finder = _finders.get((key_kind, remember))
+    if finder is None:
         finder = _SecretFinder(key_kind, remember)
         if len(_finders) >= 64:
             _finders.clear()
-        _finders[key_kind] = finder
+        _finders[key_kind, remember] = finder
     try:
         return finder.walk(value, 0)
     except Exception:
         return value  # the encoder writes its own marker for a value that cannot be read
 
 
-# One finder per set of key rules (a redactor's key_kind), so its plain-key set lasts.
-_finders: dict[KeyKind, _SecretFinder] = {}
+# One finder per set of key rules (a redactor's key_kind) and remembering, so its
+# plain-key set lasts: hashing alone (hash_value) and capture (which remembers) alternate.
+_finders: dict[tuple[KeyKind, Remember | None], _SecretFinder] = {}
 
 
 def _key_kind() -> KeyKind:

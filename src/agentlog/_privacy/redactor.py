@@ -394,8 +394,10 @@ class Redactor:
                 out[clean_key] = marker(kind)
             elif cls is str:
                 entry = cache.get(value)
-                fresh = entry is not None and entry[1] == version
-                out[clean_key] = entry[0] if fresh else self.scrub_text(value, key)  # type: ignore[index]
+                if entry is not None and entry[1] == version:
+                    out[clean_key] = entry[0]
+                else:
+                    out[clean_key] = self.scrub_text(value, key)
             elif value is None or cls in (bool, int, float):
                 out[clean_key] = value
             else:
