@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 import jsonschema
+import orjson
 import pytest
 
 import agentlog
@@ -62,6 +63,27 @@ def test_standalone_events_are_valid(logs: Captured, validator: jsonschema.Draft
     events.run_finished()
     for line in logs.lines():
         validator.validate(line)
+
+
+def test_lines_that_say_what_gave_are_valid(
+    tmp_path: Any, validator: jsonschema.Draft202012Validator
+) -> None:
+    """A line a processor failed on (processor_error) and one cut to the limit (fields_dropped) validate."""
+
+    def picky(logger: Any, method_name: str, event_dict: Any) -> Any:
+        raise ValueError("no")
+
+    path = tmp_path / "out.jsonl"
+    agentlog.configure(output=path, processors=[picky], max_line_bytes=4096)
+    with agentlog.run():
+        agentlog.get_logger().info("wide", **{f"f{index}": "v" * 100 for index in range(100)})
+    lines = [orjson.loads(raw) for raw in path.read_bytes().splitlines()]
+    wide = next(line for line in lines if line["event"] == "wide")
+    assert wide["processor_error"] == "picky: ValueError" and wide["fields_dropped"] >= 1
+    for line in lines:
+        validator.validate(line)
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate({**wide, "fields_dropped": "many"})
 
 
 @pytest.mark.parametrize(
