@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "_context": 1,
     "_output": 1,
     "_formats": 1,
+    "_genai": 1,
     "_privacy": 2,
     "_otel": 2,
     "_settings": 2,

@@ -13,6 +13,7 @@ from ._context import CURRENT
 from ._diagnostics import notice
 from ._events.frames import forget_open_runs
 from ._formats import profile_named
+from ._genai import CONTENT_ENV, content_setting
 from ._otel import Bridge
 from ._output import make_writer
 from ._pipeline.chain import compose
@@ -69,7 +70,7 @@ def configure(
     format: Format = "json",  # noqa: A002 - the contract's name
     output: IO[str] | IO[bytes] | str | os.PathLike[str] | None = None,
     level: Level = "info",
-    capture: str | Mapping[str, str] = "hash",
+    capture: str | Mapping[str, str] | None = None,
     hash_key: str | bytes | None = None,
     stdlib: bool = True,
     redactor: Redactor | None = None,
@@ -108,7 +109,11 @@ def configure(
             default), ``"redacted"`` (also the value, with secrets, emails and
             phone numbers replaced), ``"full"`` (also the value, with secrets
             replaced), ``"none"`` (size only). A mapping sets modes per tool
-            name, with ``"*"`` for everything else.
+            name, with ``"*"`` for everything else. When None,
+            ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` decides
+            (``true``, ``EVENT_ONLY`` or ``SPAN_AND_EVENT``: ``"full"``),
+            else ``"hash"``; that variable also decides whether spans carry
+            content (see docs/opentelemetry.md).
         hash_key: A secret that makes every hash keyed (HMAC-SHA256), so
             low-entropy values cannot be recovered by guessing. Defaults to
             ``$AGENTLOG_HASH_KEY``; plain SHA-256 when neither is set.
@@ -160,6 +165,11 @@ def configure(
     min_level = parse_level(level)
     profile = profile_named(format)
     static = static_fields(service, env, version)
+    content = content_setting(os.environ)
+    if not content.valid:
+        _diagnostics.report(f"{CONTENT_ENV} holds a value the conventions do not define; content kept off")
+    if capture is None:
+        capture = "full" if content.lines else "hash"
     policy = CapturePolicy(capture, capture_limit)
     hasher = from_environment() if hash_key is None else Hasher(hash_key)
     user_chain = _users_chain(processors)
@@ -183,6 +193,7 @@ def configure(
         chain=chain,
         propagation_targets=targets,
         max_line_bytes=line_limit,
+        span_content=content.spans,
     )
     _settings.install(settings)
     follow_level(min_level)

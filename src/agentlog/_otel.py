@@ -25,13 +25,26 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from . import _diagnostics, _settings
 from ._context import SpanRef
+from ._genai import ERROR_TYPE, SCHEMA_URL, error_type, input_messages, output_messages
 from ._serialize import dumps_line
 
-__all__ = ["Bridge", "OpenSpan", "captured_text", "current_span"]
+if TYPE_CHECKING:
+    from ._settings import Settings
+
+__all__ = [
+    "Bridge",
+    "OpenSpan",
+    "captured_text",
+    "content_mode",
+    "current_span",
+    "messages_text",
+    "payload_text",
+]
 
 
 def _ref(context: Any) -> SpanRef:
@@ -67,7 +80,7 @@ class Bridge:
         self._trace = trace
         self._context = context
         provider = tracer_provider if tracer_provider is not None else trace.get_tracer_provider()
-        self._tracer = provider.get_tracer("agentlog", __version__)
+        self._tracer = provider.get_tracer("agentlog", __version__, schema_url=SCHEMA_URL)
         self.service = service
 
     def open(
@@ -88,18 +101,31 @@ class Bridge:
         client: bool,
         latency_ms: Any,
         status: str,
+        error_class: str | None = None,
+        closing: dict[str, Any] | None = None,
     ) -> str | None:
         """Record an operation that already ended as a span back-dated by its latency.
 
         For the typed helpers called on their own. Returns the span's ID, or
         None if it could not be recorded.
+
+        Args:
+            name: The span's name.
+            parent: The span it nests in.
+            attributes: Its attributes.
+            client: A CLIENT span (a model call) rather than INTERNAL.
+            latency_ms: How long the operation took.
+            status: ``ok`` or ``error``.
+            error_class: ``error.type`` when it failed (``_OTHER`` when None).
+            closing: Attributes known only once it ended (usage, content).
         """
         span = self.start(
             name, client=client, parent=parent, attributes=attributes, start_ns=_backdated(latency_ms)
         )
         if span is None:
             return None
-        self.end(span, {"agentlog.status": status}, "Error" if status == "error" else None)
+        failure = error_type(None, {"error_class": error_class} if error_class else None, status)
+        self.end(span, {"agentlog.status": status, **(closing or {})}, failure)
         return _ref(span.get_span_context()).span_id
 
     def start(
@@ -155,9 +181,9 @@ class Bridge:
         try:
             span.set_attributes(_clean(attributes))
             if error_class is not None:
-                error_type = _scrub(error_class, "error.type")
-                span.set_attribute("error.type", error_type)
-                span.set_status(self._trace.Status(self._trace.StatusCode.ERROR, error_type))
+                failure = _scrub(error_class, ERROR_TYPE)
+                span.set_attribute(ERROR_TYPE, failure)
+                span.set_status(self._trace.Status(self._trace.StatusCode.ERROR, failure))
             span.end(end_time=end_ns)
         except Exception as exc:
             _diagnostics.report("OpenTelemetry span could not be ended", exc)
@@ -205,6 +231,132 @@ def captured_text(captured: dict[str, Any] | None, name: str) -> str | None:
     return value if type(value) is str else dumps_line(value)[:-1].decode("utf-8")
 
 
+_CONTENT_MODES = ("redacted", "full")
+
+
+def content_mode(settings: Settings, mode: str | None, tool: str | None = None) -> str | None:
+    """The capture mode for content on a span, or None when the span gets none.
+
+    A span carries content where the lines do, in the same mode, unless
+    ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` says otherwise:
+    off (``false``, ``NO_CONTENT``, ``EVENT_ONLY``) takes it off the spans;
+    on (``true``, ``SPAN_ONLY``, ``SPAN_AND_EVENT``) puts it on the spans
+    even where the lines keep only a hash, with secrets replaced.
+
+    Args:
+        settings: The settings in force.
+        mode: A per-call capture mode, overriding the policy.
+        tool: The tool the payload belongs to, for a per-tool mode.
+    """
+    switch = settings.span_content
+    if switch is False:
+        return None
+    line_mode = mode if mode is not None else settings.capture.mode_for(tool)
+    if line_mode in _CONTENT_MODES:
+        return line_mode
+    return "full" if switch else None
+
+
+def payload_text(
+    settings: Settings | None,
+    name: str,
+    value: Any,
+    written: Mapping[str, Any] | None = None,
+    *,
+    tool: str | None = None,
+    mode: str | None = None,
+) -> str | None:
+    """A payload (tool arguments or result) for a span attribute, as JSON text; None when none goes there.
+
+    Redacted and capped as a line would have it in the span's content mode
+    (`content_mode`): the line's own value when that is the line's mode.
+
+    Args:
+        settings: The settings in force.
+        name: ``args`` or ``result``.
+        value: The payload as given.
+        written: The fields the line wrote for it, if already captured.
+        tool: The tool it belongs to.
+        mode: A per-call capture mode.
+    """
+    if settings is None or settings.otel is None:
+        return None
+    content = content_mode(settings, mode, tool)
+    if content is None:
+        return None
+    line_mode = mode if mode is not None else settings.capture.mode_for(tool)
+    if written is not None and content == line_mode:
+        return captured_text(dict(written), name)
+    from ._privacy.capture import captured
+
+    try:
+        fields = captured(name, value, content, settings.hasher, settings.redactor, settings.capture.limit)
+    except Exception as exc:
+        _diagnostics.report("span content could not be captured", exc)
+        return None
+    return captured_text(fields, name)
+
+
+def messages_text(
+    settings: Settings | None,
+    messages: Any,
+    mode: str | None,
+    *,
+    output: bool,
+    finish_reason: Any = None,
+    failed: bool = False,
+) -> str | None:
+    """A prompt or completion as the conventions' message JSON for a span; None when none goes there.
+
+    *messages* is converted to ``{role, parts}`` messages
+    (`agentlog._genai`), secrets (and, in ``redacted`` mode, emails and
+    phone numbers) replaced in every part, and fitted to the capture limit
+    by shortening the longest texts: the result is always a valid array.
+    """
+    if settings is None or settings.otel is None:
+        return None
+    content = content_mode(settings, mode)
+    if content is None:
+        return None
+    try:
+        converted = (
+            output_messages(messages, finish_reason, failed) if output else input_messages(messages)
+        )
+        clean = settings.redactor.scrub(converted, pii=content == "redacted")
+        return _fitted(clean, settings.capture.limit)
+    except Exception as exc:
+        _diagnostics.report("span content could not be converted", exc)
+        return None
+
+
+_CUT = "…[truncated]"
+
+
+def _cut_strings(value: Any, longest: int) -> Any:
+    if isinstance(value, str):
+        return value if len(value) <= longest else value[:longest] + _CUT
+    if isinstance(value, dict):
+        return {key: _cut_strings(item, longest) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_cut_strings(item, longest) for item in value]
+    return value
+
+
+def _fitted(messages: Any, limit: int) -> str:
+    """*messages* as JSON text of at most *limit* bytes where shortening its strings can make it so."""
+    text = dumps_line(messages)[:-1].decode("utf-8")
+    longest = limit
+    shortened = messages
+    while len(text.encode("utf-8")) > limit and longest > 16:
+        longest //= 2
+        shortened = _cut_strings(messages, longest)
+        text = dumps_line(shortened)[:-1].decode("utf-8")
+    while len(text.encode("utf-8")) > limit and isinstance(shortened, list) and len(shortened) > 1:
+        shortened = shortened[1:]  # the latest messages say most about this call
+        text = dumps_line(shortened)[:-1].decode("utf-8")
+    return text
+
+
 def _backdated(latency_ms: Any) -> int | None:
     """The start time of something that ended now after *latency_ms*."""
     if type(latency_ms) in (int, float) and 0 <= latency_ms < 1e9:
@@ -227,10 +379,26 @@ class OpenSpan:
         self._token = token
         self.ref = _ref(span.get_span_context())
 
-    def close(self, attributes: dict[str, Any], exc: BaseException | None) -> None:
-        """Set the closing attributes and status, end the span, and make the previous one current."""
+    def close(
+        self,
+        attributes: dict[str, Any],
+        exc: BaseException | None,
+        error: Mapping[str, Any] | None = None,
+        status: str | None = None,
+    ) -> None:
+        """Set the closing attributes and status, end the span, and make the previous one current.
+
+        Args:
+            attributes: The closing attributes.
+            exc: The exception that ended the scope, if any.
+            error: The error fields written on the closing line (its
+                ``error_class`` is the span's ``error.type`` when no
+                exception is given).
+            status: The closing line's status: ``error`` marks the span
+                failed even with no error class (``error.type`` ``_OTHER``).
+        """
         span, self._span = self._span, None
         if span is None:
             return
         self._bridge.detach(self._token)
-        self._bridge.end(span, attributes, type(exc).__qualname__ if exc is not None else None)
+        self._bridge.end(span, attributes, error_type(exc, error, status))

@@ -58,6 +58,10 @@ class Settings:
         max_line_bytes: The largest line written, newline included.
         propagation_targets: Where outgoing requests may carry baggage;
             None for the default targets (this machine, private networks).
+        span_content: Content (prompts, completions, arguments, results) on
+            spans: None where the lines have it, True also where they keep
+            only a hash, False never (from
+            ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``).
     """
 
     min_level: int
@@ -73,6 +77,7 @@ class Settings:
     chain: list[Any] | None = None
     propagation_targets: PropagationTargets | None = None
     max_line_bytes: int = MAX_LINE_BYTES
+    span_content: bool | None = None
 
 
 def static_fields(service: str | None, env: str | None, version: str | None) -> dict[str, str]:

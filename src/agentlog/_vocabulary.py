@@ -131,6 +131,14 @@ TOTALS = (
 )
 """The run totals ``run_finished`` reports, in line order."""
 
+CACHE_READ_INPUT_TOKENS = "cache_read_input_tokens"
+CACHE_CREATION_INPUT_TOKENS = "cache_creation_input_tokens"
+REASONING_OUTPUT_TOKENS = "reasoning_output_tokens"
+TOKEN_DETAILS = (CACHE_READ_INPUT_TOKENS, CACHE_CREATION_INPUT_TOKENS, REASONING_OUTPUT_TOKENS)
+"""Token counts within ``input_tokens`` and ``output_tokens`` (as the OpenTelemetry GenAI
+conventions count them): on ``llm_result`` when the model reported them, totalled on
+``run_finished`` when any call of the run reported one."""
+
 ERROR_CLASS = "error_class"
 ERROR_MESSAGE = "error_message"
 ERROR_STACK = "error_stack"

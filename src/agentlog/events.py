@@ -43,6 +43,7 @@ from ._events.emit import emit
 from ._events.openings import open_run, open_step, open_tool_call
 from ._events.payloads import MISSING, capture_payload, llm_payloads
 from ._events.records import (
+    LLMResult,
     new_agent_step,
     new_decision,
     new_llm_result,
@@ -54,10 +55,26 @@ from ._events.records import (
     run_fields,
 )
 from ._events.standalone import FinishedSpan, nested
+from ._genai import (
+    CHAT,
+    EXECUTE_TOOL,
+    FINISH_REASONS,
+    INPUT_MESSAGES,
+    OPERATION,
+    OUTPUT_MESSAGES,
+    PROVIDER,
+    REQUEST_MODEL,
+    TOOL_CALL_ID,
+    TOOL_NAME,
+    TOOL_RESULT,
+    provider_name,
+    usage_attributes,
+)
+from ._otel import messages_text, payload_text
 from ._pipeline.errors import MAX_MESSAGE_CHARS
 from ._scopes.scope import failure_fields
 from ._serialize import safe_str
-from ._settings import CONFIG
+from ._settings import CONFIG, Settings
 from ._vocabulary import COMPLETED, ERROR, ERROR_CLASS, ERROR_MESSAGE, OK, TOTALS
 
 __all__ = [
@@ -118,6 +135,42 @@ def _error_part(
         # An error given is a failure, whatever the status said.
         status = ERROR if fields else OK
     return safe_str(status), fields or None
+
+
+def _error_class(errors: Mapping[str, Any] | None) -> str | None:
+    error_class = errors.get(ERROR_CLASS) if errors else None
+    return error_class if isinstance(error_class, str) else None
+
+
+def _chat_span(
+    settings: Settings | None, record: LLMResult, prompt: Any, completion: Any, capture: str | None
+) -> FinishedSpan:
+    """The ``chat`` span of an ``llm_result`` called on its own, from what its line says."""
+    failed = record.status == ERROR
+    return FinishedSpan(
+        f"chat {record.model}",
+        True,
+        {
+            OPERATION: CHAT,
+            PROVIDER: provider_name(record.provider, record.model),
+            REQUEST_MODEL: record.model,
+        },
+        record.latency_ms,
+        record.status,
+        _error_class(record.error),
+        {
+            **usage_attributes(record),
+            FINISH_REASONS: [record.finish_reason] if record.finish_reason else None,
+            INPUT_MESSAGES: None
+            if prompt is MISSING
+            else messages_text(settings, prompt, capture, output=False),
+            OUTPUT_MESSAGES: None
+            if completion is MISSING
+            else messages_text(
+                settings, completion, capture, output=True, finish_reason=record.finish_reason, failed=failed
+            ),
+        },
+    )
 
 
 def _outside_a_run(event: str) -> None:
@@ -367,7 +420,9 @@ def tool_call(
             _diagnostics.report(
                 "tool_call with the tool_call_id of a call still open; the new call replaces it"
             )
-        call_ctx, span = open_tool_call(settings, base, record.tool, record.tool_call_id, args_fields)
+        call_ctx, span = open_tool_call(
+            settings, base, record.tool, record.tool_call_id, args_fields, args, capture
+        )
         frames.open_frame(frames.TOOL, call_ctx, base, span)
         emit(settings, call_ctx, record)
         return call_id
@@ -466,13 +521,15 @@ def tool_result(
                 lambda: FinishedSpan(
                     f"execute_tool {tool}",
                     False,
-                    {
-                        "gen_ai.operation.name": "execute_tool",
-                        "gen_ai.tool.name": tool,
-                        "gen_ai.tool.call.id": call_id,
-                    },
+                    {OPERATION: EXECUTE_TOOL, TOOL_NAME: tool, TOOL_CALL_ID: call_id},
                     latency_ms,
                     status,
+                    _error_class(errors),
+                    {
+                        TOOL_RESULT: None
+                        if result is MISSING
+                        else payload_text(settings, "result", result, captured, tool=tool, mode=capture)
+                    },
                 ),
                 tool_call_id=tool_call_id,
                 tool=tool,
@@ -498,6 +555,9 @@ def llm_result(
     provider: str | None = None,
     input_tokens: int | None = None,
     output_tokens: int | None = None,
+    cache_read_input_tokens: int | None = None,
+    cache_creation_input_tokens: int | None = None,
+    reasoning_output_tokens: int | None = None,
     latency_ms: float | None = None,
     status: str | None = None,
     finish_reason: str | None = None,
@@ -516,8 +576,15 @@ def llm_result(
     Args:
         model: The model name.
         provider: The provider (``openai``, ``anthropic`` …).
-        input_tokens: Prompt tokens used.
-        output_tokens: Completion tokens used.
+        input_tokens: Input tokens used, cached ones included (as the
+            OpenTelemetry GenAI conventions count them).
+        output_tokens: Output tokens used, reasoning ones included.
+        cache_read_input_tokens: Of the input tokens, those read from the
+            provider's cache, when it reports them.
+        cache_creation_input_tokens: Of the input tokens, those written to
+            the provider's cache, when it reports them.
+        reasoning_output_tokens: Of the output tokens, those spent on
+            reasoning, when the model reports them.
         latency_ms: How long the call took.
         status: ``ok`` or ``error``; ``error`` when *error* or an error class
             or message is given.
@@ -539,27 +606,14 @@ def llm_result(
             _outside_a_run("llm_result")
         error, error_message = _message_given_as_error(error, error_message)
         status, errors = _error_part(ctx, status, error, error_class, error_message)
-        leaf = nested(
-            ctx,
-            lambda: FinishedSpan(
-                f"chat {model}",
-                True,
-                {
-                    "gen_ai.operation.name": "chat",
-                    "gen_ai.provider.name": provider,
-                    "gen_ai.request.model": model,
-                    "gen_ai.usage.input_tokens": input_tokens,
-                    "gen_ai.usage.output_tokens": output_tokens,
-                },
-                latency_ms,
-                status,
-            ),
-        )
         record = new_llm_result(
             model=model,
             provider=provider,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
+            cache_read_input_tokens=cache_read_input_tokens,
+            cache_creation_input_tokens=cache_creation_input_tokens,
+            reasoning_output_tokens=reasoning_output_tokens,
             latency_ms=latency_ms,
             status=status,
             finish_reason=finish_reason,
@@ -567,6 +621,7 @@ def llm_result(
             payloads=llm_payloads(settings, prompt, completion, capture),
             fields=fields,
         )
+        leaf = nested(ctx, lambda: _chat_span(settings, record, prompt, completion, capture))
         count(leaf, record, error)
         emit(settings, leaf, record)
     except Exception as exc:

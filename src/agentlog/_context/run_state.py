@@ -9,7 +9,7 @@ import weakref
 from collections import OrderedDict
 from typing import Any
 
-from .._vocabulary import TOTALS
+from .._vocabulary import TOKEN_DETAILS, TOTALS
 
 __all__ = ["RunState"]
 
@@ -38,9 +38,11 @@ class RunState:
         "lock",
         "outcome",
         "output_tokens",
+        "provider",
         "started_ns",
         "steps",
         "steps_opened",
+        "token_details",
         "tool_calls",
     )
 
@@ -57,6 +59,10 @@ class RunState:
         self.errors = 0
         self.input_tokens = 0
         self.output_tokens = 0
+        # Cache and reasoning token totals, by field name, once a call reported one.
+        self.token_details: dict[str, int] = {}
+        # The provider of the run's model calls: "_OTHER" once two differ.
+        self.provider: str | None = None
         # Exceptions already counted, by identity, with the kinds of scope they
         # escaped. Strong references (exceptions cannot be weakly referenced),
         # bounded so that a long run cannot grow without limit.
@@ -123,7 +129,11 @@ class RunState:
         with self.lock:
             latency_ms = (time.perf_counter_ns() - self.started_ns) // 1000 / 1000  # to the µs
             counts = (self.steps_opened, latency_ms, self.tool_calls, self.llm_calls, self.errors)
-            return dict(zip(TOTALS, (*counts, self.input_tokens, self.output_tokens), strict=True))
+            totals = dict(zip(TOTALS, (*counts, self.input_tokens, self.output_tokens), strict=True))
+            details = self.token_details
+            if details:
+                totals.update({name: details[name] for name in TOKEN_DETAILS if name in details})
+            return totals
 
 
 _LIVE: weakref.WeakSet[RunState] = weakref.WeakSet()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from .._context import RunContext
-from .._vocabulary import ERROR, LLM_SCOPE, STEP_SCOPE, TOOL_SCOPE
+from .._genai import OTHER, provider_name
+from .._vocabulary import ERROR, LLM_SCOPE, STEP_SCOPE, TOKEN_DETAILS, TOOL_SCOPE
 from .records import Event, LLMResult, StepFinished, ToolResult
 
 __all__ = ["count"]
@@ -13,6 +14,16 @@ __all__ = ["count"]
 
 def _as_count(value: Any) -> int:
     return value if type(value) is int and value >= 0 else 0
+
+
+def _add_details(totals: dict[str, int], record: LLMResult) -> None:
+    for name, value in zip(
+        TOKEN_DETAILS,
+        (record.cache_read_input_tokens, record.cache_creation_input_tokens, record.reasoning_output_tokens),
+        strict=True,
+    ):
+        if value is not None:
+            totals[name] = totals.get(name, 0) + _as_count(value)
 
 
 def count(ctx: RunContext | None, record: Event, exc: BaseException | None = None) -> None:
@@ -39,6 +50,15 @@ def count(ctx: RunContext | None, record: Event, exc: BaseException | None = Non
             state.llm_calls += 1
             state.input_tokens += _as_count(record.input_tokens)
             state.output_tokens += _as_count(record.output_tokens)
+            provider = provider_name(record.provider, record.model)
+            if provider != state.provider:
+                state.provider = provider if state.provider is None else OTHER
+            if (
+                record.cache_read_input_tokens is not None
+                or record.cache_creation_input_tokens is not None
+                or record.reasoning_output_tokens is not None
+            ):
+                _add_details(state.token_details, record)
             if record.status == ERROR and state.first_sighting(exc, LLM_SCOPE):
                 state.errors += 1
         elif (

@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 
 from .. import _diagnostics
 from .._context import CURRENT, NO_TOTALS, RunContext, RunState
+from .._genai import run_attributes
 from .._otel import OpenSpan
 from .._settings import CONFIG, Settings
 from .._vocabulary import (
@@ -273,7 +274,7 @@ def close_step(
     count(ctx, record, exc)
     emit(settings, ctx, record)
     if frame.span is not None:
-        frame.span.close({"agentlog.status": record.status}, exc)
+        frame.span.close({"agentlog.status": record.status}, exc, record.error, record.status)
 
 
 def close_call(settings: Settings | None, frame: Frame, record: Any, exc: BaseException | None) -> None:
@@ -283,7 +284,7 @@ def close_call(settings: Settings | None, frame: Frame, record: Any, exc: BaseEx
     count(frame.ctx, record, exc)
     emit(settings, frame.ctx, record)
     if frame.span is not None:
-        frame.span.close({"agentlog.status": record.status}, exc)
+        frame.span.close({"agentlog.status": record.status}, exc, record.error, record.status)
 
 
 def _close_unfinished_call(settings: Settings | None, frame: Frame) -> None:
@@ -352,9 +353,9 @@ def finish_run(
         state.finished = True
     emit(settings, ctx, record)
     if frame.span is not None:
-        attributes = {"agentlog.status": record.status, "agentlog.stop_reason": record.stop_reason}
-        attributes.update({f"agentlog.{key}": value for key, value in totals.items()})
-        frame.span.close(attributes, exc)
+        provider = state.provider if state is not None else None
+        attributes = run_attributes(record.status, record.stop_reason, totals, provider)
+        frame.span.close(attributes, exc, record.error, record.status)
     if state is not None:
         state.forget_errors()
 

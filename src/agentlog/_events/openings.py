@@ -13,7 +13,21 @@ from typing import Any, NamedTuple
 
 from .._context import RunContext, RunState, SpanRef
 from .._context.ids import as_id, new_run_id, new_span_id, new_tool_call_id, new_trace_id
-from .._otel import OpenSpan, captured_text, current_span
+from .._genai import (
+    AGENT_NAME,
+    CHAT,
+    CONVERSATION,
+    EXECUTE_TOOL,
+    INVOKE_AGENT,
+    OPERATION,
+    PROVIDER,
+    REQUEST_MODEL,
+    TOOL_ARGUMENTS,
+    TOOL_CALL_ID,
+    TOOL_NAME,
+    provider_name,
+)
+from .._otel import OpenSpan, current_span, payload_text
 from .._settings import Settings
 
 __all__ = ["Opened", "open_llm_call", "open_run", "open_step", "open_tool_call", "parent_span_of"]
@@ -70,9 +84,11 @@ def open_run(
     opened = None
     if bridge is not None:
         attributes = {
-            "gen_ai.operation.name": "invoke_agent",
-            "gen_ai.agent.name": bridge.service,
-            "gen_ai.conversation.id": session_id,
+            OPERATION: INVOKE_AGENT,
+            # Required; the run's model calls name the provider when it ends (see close_run_span).
+            PROVIDER: provider_name(None),
+            AGENT_NAME: bridge.service,
+            CONVERSATION: session_id,
             "agentlog.run_id": run_id,
             "agentlog.parent_run_id": parent_run_id,
         }
@@ -113,18 +129,34 @@ def open_step(settings: Settings | None, outer: RunContext, step_id: int | None,
 
 
 def open_tool_call(
-    settings: Settings | None, outer: RunContext, tool: str, tool_call_id: str, args: dict[str, Any] | None
+    settings: Settings | None,
+    outer: RunContext,
+    tool: str,
+    tool_call_id: str,
+    args: dict[str, Any] | None,
+    raw_args: Any = None,
+    capture: str | None = None,
 ) -> Opened:
-    """Open a tool call nested in *outer*; *args* are the arguments as captured."""
+    """Open a tool call nested in *outer*.
+
+    Args:
+        settings: The settings in force.
+        outer: The context it nests in.
+        tool: The tool's name.
+        tool_call_id: Its ID (a new one when not a usable ID).
+        args: The arguments as the line captured them.
+        raw_args: The arguments as given (for a span's content).
+        capture: The call's own capture mode, if any.
+    """
     tool_call_id = as_id(tool_call_id, "tool_call_id") or new_tool_call_id()
     bridge = _bridge(settings)
     opened = None
     if bridge is not None:
         attributes = {
-            "gen_ai.operation.name": "execute_tool",
-            "gen_ai.tool.name": tool,
-            "gen_ai.tool.call.id": tool_call_id,
-            "gen_ai.tool.call.arguments": captured_text(args, "args"),
+            OPERATION: EXECUTE_TOOL,
+            TOOL_NAME: tool,
+            TOOL_CALL_ID: tool_call_id,
+            TOOL_ARGUMENTS: payload_text(settings, "args", raw_args, args, tool=tool, mode=capture),
         }
         opened = bridge.open(f"execute_tool {tool}", outer.span, attributes)
     span_id = opened.ref.span_id if opened is not None else new_span_id()
@@ -136,11 +168,7 @@ def open_llm_call(settings: Settings | None, outer: RunContext, model: str, prov
     bridge = _bridge(settings)
     opened = None
     if bridge is not None:
-        attributes = {
-            "gen_ai.operation.name": "chat",
-            "gen_ai.provider.name": provider,
-            "gen_ai.request.model": model,
-        }
+        attributes = {OPERATION: CHAT, PROVIDER: provider_name(provider, model), REQUEST_MODEL: model}
         opened = bridge.open(f"chat {model}", outer.span, attributes, client=True)
     span_id = opened.ref.span_id if opened is not None else new_span_id()
     return Opened(outer.child(span_id), opened)

@@ -18,12 +18,15 @@ from .. import _diagnostics
 from .._serialize import safe_str, sanitize
 from .._vocabulary import (
     AGENT_STEP,
+    CACHE_CREATION_INPUT_TOKENS,
+    CACHE_READ_INPUT_TOKENS,
     DECISION,
     EXTRA,
     INVALID,
     LLM_RESULT,
     METADATA,
     OK,
+    REASONING_OUTPUT_TOKENS,
     RUN_FINISHED,
     RUN_STARTED,
     STEP_FINISHED,
@@ -237,6 +240,9 @@ class LLMResult(_Outcome):
     provider: str | None = field(default=None, metadata=OPTIONAL_TEXT)
     input_tokens: int | None = field(default=None, metadata=COUNT)
     output_tokens: int | None = field(default=None, metadata=COUNT)
+    cache_read_input_tokens: int | None = field(default=None, metadata=COUNT)
+    cache_creation_input_tokens: int | None = field(default=None, metadata=COUNT)
+    reasoning_output_tokens: int | None = field(default=None, metadata=COUNT)
     latency_ms: float | None = field(default=None, metadata=LATENCY)
     finish_reason: str | None = field(default=None, metadata=OPTIONAL_TEXT)
     payloads: Mapping[str, Any] | None = None
@@ -247,6 +253,13 @@ class LLMResult(_Outcome):
         line["provider"] = self.provider
         line["input_tokens"] = self.input_tokens
         line["output_tokens"] = self.output_tokens
+        # Written only when reported: most models report none of them.
+        if self.cache_read_input_tokens is not None:
+            line[CACHE_READ_INPUT_TOKENS] = self.cache_read_input_tokens
+        if self.cache_creation_input_tokens is not None:
+            line[CACHE_CREATION_INPUT_TOKENS] = self.cache_creation_input_tokens
+        if self.reasoning_output_tokens is not None:
+            line[REASONING_OUTPUT_TOKENS] = self.reasoning_output_tokens
         line["latency_ms"] = self.latency_ms
         line["status"] = self.status
         line["finish_reason"] = self.finish_reason

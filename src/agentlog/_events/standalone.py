@@ -27,6 +27,8 @@ class FinishedSpan(NamedTuple):
     attributes: dict[str, Any]
     latency_ms: Any
     status: str
+    error_class: str | None = None
+    closing: dict[str, Any] | None = None
 
 
 def nested(
@@ -54,5 +56,7 @@ def nested(
             client=finished.client,
             latency_ms=finished.latency_ms,
             status=finished.status,
+            error_class=finished.error_class,
+            closing=finished.closing,
         )
     return ctx.child(span_id or new_span_id(), **changes)

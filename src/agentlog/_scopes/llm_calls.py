@@ -10,7 +10,8 @@ from .._events.emit import emit
 from .._events.openings import open_llm_call
 from .._events.payloads import MISSING, llm_payloads
 from .._events.records import new_llm_result
-from .._otel import captured_text
+from .._genai import FINISH_REASONS, INPUT_MESSAGES, OUTPUT_MESSAGES, usage_attributes
+from .._otel import messages_text
 from .._settings import CONFIG
 from .._vocabulary import ERROR, OK
 from .decorate import Arguments
@@ -27,6 +28,9 @@ class LLMCall(Scope):
         provider: The provider.
         input_tokens: Set by `set_usage`.
         output_tokens: Set by `set_usage`.
+        cache_read_input_tokens: Set by `set_usage`.
+        cache_creation_input_tokens: Set by `set_usage`.
+        reasoning_output_tokens: Set by `set_usage`.
         finish_reason: Set by `set_usage`.
         prompt: Set it to the messages sent; recorded per the capture policy.
         completion: Set it to the model's answer; recorded per the capture policy.
@@ -39,6 +43,9 @@ class LLMCall(Scope):
         self.provider = provider
         self.input_tokens: int | None = None
         self.output_tokens: int | None = None
+        self.cache_read_input_tokens: int | None = None
+        self.cache_creation_input_tokens: int | None = None
+        self.reasoning_output_tokens: int | None = None
         self.finish_reason: str | None = None
         self.prompt: Any = MISSING
         self.completion: Any = MISSING
@@ -53,18 +60,35 @@ class LLMCall(Scope):
         input_tokens: int | None = None,
         output_tokens: int | None = None,
         finish_reason: str | None = None,
+        *,
+        cache_read_input_tokens: int | None = None,
+        cache_creation_input_tokens: int | None = None,
+        reasoning_output_tokens: int | None = None,
     ) -> None:
         """Record what the model reported; written on ``llm_result``.
 
         Args:
-            input_tokens: Prompt tokens.
-            output_tokens: Completion tokens.
+            input_tokens: Input tokens, cached ones included (as the
+                OpenTelemetry GenAI conventions count them).
+            output_tokens: Output tokens, reasoning ones included.
             finish_reason: Why the model stopped.
+            cache_read_input_tokens: Of the input tokens, those read from
+                the provider's cache.
+            cache_creation_input_tokens: Of the input tokens, those written
+                to the provider's cache.
+            reasoning_output_tokens: Of the output tokens, those spent on
+                reasoning.
         """
         if input_tokens is not None:
             self.input_tokens = input_tokens
         if output_tokens is not None:
             self.output_tokens = output_tokens
+        if cache_read_input_tokens is not None:
+            self.cache_read_input_tokens = cache_read_input_tokens
+        if cache_creation_input_tokens is not None:
+            self.cache_creation_input_tokens = cache_creation_input_tokens
+        if reasoning_output_tokens is not None:
+            self.reasoning_output_tokens = reasoning_output_tokens
         if finish_reason is not None:
             self.finish_reason = finish_reason
 
@@ -85,6 +109,9 @@ class LLMCall(Scope):
             provider=self.provider,
             input_tokens=self.input_tokens,
             output_tokens=self.output_tokens,
+            cache_read_input_tokens=self.cache_read_input_tokens,
+            cache_creation_input_tokens=self.cache_creation_input_tokens,
+            reasoning_output_tokens=self.reasoning_output_tokens,
             latency_ms=latency_since(self._start_ns),
             status=status,
             finish_reason=self.finish_reason,
@@ -95,16 +122,29 @@ class LLMCall(Scope):
         count(self._ctx, record, exc)
         emit(settings, self._ctx, record)
         if self._span is not None:
+            failed = status == ERROR
             self._span.close(
                 {
                     "agentlog.status": status,
-                    "gen_ai.usage.input_tokens": self.input_tokens,
-                    "gen_ai.usage.output_tokens": self.output_tokens,
-                    "gen_ai.response.finish_reasons": [self.finish_reason] if self.finish_reason else None,
-                    "gen_ai.input.messages": captured_text(payloads, "prompt"),
-                    "gen_ai.output.messages": captured_text(payloads, "completion"),
+                    **usage_attributes(record),
+                    FINISH_REASONS: [self.finish_reason] if self.finish_reason else None,
+                    INPUT_MESSAGES: None
+                    if self.prompt is MISSING
+                    else messages_text(settings, self.prompt, self._capture, output=False),
+                    OUTPUT_MESSAGES: None
+                    if self.completion is MISSING
+                    else messages_text(
+                        settings,
+                        self.completion,
+                        self._capture,
+                        output=True,
+                        finish_reason=self.finish_reason,
+                        failed=failed,
+                    ),
                 },
                 exc,
+                record.error,
+                status,
             )
 
 

@@ -13,6 +13,7 @@ from .._events.emit import emit
 from .._events.openings import open_run
 from .._events.payloads import capture_payload
 from .._events.records import new_run_finished, new_run_started, run_fields
+from .._genai import run_attributes
 from .._settings import CONFIG
 from .._vocabulary import ERROR, OK
 from .decorate import Arguments
@@ -144,9 +145,10 @@ class Run(Scope):
             ),
         )
         if self._span is not None:
-            attributes = {"agentlog.status": status, "agentlog.stop_reason": stop_reason}
-            attributes.update({f"agentlog.{key}": value for key, value in totals.items()})
-            self._span.close(attributes, exc)
+            provider = state.provider if state is not None else None
+            self._span.close(
+                run_attributes(status, stop_reason, totals, provider), exc, error, status
+            )
         if state is not None:
             state.forget_errors()
 

@@ -12,7 +12,8 @@ from .._events.emit import emit
 from .._events.openings import open_tool_call
 from .._events.payloads import MISSING, capture_payload
 from .._events.records import new_tool_call, new_tool_result
-from .._otel import captured_text
+from .._genai import TOOL_RESULT
+from .._otel import payload_text
 from .._settings import CONFIG
 from .._vocabulary import ERROR, OK
 from .decorate import Arguments
@@ -72,7 +73,9 @@ class ToolCall(Scope):
         ctx = None
         args = capture_payload(settings, "args", self.args, self.tool, self._capture)
         if outer is not None:
-            ctx, self._span = open_tool_call(settings, outer, self.tool, self.tool_call_id, args)
+            ctx, self._span = open_tool_call(
+                settings, outer, self.tool, self.tool_call_id, args, self.args, self._capture
+            )
         self._activate(ctx)
         emit(
             settings,
@@ -97,11 +100,13 @@ class ToolCall(Scope):
         count(self._ctx, record, exc)
         emit(settings, self._ctx, record)
         if self._span is not None:
-            attributes = {
-                "agentlog.status": status,
-                "gen_ai.tool.call.result": captured_text(result, "result"),
-            }
-            self._span.close(attributes, exc)
+            content = None
+            if self._result is not MISSING:
+                content = payload_text(
+                    settings, "result", self._result, result, tool=self.tool, mode=self._capture
+                )
+            attributes = {"agentlog.status": status, TOOL_RESULT: content}
+            self._span.close(attributes, exc, record.error, status)
 
 
 def tool_call(
