@@ -653,6 +653,8 @@ def run_finished(
     status: str | None = None,
     stop_reason: str | None = None,
     error: BaseException | str | None = None,
+    error_class: str | None = None,
+    error_message: str | None = None,
     **fields: Any,
 ) -> None:
     """Finish the run `run_started` opened: its open steps and calls, its totals, its context.
@@ -664,11 +666,14 @@ def run_finished(
     the line is written too and the duplicate counted in `agentlog.problems`.
 
     Args:
-        status: ``ok`` or ``error`` (``error`` when *error* is given).
+        status: ``ok`` or ``error`` (``error`` when *error* or an error
+            class or message is given).
         stop_reason: Why the run stopped; without it ``completed`` when status
             is ok, else what *error* escaped (``tool_error`` …) or ``error``.
         error: The exception that ended the run (a string is taken as
             its message).
+        error_class: The error's class name, when there is no exception object.
+        error_message: The error's message, when there is no exception object.
         fields: Further fields for the line. A total given here
             (``tool_calls=3`` …) that disagrees with the one counted is kept
             under ``extra`` and counted in `agentlog.problems`: the written
@@ -677,8 +682,8 @@ def run_finished(
     try:
         settings = CONFIG.settings
         ctx = frames.live(get_context())
-        error, message = _message_given_as_error(error, None)
-        status, errors = _error_part(ctx, status, error, None, message)
+        error, message = _message_given_as_error(error, error_message)
+        status, errors = _error_part(ctx, status, error, error_class, message)
         frame = frames.run_frame(ctx)
         given_totals = {name: fields.pop(name) for name in TOTALS if name in fields}
         if frame is not None:
