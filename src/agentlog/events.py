@@ -59,6 +59,7 @@ from ._genai import (
     CHAT,
     EXECUTE_TOOL,
     FINISH_REASONS,
+    FUNCTION,
     INPUT_MESSAGES,
     OPERATION,
     OUTPUT_MESSAGES,
@@ -67,6 +68,7 @@ from ._genai import (
     TOOL_CALL_ID,
     TOOL_NAME,
     TOOL_RESULT,
+    TOOL_TYPE,
     provider_name,
     usage_attributes,
 )
@@ -521,7 +523,7 @@ def tool_result(
                 lambda: FinishedSpan(
                     f"execute_tool {tool}",
                     False,
-                    {OPERATION: EXECUTE_TOOL, TOOL_NAME: tool, TOOL_CALL_ID: call_id},
+                    {OPERATION: EXECUTE_TOOL, TOOL_NAME: tool, TOOL_TYPE: FUNCTION, TOOL_CALL_ID: call_id},
                     latency_ms,
                     status,
                     _error_class(errors),

@@ -18,6 +18,7 @@ from .._genai import (
     CHAT,
     CONVERSATION,
     EXECUTE_TOOL,
+    FUNCTION,
     INVOKE_AGENT,
     OPERATION,
     PROVIDER,
@@ -25,6 +26,7 @@ from .._genai import (
     TOOL_ARGUMENTS,
     TOOL_CALL_ID,
     TOOL_NAME,
+    TOOL_TYPE,
     provider_name,
 )
 from .._otel import OpenSpan, current_span, payload_text
@@ -155,6 +157,7 @@ def open_tool_call(
         attributes = {
             OPERATION: EXECUTE_TOOL,
             TOOL_NAME: tool,
+            TOOL_TYPE: FUNCTION,
             TOOL_CALL_ID: tool_call_id,
             TOOL_ARGUMENTS: payload_text(settings, "args", raw_args, args, tool=tool, mode=capture),
         }
