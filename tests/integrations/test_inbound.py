@@ -34,8 +34,9 @@ OTHER_RUN = "11111111-2222-4333-8444-555555555555"
 def _ids() -> bytes:
     ctx = agentlog.current()
     assert ctx is not None
-    fields = ("user_id", "session_id", "request_id", "parent_run_id", "trace_id", "run_id")
-    return json.dumps({name: getattr(ctx, name) for name in fields}).encode()
+    fields = ("user_id", "session_id", "request_id", "parent_run_id", "trace_id", "run_id", "tracestate")
+    ids = {name: getattr(ctx, name) for name in fields}
+    return json.dumps({**ids, "baggage": list(ctx.baggage)}).encode()
 
 
 async def _asgi_app(scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
@@ -225,3 +226,49 @@ def test_well_formed_correlation_is_still_inherited(
         "conv-7",
     )
     assert ids["user_id"] is None
+
+
+@pytest.mark.parametrize("kind", ["asgi", "wsgi", "extract"])
+@pytest.mark.parametrize(
+    "traceparent",
+    [None, b"traceparent: 00-00000000000000000000000000000000-00f067aa0ba902b7-01", b"traceparent: junk"],
+)
+def test_baggage_without_a_valid_traceparent_is_still_carried(
+    logs: Captured, servers: dict[str, int], kind: str, traceparent: bytes | None
+) -> None:
+    """W3C Baggage travels on its own: a fresh trace, but the session, request and foreign members kept."""
+    lines = [
+        b"baggage: agentlog.session_id=conv-9,agentlog.request_id=req-9,tenant=acme",
+        f"baggage: agentlog.run_id={RUN},agentlog.user_id=admin".encode(),
+        b"tracestate: congo=t61rcWkgMzE",
+    ]
+    status, ids = _raw_get(servers[kind], [*([traceparent] if traceparent else []), *lines])
+    assert status == 200 and ids is not None
+    assert ids["trace_id"] not in (TRACE, "0" * 32)
+    assert (ids["session_id"], ids["request_id"]) == ("conv-9", "req-9")
+    assert (ids["user_id"], ids["parent_run_id"]) == (None, None)  # a fresh trace: not a child run
+    assert ids["baggage"] == ["tenant=acme"]
+    assert ids["tracestate"] is None  # it belonged to the missing parent
+    assert b"admin" not in logs.raw()
+
+
+@pytest.mark.parametrize("kind", ["asgi", "wsgi", "extract"])
+def test_an_undecodable_byte_costs_one_member_only(
+    logs: Captured, servers: dict[str, int], kind: str
+) -> None:
+    """Bytes that are not UTF-8 (or not ASCII) in one baggage member or header: the rest is read."""
+    status, ids = _raw_get(
+        servers[kind],
+        [
+            TRACEPARENT,
+            b"tracestate: rojo=00f067aa0ba902b7",
+            b"baggage: bad=caf\xe9\xff,tenant=acme,agentlog.session_id=s-ok",
+            b"baggage: other=\xc3\x28;prop=\xfe",
+            b"X-Run-Id: \xff\xfe",
+        ],
+    )
+    assert status == 200 and ids is not None
+    assert ids["trace_id"] == TRACE
+    assert ids["tracestate"] == "rojo=00f067aa0ba902b7"
+    assert ids["session_id"] == "s-ok"
+    assert ids["baggage"] == ["tenant=acme"]

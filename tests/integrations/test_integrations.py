@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import re
 import socket
 import threading
 import time
@@ -54,6 +56,17 @@ class _Recorder(BaseHTTPRequestHandler):
         self.seen.append({k.lower(): v for k, v in self.headers.items()})
         length = int(self.headers.get("Content-Length") or 0)
         self.rfile.read(length)
+        if self.path.endswith("/status500"):
+            self.send_response(500)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if self.path.endswith("/redirect"):
+            self.send_response(302)
+            self.send_header("Location", "/after-redirect")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         body = json.dumps(MESSAGE if self.path.endswith("/messages") else CHAT).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -82,10 +95,21 @@ def recorder() -> Iterator[tuple[str, list[dict[str, str]]]]:
 
 
 def _expect_context(headers: dict[str, str], run: agentlog.Run, span_id: str | None) -> None:
-    assert headers["traceparent"] == f"00-{run.trace_id}-{span_id}-01"
+    """The request was sent from the scope whose span is *span_id*, as a client span of its own."""
     assert headers["x-run-id"] == run.run_id
     parent = propagation.extract(headers)
     assert parent is not None and parent.run_id == run.run_id
+    assert parent.trace_id == run.trace_id
+    assert parent.span_id is not None and parent.span_id != span_id
+    assert re.fullmatch(r"00-[0-9a-f]{32}-[0-9a-f]{16}-01", headers["traceparent"])
+
+
+def _client_line(logs: Captured, fragment: str, headers: dict[str, str]) -> dict[str, Any]:
+    """The HTTP library's own line for a request: it names the request's span."""
+    span_id = headers["traceparent"].split("-")[2]
+    found = [line for line in logs.lines() if fragment in line["event"] and line.get("span_id") == span_id]
+    assert len(found) == 1, [line["event"] for line in logs.lines()]
+    return found[0]
 
 
 def test_httpx_sync_and_async(logs: Captured, recorder: tuple[str, list[dict[str, str]]]) -> None:
@@ -110,6 +134,13 @@ def test_httpx_sync_and_async(logs: Captured, recorder: tuple[str, list[dict[str
     assert len(seen) == 2
     _expect_context(seen[0], run, call.span_id)
     _expect_context(seen[1], arun, async_span)
+    line = _client_line(logs, "HTTP Request: GET", seen[0])
+    assert (line["run_id"], line["tool_call_id"], line["parent_span_id"]) == (
+        run.run_id,
+        call.tool_call_id,
+        call.span_id,
+    )
+    assert _client_line(logs, "HTTP Request: GET", seen[1])["parent_span_id"] == async_span
 
 
 def test_httpx_outside_a_run_sends_nothing(recorder: tuple[str, list[dict[str, str]]]) -> None:
@@ -129,6 +160,12 @@ def test_requests_session(logs: Captured, recorder: tuple[str, list[dict[str, st
         session.get(url, timeout=10)
     session.close()
     _expect_context(seen[0], run, step.span_id)
+    line = _client_line(logs, '"GET / HTTP/1.1" 200', seen[0])  # urllib3's own line
+    assert (line["logger"], line["step_id"], line["parent_span_id"]) == (
+        "urllib3.connectionpool",
+        1,
+        step.span_id,
+    )
 
 
 def test_openai_sdk(logs: Captured, recorder: tuple[str, list[dict[str, str]]]) -> None:
@@ -154,8 +191,9 @@ def test_openai_sdk(logs: Captured, recorder: tuple[str, list[dict[str, str]]]) 
             extra_headers=propagation.headers(),
         )
     _expect_context(seen[0], run, llm.span_id)
-    _expect_context(seen[1], second, second.span_id)
+    assert seen[1]["traceparent"] == f"00-{second.trace_id}-{second.span_id}-01"  # headers(): the scope
     assert logs.events("llm_result")[0]["input_tokens"] == 5
+    assert _client_line(logs, "HTTP Request: POST", seen[0])["parent_span_id"] == llm.span_id
 
 
 def test_anthropic_sdk(logs: Captured, recorder: tuple[str, list[dict[str, str]]]) -> None:
@@ -171,6 +209,211 @@ def test_anthropic_sdk(logs: Captured, recorder: tuple[str, list[dict[str, str]]
             model="claude-test", max_tokens=16, messages=[{"role": "user", "content": "hello"}]
         )
     _expect_context(seen[0], run, llm.span_id)
+
+
+def _span_of(headers: dict[str, str]) -> str:
+    return headers["traceparent"].split("-")[2]
+
+
+def _closed_port() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"  # nothing listens there any more
+
+
+def test_each_request_gets_a_client_span_of_its_own(
+    logs: Captured, recorder: tuple[str, list[dict[str, str]]]
+) -> None:
+    """Three requests from one scope (httpx sync and async, requests): three parent-ids, one parent span."""
+    url, seen = recorder
+    session = requests_integration.instrument(requests.Session())
+
+    async def twice(client: httpx.AsyncClient) -> None:
+        await client.get(f"{url}/a1")
+        await client.get(f"{url}/a2")
+
+    with (
+        httpx_integration.client() as client,
+        agentlog.run() as run,
+        agentlog.tool_call("fan_out", {}) as call,
+    ):
+        client.get(f"{url}/s1")
+        client.post(f"{url}/s2", json={})
+        session.get(f"{url}/r1", timeout=10)
+
+        async def main() -> None:
+            async with httpx_integration.async_client() as aclient:
+                await twice(aclient)
+
+        asyncio.run(main())
+        after = agentlog.current()
+    session.close()
+    spans = [_span_of(headers) for headers in seen]
+    assert len(spans) == len(set(spans)) == 5
+    assert call.span_id not in spans
+    assert after is not None and after.span_id == call.span_id  # the scope's IDs are back
+    for headers in seen:
+        _expect_context(headers, run, call.span_id)
+    fragments = ["GET " + url + "/s1", "POST " + url + "/s2", '"GET /r1 HTTP/1.1"', url + "/a1", url + "/a2"]
+    for fragment, headers in zip(fragments, seen, strict=True):
+        line = _client_line(logs, fragment, headers)
+        assert line["parent_span_id"] == call.span_id
+        assert line["tool_call_id"] == call.tool_call_id
+
+
+def test_each_redirect_hop_gets_a_fresh_span(
+    logs: Captured, recorder: tuple[str, list[dict[str, str]]]
+) -> None:
+    """A followed redirect (httpx, requests): each hop a new span ID, all under the calling scope."""
+    url, seen = recorder
+    session = requests_integration.instrument(requests.Session())
+    with (
+        httpx_integration.client(follow_redirects=True) as client,
+        agentlog.run() as run,
+        agentlog.step("fetch") as step,
+    ):
+        client.get(f"{url}/httpx/redirect")
+        session.get(f"{url}/requests/redirect", timeout=10)
+    session.close()
+    assert len(seen) == 4
+    spans = [_span_of(headers) for headers in seen]
+    assert len(set(spans)) == 4
+    for headers in seen:
+        _expect_context(headers, run, step.span_id)
+    hops = [line for line in logs.lines() if line.get("span_id") in spans and line.get("logger") == "httpx"]
+    assert [line["span_id"] for line in hops] == spans[:2]
+    assert {line["parent_span_id"] for line in hops} == {step.span_id}
+
+
+def test_the_scopes_ids_are_restored_when_a_request_fails(
+    logs: Captured, recorder: tuple[str, list[dict[str, str]]]
+) -> None:
+    """A refused connection or a failing response hook: no request's span stays in force afterwards."""
+    url, seen = recorder
+    refused = _closed_port()
+
+    def failing_hook(response: httpx.Response) -> None:
+        raise RuntimeError("the user's hook fails")
+
+    session = requests_integration.instrument(requests.Session())
+    with (
+        httpx_integration.client(event_hooks={"response": [failing_hook]}) as hooked,
+        httpx_integration.client() as client,
+        agentlog.run(),
+        agentlog.tool_call("flaky", {}) as call,
+    ):
+        with pytest.raises(httpx.ConnectError):
+            client.get(refused)
+        after_httpx = agentlog.current()
+        with pytest.raises(requests.ConnectionError):
+            session.get(refused, timeout=10)
+        after_requests = agentlog.current()
+        with pytest.raises(RuntimeError, match="user's hook"):
+            hooked.get(f"{url}/hooked")
+        after_hook = agentlog.current()
+
+        async def main() -> object:
+            async with httpx_integration.async_client() as aclient:
+                with pytest.raises(httpx.ConnectError):
+                    await aclient.get(refused)
+            return agentlog.current()
+
+        after_async = asyncio.run(main())
+        agentlog.get_logger().info("back in the tool call")
+    session.close()
+    for after in (after_httpx, after_requests, after_hook, after_async):
+        assert isinstance(after, agentlog.RunContext) and after.span_id == call.span_id
+    assert logs.one("back in the tool call")["span_id"] == call.span_id
+    assert len(seen) == 1  # the hooked request reached the server, with its own span
+    assert _span_of(seen[0]) != call.span_id
+
+
+def test_outside_a_run_requests_carry_nothing_and_change_nothing(
+    recorder: tuple[str, list[dict[str, str]]],
+) -> None:
+    """No run: no propagation headers, no IDs put in force."""
+    url, seen = recorder
+    session = requests_integration.instrument(requests.Session())
+    with httpx_integration.client(follow_redirects=True) as client:
+        client.get(f"{url}/redirect")
+        session.get(url, timeout=10)
+    session.close()
+    assert all("traceparent" not in headers for headers in seen)
+    assert agentlog.current() is None
+
+
+def test_client_span_for_any_http_library(logs: Captured, recorder: tuple[str, list[dict[str, str]]]) -> None:
+    """propagation.client_span: what the integrations do, around a request made with urllib."""
+    url, seen = recorder
+    with agentlog.run() as run, agentlog.step("call") as step:
+        headers: dict[str, str] = {}
+        with propagation.client_span(headers, url=url, method="GET") as span:
+            inside = agentlog.current()
+            agentlog.get_logger("my.http").info("sending")
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as reply:
+                span.status_code = reply.status
+        after = agentlog.current()
+    assert span.span_id is not None and span.span_id != step.span_id
+    assert headers["traceparent"] == f"00-{run.trace_id}-{span.span_id}-01"
+    assert seen[0]["traceparent"] == headers["traceparent"]
+    assert inside is not None and (inside.span_id, inside.parent_span_id) == (span.span_id, step.span_id)
+    assert after is not None and after.span_id == step.span_id
+    sending = logs.one("sending")
+    assert (sending["span_id"], sending["parent_span_id"], sending["step_id"]) == (
+        span.span_id,
+        step.span_id,
+        1,
+    )
+    # inject() on its own names the scope, as it always did.
+    with agentlog.run() as other:
+        assert propagation.headers()["traceparent"] == f"00-{other.trace_id}-{other.span_id}-01"
+    # Outside a run it does nothing, and says so with no span.
+    with propagation.client_span({}) as nothing:
+        assert nothing.span_id is None and agentlog.current() is None
+
+
+def test_client_spans_are_opentelemetry_client_spans(recorder: tuple[str, list[dict[str, str]]]) -> None:
+    """With otel_spans=True each request is a CLIENT span whose ID is the one sent, under the scope's span."""
+    pytest.importorskip("opentelemetry.sdk")
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.trace import SpanKind, StatusCode
+
+    url, seen = recorder
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    agentlog.configure(output=io.BytesIO(), otel_spans=True, tracer_provider=provider)
+    session = requests_integration.instrument(requests.Session())
+    with_credentials = url.replace("http://", "http://user:hunter2@")
+    try:
+        with httpx_integration.client() as client, agentlog.run(), agentlog.step("fetch") as step:
+            client.get(f"{with_credentials}/ok?sig=abc123&q=1")
+            client.get(f"{url}/status500")
+            session.post(f"{url}/posted", json={}, timeout=10)
+            with pytest.raises(httpx.ConnectError):
+                client.get(_closed_port())
+    finally:
+        session.close()
+        provider.shutdown()
+    clients = [span for span in exporter.get_finished_spans() if span.kind == SpanKind.CLIENT]
+    assert [span.name for span in clients] == ["GET", "GET", "POST", "GET"]
+    for span, headers in zip(clients, seen, strict=False):
+        assert f"{span.context.span_id:016x}" == _span_of(headers)  # the downstream's parent exists
+        assert f"{span.context.trace_id:032x}" == headers["traceparent"].split("-")[1]
+    for span in clients:
+        assert span.parent is not None and f"{span.parent.span_id:016x}" == step.span_id
+    ok, failed, posted, refused = (dict(span.attributes or {}) for span in clients)
+    assert ok["http.request.method"] == "GET" and ok["http.response.status_code"] == 200
+    assert ok["server.address"] == "127.0.0.1" and isinstance(ok["server.port"], int)
+    assert "hunter2" not in str(ok["url.full"]) and "abc123" not in str(ok["url.full"])
+    assert clients[0].status.status_code == StatusCode.UNSET
+    assert failed["http.response.status_code"] == 500 and failed["error.type"] == "500"
+    assert clients[1].status.status_code == StatusCode.ERROR
+    assert posted["http.request.method"] == "POST" and posted["http.response.status_code"] == 200
+    assert refused["error.type"] == "ConnectError" and "http.response.status_code" not in refused
 
 
 def _asgi_app_calls() -> Any:

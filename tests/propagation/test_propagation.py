@@ -201,7 +201,7 @@ def test_tracestate_is_passed_through() -> None:
 
 @pytest.mark.parametrize(
     "tracestate",
-    ["UPPER=1", "a=1,a=2", "key=va=lue", "k=" + "x" * 300, "=nokey", "k=\x01ctl"],
+    ["UPPER=1", "key=va=lue", "k=" + "x" * 300, "=nokey", "k=\x01ctl", "ok=1,@bad=2"],
 )
 def test_invalid_tracestate_is_dropped(tracestate: str) -> None:
     """An invalid tracestate is dropped whole; the traceparent still counts."""
@@ -210,11 +210,19 @@ def test_invalid_tracestate_is_dropped(tracestate: str) -> None:
     assert parent.tracestate is None
 
 
-def test_tracestate_keeps_at_most_32_members() -> None:
-    """Members beyond 32 are dropped from the right."""
-    parent = extract({"traceparent": VALID, "tracestate": ",".join(f"k{i}=v" for i in range(40))})
-    assert parent is not None and parent.tracestate is not None
-    assert parent.tracestate.split(",") == [f"k{i}=v" for i in range(32)]
+def test_a_repeated_tracestate_key_keeps_its_first_entry() -> None:
+    """A duplicated key is de-duplicated (first entry kept), not a reason to drop the header."""
+    parent = extract({"traceparent": VALID, "tracestate": ["a=1,b=2", "a=3"]})
+    assert parent is not None and parent.tracestate == "a=1,b=2"
+
+
+def test_tracestate_of_more_than_32_members_is_dropped() -> None:
+    """A list holds at most 32 members: 32 are kept, 33 make the header invalid."""
+    thirty_two = ",".join(f"k{i}=v" for i in range(32))
+    parent = extract({"traceparent": VALID, "tracestate": thirty_two})
+    assert parent is not None and parent.tracestate == thirty_two
+    parent = extract({"traceparent": VALID, "tracestate": thirty_two + ",k32=v"})
+    assert parent is not None and parent.tracestate is None
 
 
 def test_baggage_values_are_percent_encoded_and_decoded() -> None:

@@ -96,10 +96,17 @@ class Run(Scope):
 
     def _open(self) -> None:
         settings = CONFIG.settings
-        origin = self._parent if self._parent is not None else CURRENT.get()
-        ctx, self._span = open_run(
-            settings, self._run_id, origin, self._user_id, self._request_id, self._session_id
-        )
+        origin: Any = self._parent if self._parent is not None else CURRENT.get()
+        request_id, session_id, carried = self._request_id, self._session_id, None
+        if origin is not None and origin.trace_id is None:
+            # A carrier without a valid traceparent (propagation.RemoteParent): no parent span, but its
+            # session and request IDs and its baggage are kept, in a fresh trace or a plain child run.
+            carried, origin = origin, CURRENT.get()
+            request_id = request_id if request_id is not None else carried.request_id
+            session_id = session_id if session_id is not None else carried.session_id
+        ctx, self._span = open_run(settings, self._run_id, origin, self._user_id, request_id, session_id)
+        if carried is not None:
+            ctx = carried.carry_into(ctx)
         self._activate(ctx)
         emit(
             settings,

@@ -7,8 +7,10 @@
     app = AgentlogWSGIMiddleware(app)   # Flask's app.wsgi_app, Django's WSGI handler, ...
 
 The run lasts until the server closes the response iterable, so streamed
-bodies are inside it. A request that carries ``traceparent`` becomes a child
-run of the caller's run; the response gets an ``X-Run-Id`` header.
+bodies are inside it. A request that carries a valid ``traceparent`` becomes
+a child run of the caller's run; any other request starts a fresh trace,
+keeping the session and request IDs and the baggage members a ``baggage``
+header brings. The response gets an ``X-Run-Id`` header.
 
 Request headers are not trusted: they never set the run's ``user_id``, and an
 ID that is too long, holds control or format characters, or is sent twice

@@ -8,7 +8,9 @@ package carries the IDs in force across each of them:
 * **HTTP and messages**: `inject` writes W3C ``traceparent``,
   ``tracestate``, ``baggage`` and ``X-Run-Id`` into a dict of headers;
   `extract` reads them back, and ``agentlog.run(parent=extract(headers))``
-  continues the caller's trace as a child run;
+  continues the caller's trace as a child run; `client_span` gives one
+  outgoing request a span ID of its own (the HTTP integrations do so for
+  every request);
 * **processes**: `subprocess_env` returns an environment with
   ``TRACEPARENT``, ``TRACESTATE`` and ``BAGGAGE``; the child continues with
   ``agentlog.run(parent=extract(os.environ))``.
@@ -18,20 +20,35 @@ The run's correlation travels in ``baggage`` as ``agentlog.run_id``,
 (no user ID, no metadata) unless you allow it, and to HTTP destinations only
 where the propagation targets allow it (``configure(propagation_targets=...)``;
 by default this machine and private networks). Malformed or hostile headers
-never raise: `extract` returns None and the run starts a fresh trace; an
+never raise: without a valid ``traceparent`` the run starts a fresh trace
+(keeping the session and request IDs and the baggage a carrier holds); an
 inbound carrier never sets a run's ``user_id``.
+
+agentlog follows W3C Trace Context as its current drafts (Level 2, Level 3
+editor's draft) define it, and W3C Baggage.
 """
 
 from .carriers import BAGGAGE_PREFIX as BAGGAGE_PREFIX  # the baggage keys' prefix, as before
-from .carriers import RemoteParent, baggage_allowed, extract, headers, inject, subprocess_env
+from .carriers import (
+    ClientSpan,
+    RemoteParent,
+    baggage_allowed,
+    client_span,
+    extract,
+    headers,
+    inject,
+    subprocess_env,
+)
 from .targets import DEFAULT_PROPAGATION_TARGETS
 from .threads import ThreadPoolExecutor, wrap
 
 __all__ = [
     "DEFAULT_PROPAGATION_TARGETS",
+    "ClientSpan",
     "RemoteParent",
     "ThreadPoolExecutor",
     "baggage_allowed",
+    "client_span",
     "extract",
     "headers",
     "inject",

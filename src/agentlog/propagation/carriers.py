@@ -3,7 +3,9 @@
 `inject` writes W3C ``traceparent``, ``tracestate``, ``baggage`` and
 ``X-Run-Id``; `extract` reads them back (names matched case-insensitively)
 into a `RemoteParent`; `subprocess_env` does the same for a child process's
-environment. Malformed or hostile values never raise.
+environment; `client_span` gives one outgoing request a span of its own (the
+HTTP integrations use it for every request). Malformed or hostile values
+never raise.
 
 Outbound, baggage goes only to the propagation targets when the destination
 is known (``inject(carrier, url=...)``, the HTTP integrations). Inbound, a
@@ -12,7 +14,10 @@ correlation (session and request IDs), but never the user — an
 ``agentlog.user_id`` member is ignored — and every value is checked: an ID
 that is too long, holds control, format or line-separator characters, or is
 given twice with different values is dropped, never cut or cleaned into
-something else, and counted in `agentlog.problems`.
+something else, and counted in `agentlog.problems`. Each header (and each
+baggage member) is read on its own: one that cannot be read — a byte that is
+not UTF-8, a lone surrogate from ``os.environ``, a value of another type —
+is skipped and the others are used.
 """
 
 from __future__ import annotations
@@ -20,11 +25,15 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+from contextvars import Token
 from typing import Any, NamedTuple, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from .. import _diagnostics
-from .._context import RunContext, SpanRef, get_context
+from .._context import CURRENT, RunContext, SpanRef, get_context
+from .._context.ids import is_valid_span_id, is_valid_trace_id, new_span_id
 from .._settings import CONFIG
 from .._vocabulary import REQUEST_ID, RUN_ID, SESSION_ID, USER_ID
 from .targets import DEFAULT as DEFAULT_TARGETS
@@ -39,9 +48,11 @@ from .w3c import (
 )
 
 __all__ = [
+    "ClientSpan",
     "RemoteParent",
     "baggage_allowed",
     "clean_id",
+    "client_span",
     "extract",
     "headers",
     "inject",
@@ -65,20 +76,37 @@ INVALID_ID = "inbound ID dropped: too long, or control/format characters"
 AMBIGUOUS_ID = "inbound ID dropped: given twice with different values"
 USER_ID_CLAIM = "inbound agentlog.user_id ignored: a carrier never sets the user"
 INVALID_TRACEPARENT = "inbound traceparent invalid or repeated: fresh trace"
+UNREADABLE_CARRIER = "carrier could not be read to its end; what was read is used"
+UNREADABLE_HEADER = "inbound header could not be read; skipped"
+
+
+def _member_key(member: str) -> str:
+    return member.partition("=")[0].strip(" \t")
 
 
 class RemoteParent(NamedTuple):
     """A caller's context, read from a carrier by `extract`.
 
-    Pass it as ``agentlog.run(parent=...)``: the new run joins ``trace_id``,
-    names ``span_id`` as its parent span and ``run_id`` as its
-    ``parent_run_id``, and inherits ``session_id`` and ``request_id``.
+    Pass it as ``agentlog.run(parent=...)``. With a valid ``traceparent``
+    (``trace_id`` and ``span_id`` set) the new run joins ``trace_id``, names
+    ``span_id`` as its parent span and ``run_id`` as its ``parent_run_id``,
+    and inherits ``session_id`` and ``request_id``.
+
+    Without one — a carrier holding only ``baggage`` (and perhaps
+    ``X-Run-Id``), which W3C Baggage lets travel on its own — ``trace_id``
+    and ``span_id`` are None: there is no parent span to join, so the run
+    starts a fresh trace (or, inside a run, is a plain child run of that
+    run), but it keeps the carrier's ``session_id`` and ``request_id`` and
+    passes the carrier's other baggage members on. ``run_id`` then names the
+    caller's run for your information only: a run on another trace is not
+    its child run.
+
     ``user_id`` is never read from a carrier (`extract` leaves it None):
     identity comes from your own code, as ``agentlog.run(user_id=...)``.
     """
 
-    trace_id: str
-    span_id: str
+    trace_id: str | None
+    span_id: str | None
     run_id: str | None = None
     session_id: str | None = None
     request_id: str | None = None
@@ -88,17 +116,30 @@ class RemoteParent(NamedTuple):
     baggage: tuple[str, ...] = ()
 
     @property
-    def span(self) -> SpanRef:
-        """The caller's span, as the new run names its parent."""
+    def span(self) -> SpanRef | None:
+        """The caller's span, as the new run names its parent (None without a ``traceparent``)."""
+        if self.trace_id is None or self.span_id is None:
+            return None
         return SpanRef(self.trace_id, self.span_id, self.trace_flags, is_remote=True)
+
+    def carry_into(self, ctx: RunContext) -> RunContext:
+        """*ctx* passing this carrier's baggage members on, before those it already passes on.
+
+        For a run started from a carrier without a ``traceparent`` (see the
+        class): the run's own context, with the caller's baggage added.
+        """
+        keys = {_member_key(member) for member in self.baggage}
+        merged = (*self.baggage, *(member for member in ctx.baggage if _member_key(member) not in keys))
+        return ctx if merged == ctx.baggage else ctx.replace(baggage=merged)
 
 
 # -- extract ---------------------------------------------------------------------
 
 
 def _text(value: Any) -> str | None:
-    if isinstance(value, bytes):
-        return value.decode("latin-1")
+    """A header name or value as text: bytes are read as Latin-1 (byte for byte), others skipped."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).decode("latin-1")
     if isinstance(value, str):
         return value
     return None
@@ -111,22 +152,43 @@ def _normalize_key(key: str) -> str:
     return key
 
 
+def _pairs(carrier: Any) -> Iterator[Any]:
+    """The carrier's (name, value) pairs; a carrier that fails part-way yields what came before."""
+    try:
+        iterator = iter(carrier.items() if hasattr(carrier, "items") else carrier)
+    except Exception as exc:
+        _diagnostics.report(UNREADABLE_CARRIER, exc)
+        return
+    while True:
+        try:
+            pair = next(iterator)
+        except StopIteration:
+            return
+        except Exception as exc:
+            _diagnostics.report(UNREADABLE_CARRIER, exc)
+            return
+        yield pair
+
+
 def _collect(carrier: Any) -> dict[str, list[str]]:
-    pairs = carrier.items() if hasattr(carrier, "items") else carrier
+    """The headers agentlog reads, by lower-case name; each pair and value read on its own."""
     found: dict[str, list[str]] = {}
-    for pair in pairs:
-        key, value = pair
-        name = _text(key)
-        if name is None:
-            continue
-        name = _normalize_key(name)
-        if name not in _WANTED:
-            continue
-        values = value if isinstance(value, (list, tuple)) else [value]
-        for item in values:
-            text = _text(item)
-            if text is not None:
-                found.setdefault(name, []).append(text)
+    for pair in _pairs(carrier):
+        try:
+            key, value = pair
+            name = _text(key)
+            if name is None:
+                continue
+            name = _normalize_key(name)
+            if name not in _WANTED:
+                continue
+            values = value if isinstance(value, (list, tuple)) else [value]
+            for item in values:
+                text = _text(item)
+                if text is not None:
+                    found.setdefault(name, []).append(text)
+        except Exception as exc:  # not a pair, a value that fails when read: this pair only
+            _diagnostics.report(UNREADABLE_HEADER, exc)
     return found
 
 
@@ -176,17 +238,62 @@ def _run_id(value: str | None) -> str | None:
     return None
 
 
+_T = TypeVar("_T")
+
+
+def _guarded(read: Callable[[], _T], default: _T) -> _T:
+    """One part of a carrier, read on its own: a failure loses that part only (counted)."""
+    try:
+        return read()
+    except Exception as exc:
+        _diagnostics.report(UNREADABLE_HEADER, exc)
+        return default
+
+
+def _traceparent(values: list[str]) -> Any:
+    if not values:
+        return None
+    parent = parse_traceparent(values[0]) if len(values) == 1 else None
+    if parent is None:
+        _diagnostics.report(INVALID_TRACEPARENT)
+    return parent
+
+
+def _baggage(values: list[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """The baggage's ``agentlog.*`` members (by name, prefix removed) and the other members (raw)."""
+    correlation: dict[str, list[str]] = {}
+    foreign: list[str] = []
+    for key, value, raw in parse_baggage(",".join(values)):
+        if key.startswith(BAGGAGE_PREFIX):
+            # agentlog's own members are read, never passed on: the run writes its own.
+            correlation.setdefault(key[len(BAGGAGE_PREFIX) :], []).append(value)
+        else:
+            foreign.append(raw)
+    return correlation, foreign
+
+
 def extract(carrier: Any) -> RemoteParent | None:
-    """Read a caller's context from *carrier*; None when it holds no valid one.
+    """Read a caller's context from *carrier*; None when it holds none.
 
     Header names are matched case-insensitively (``TRACEPARENT`` in an
     environment, ``HTTP_TRACEPARENT`` in a WSGI environ, ASGI's byte pairs
-    all work). A missing, malformed or repeated ``traceparent`` gives None;
-    an invalid ``tracestate`` is dropped; invalid baggage members are skipped.
-    The carrier is not trusted: ``agentlog.user_id`` is ignored (the result's
-    ``user_id`` is always None), and a run, session or request ID that is
-    invalid, too long or given twice with different values is dropped and
-    counted in `agentlog.problems`. Never raises.
+    all work). A valid ``traceparent`` gives a `RemoteParent` to continue;
+    a missing, malformed or repeated one gives none, and then ``tracestate``
+    is not read (W3C Trace Context: it belongs to that parent) but
+    ``baggage`` and ``X-Run-Id`` still are (W3C Baggage travels on its own):
+    a carrier with correlation or baggage but no valid ``traceparent`` gives
+    a `RemoteParent` whose ``trace_id`` and ``span_id`` are None, and a run
+    given it starts a fresh trace that keeps the session and request IDs and
+    passes the baggage on. A carrier with nothing of this gives None.
+
+    An invalid ``tracestate`` is dropped; invalid baggage members are
+    skipped; each header is read on its own, so a value that cannot be read
+    (an undecodable byte, a lone surrogate) costs that header or member
+    only, never a valid ``traceparent``. The carrier is not trusted:
+    ``agentlog.user_id`` is ignored (the result's ``user_id`` is always
+    None), and a run, session or request ID that is invalid, too long or
+    given twice with different values is dropped and counted in
+    `agentlog.problems`. Never raises.
 
     Args:
         carrier: A mapping of headers or message attributes, ``os.environ``,
@@ -196,39 +303,34 @@ def extract(carrier: Any) -> RemoteParent | None:
         return None
     try:
         found = _collect(carrier)
-        parents = found.get("traceparent", [])
-        if not parents:
-            return None
-        parent = parse_traceparent(parents[0]) if len(parents) == 1 else None
-        if parent is None:
-            _diagnostics.report(INVALID_TRACEPARENT)
-            return None
-        states = found.get("tracestate")
-        tracestate = parse_tracestate(",".join(states)) if states else None
-        correlation: dict[str, list[str]] = {}
-        foreign: list[str] = []
-        for key, value, raw in parse_baggage(",".join(found.get("baggage", []))):
-            if key.startswith(BAGGAGE_PREFIX):
-                # agentlog's own members are read, never passed on: the run writes its own.
-                correlation.setdefault(key[len(BAGGAGE_PREFIX) :], []).append(value)
-            else:
-                foreign.append(raw)
-        if USER_ID in correlation:
-            _diagnostics.report(USER_ID_CLAIM)
-        run_ids = [*correlation.get(RUN_ID, []), *found.get("x-run-id", [])]
-        return RemoteParent(
-            trace_id=parent.trace_id,
-            span_id=parent.parent_id,
-            run_id=_run_id(one_value(run_ids)),
-            session_id=clean_id(one_value(correlation.get(SESSION_ID, []))),
-            request_id=clean_id(one_value(correlation.get(REQUEST_ID, []))),
-            trace_flags=parent.flags,
-            tracestate=tracestate,
-            baggage=tuple(foreign),
-        )
-    except Exception as exc:
+    except Exception as exc:  # _collect guards each pair; this is a last resort
         _diagnostics.report("carrier could not be read; starting a fresh trace", exc)
         return None
+    parent = _guarded(lambda: _traceparent(found.get("traceparent", [])), None)
+    tracestate = None
+    if parent is not None and found.get("tracestate"):
+        tracestate = _guarded(lambda: parse_tracestate(",".join(found["tracestate"])), None)
+    nothing: tuple[dict[str, list[str]], list[str]] = ({}, [])
+    correlation, foreign = _guarded(lambda: _baggage(found.get("baggage", [])), nothing)
+    if USER_ID in correlation:
+        _diagnostics.report(USER_ID_CLAIM)
+    run_id = _guarded(
+        lambda: _run_id(one_value([*correlation.get(RUN_ID, []), *found.get("x-run-id", [])])), None
+    )
+    session_id = _guarded(lambda: clean_id(one_value(correlation.get(SESSION_ID, []))), None)
+    request_id = _guarded(lambda: clean_id(one_value(correlation.get(REQUEST_ID, []))), None)
+    if parent is None and not (run_id or session_id or request_id or foreign):
+        return None
+    return RemoteParent(
+        trace_id=parent.trace_id if parent is not None else None,
+        span_id=parent.parent_id if parent is not None else None,
+        run_id=run_id,
+        session_id=session_id,
+        request_id=request_id,
+        trace_flags=parent.flags if parent is not None else "01",
+        tracestate=tracestate,
+        baggage=tuple(foreign),
+    )
 
 
 # -- inject ----------------------------------------------------------------------
@@ -284,12 +386,15 @@ def _inject(
     allow: Iterable[str],
     baggage: Mapping[str, str] | None,
     url: object = None,
+    ctx: RunContext | None = None,
 ) -> MutableMapping[str, str]:
-    ctx = get_context()
+    if ctx is None:
+        ctx = get_context()
     if ctx is None:
         return carrier
     traceparent, tracestate, baggage_name, run_id_name = names
-    _set(carrier, traceparent, format_traceparent(ctx.trace_id, ctx.span_id, ctx.trace_flags))
+    if is_valid_trace_id(ctx.trace_id) and is_valid_span_id(ctx.span_id):  # never an invalid one
+        _set(carrier, traceparent, format_traceparent(ctx.trace_id, ctx.span_id, ctx.trace_flags))
     if ctx.tracestate:
         _set(carrier, tracestate, ctx.tracestate)
     members = _baggage_for(ctx, allow, baggage)
@@ -305,6 +410,7 @@ def _inject(
 
 
 _M = TypeVar("_M", bound=MutableMapping[str, str])
+_HTTP_NAMES = ("traceparent", "tracestate", "baggage", "X-Run-Id")
 
 
 def inject(
@@ -316,8 +422,10 @@ def inject(
 ) -> _M:
     """Write the IDs in force into *carrier*; modify it in place and return it.
 
-    Writes ``traceparent`` (the current span as parent), ``tracestate`` (as
-    received, if any), ``baggage`` (``agentlog.run_id``,
+    Writes ``traceparent`` (the current span as parent: the scope in force,
+    or the request's own span inside `client_span` and the HTTP
+    integrations), ``tracestate`` (as received, if any), ``baggage``
+    (``agentlog.run_id``,
     ``agentlog.session_id``, ``agentlog.request_id``, then members received
     from upstream) and ``X-Run-Id``. Outside a run, writes nothing. Existing
     entries with the same names in another case are replaced.
@@ -338,7 +446,7 @@ def inject(
         baggage: Extra baggage members to send (percent-encoded for you).
     """
     try:
-        _inject(carrier, ("traceparent", "tracestate", "baggage", "X-Run-Id"), allow, baggage, url)
+        _inject(carrier, _HTTP_NAMES, allow, baggage, url)
     except Exception as exc:
         _diagnostics.report("carrier could not be written", exc)
     return carrier
@@ -356,6 +464,215 @@ def headers(
         baggage: As for `inject`.
     """
     return inject({}, url=url, allow=allow, baggage=baggage)
+
+
+# -- a client span per outgoing request ---------------------------------------------
+
+_HTTP_METHODS = frozenset({"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"})
+# Query parameters that carry a signature or a key in a URL (OpenTelemetry's HTTP conventions).
+_SIGNED_QUERY = re.compile(r"(?i)(?<![^?&])(AWSAccessKeyId|Signature|sig|X-Goog-Signature)=[^&#]*")
+
+
+def _http_attributes(url: object, method: object, resend_count: int) -> tuple[str, dict[str, Any]]:
+    """An HTTP client span's name and attributes (OpenTelemetry HTTP semantic conventions)."""
+    attributes: dict[str, Any] = {}
+    name = "HTTP"
+    if method is not None:
+        given = (method.decode("latin-1") if isinstance(method, bytes) else str(method)).upper()
+        if given in _HTTP_METHODS:
+            name = given
+            attributes["http.request.method"] = given
+        else:
+            attributes["http.request.method"] = "_OTHER"
+            attributes["http.request.method_original"] = given
+    if url is not None:
+        try:
+            parts = urlsplit(str(url))
+            if parts.hostname:
+                attributes["server.address"] = parts.hostname
+                port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+                if port is not None:
+                    attributes["server.port"] = port
+            netloc = parts.netloc.rpartition("@")[2]
+            if "@" in parts.netloc:
+                netloc = f"REDACTED:REDACTED@{netloc}"
+            query = _SIGNED_QUERY.sub(lambda match: f"{match.group(1)}=REDACTED", parts.query)
+            attributes["url.full"] = urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+        except ValueError:  # a port that is not one: the URL is not described
+            pass
+    if resend_count:
+        attributes["http.request.resend_count"] = resend_count
+    return name, attributes
+
+
+def _span_ids(span: Any) -> tuple[str, str, str]:
+    context = span.get_span_context()
+    return f"{context.trace_id:032x}", f"{context.span_id:016x}", f"{int(context.trace_flags):02x}"
+
+
+class ClientSpan:
+    """One outgoing request's own span, from sending it to its response.
+
+    Made in the scope in force (*scope*): a new span ID — the request's
+    OpenTelemetry CLIENT span's, when ``configure(otel_spans=True)`` — whose
+    parent is the scope's span. `enter` makes it the IDs in force (so
+    ``traceparent`` names it, and lines written meanwhile, such as the HTTP
+    library's own, carry its ``span_id`` and the scope's as
+    ``parent_span_id``); `close` restores the scope's IDs and ends the
+    OpenTelemetry span. Both never raise.
+
+    Attributes:
+        scope: The IDs in force when the request was made (None outside a run).
+        ctx: The request's IDs (None outside a run).
+        status_code: The response's status, when known (set it before `close`).
+    """
+
+    __slots__ = ("_bridge", "_otel_token", "_span", "_token", "ctx", "scope", "status_code")
+
+    def __init__(
+        self, scope: RunContext | None, *, url: object = None, method: object = None, resend_count: int = 0
+    ) -> None:
+        self.scope = scope
+        self.ctx: RunContext | None = None
+        self.status_code: int | None = None
+        self._bridge: Any = None
+        self._span: Any = None
+        self._otel_token: Any = None
+        self._token: Token[RunContext | None] | None = None
+        if scope is None:
+            return
+        try:
+            span_id, flags = self._start_otel(scope, url, method, resend_count)
+            child = scope.child(span_id or new_span_id(), trace_flags=flags or scope.trace_flags)
+            # Lines written while the request is in flight name the scope as the parent span, so that
+            # a reader places them (the HTTP library's line) under the scope they were made in.
+            self.ctx = child._replace(ids=child.event_ids)
+        except Exception as exc:
+            _diagnostics.report("client span could not be opened", exc)
+            self.ctx = None
+
+    def _start_otel(
+        self, scope: RunContext, url: object, method: object, resend_count: int
+    ) -> tuple[str | None, str | None]:
+        settings = CONFIG.settings
+        bridge = settings.otel if settings is not None else None
+        if bridge is None:
+            return None, None
+        name, attributes = _http_attributes(url, method, resend_count)
+        span = bridge.start(name, client=True, parent=scope.span, attributes=attributes)
+        if span is None:
+            return None, None
+        try:
+            trace_id, span_id, flags = _span_ids(span)
+        except Exception:
+            trace_id = span_id = flags = ""
+        if trace_id != scope.trace_id or not is_valid_span_id(span_id) or span_id == scope.span_id:
+            # Not a span of this trace (a no-op tracer): its ID cannot be the request's.
+            bridge.end(span, {}, None)
+            return None, None
+        self._bridge, self._span = bridge, span
+        return span_id, flags
+
+    @property
+    def span_id(self) -> str | None:
+        """The request's span ID, as its ``traceparent`` names it (None outside a run)."""
+        return self.ctx.span_id if self.ctx is not None else None
+
+    def enter(self) -> None:
+        """Make the request's IDs (and OpenTelemetry span) the ones in force."""
+        if self.ctx is None or self._token is not None:
+            return
+        self._token = CURRENT.set(self.ctx)
+        if self._bridge is not None:
+            self._otel_token = self._bridge.attach(self._span)
+
+    def inject(
+        self,
+        carrier: MutableMapping[str, str],
+        *,
+        url: object = None,
+        allow: Iterable[str] = (),
+        baggage: Mapping[str, str] | None = None,
+    ) -> None:
+        """Write the propagation headers naming this request's span into *carrier*, as `inject` does."""
+        if self.ctx is None:
+            return
+        try:
+            _inject(carrier, _HTTP_NAMES, allow, baggage, url, self.ctx)
+        except Exception as exc:
+            _diagnostics.report("carrier could not be written", exc)
+
+    def close(self, exc: BaseException | None = None) -> None:
+        """Restore the scope's IDs (if the request's are still in force) and end the OpenTelemetry span.
+
+        Args:
+            exc: The exception the request failed with, if any.
+        """
+        token, self._token = self._token, None
+        if token is not None and CURRENT.get() is self.ctx:
+            try:
+                CURRENT.reset(token)
+            except ValueError:  # closed in another context than it was entered in
+                CURRENT.set(self.scope)
+        bridge, span = self._bridge, self._span
+        self._bridge = self._span = None
+        if bridge is None:
+            return
+        bridge.detach(self._otel_token)
+        attributes: dict[str, Any] = {}
+        error_class = None
+        if isinstance(self.status_code, int):
+            attributes["http.response.status_code"] = self.status_code
+            if self.status_code >= 400:
+                error_class = str(self.status_code)
+        if exc is not None:
+            error_class = type(exc).__qualname__
+        bridge.end(span, attributes, error_class)
+
+
+@contextmanager
+def client_span(
+    carrier: MutableMapping[str, str] | None = None,
+    *,
+    url: object = None,
+    method: object = None,
+    allow: Iterable[str] = (),
+    baggage: Mapping[str, str] | None = None,
+) -> Iterator[ClientSpan]:
+    """Give one outgoing request its own span ID, as the HTTP integrations do for each request.
+
+    ::
+
+        with propagation.client_span(headers, url=url, method="POST") as span:
+            response = http_library.post(url, headers=headers)
+            span.status_code = response.status
+
+    Inside, the IDs in force are the request's: a new span ID (the request's
+    OpenTelemetry CLIENT span, with ``configure(otel_spans=True)``) whose
+    parent is the scope you are in, so that lines written meanwhile (the
+    HTTP library's own) carry it; *carrier*, when given, receives the
+    headers naming it (as `inject` writes them). On leaving, even by an
+    exception, the scope's IDs are restored. Outside a run it does nothing.
+
+    Args:
+        carrier: The request's headers, to write ``traceparent`` and the rest into.
+        url: The request's URL: where baggage may go (`inject`), and the span's ``url.full``.
+        method: The request's method, for the span.
+        allow: As for `inject`.
+        baggage: As for `inject`.
+    """
+    span = ClientSpan(get_context(), url=url, method=method)
+    span.enter()
+    if carrier is not None:
+        span.inject(carrier, url=url, allow=allow, baggage=baggage)
+    failure: BaseException | None = None
+    try:
+        yield span
+    except BaseException as exc:
+        failure = exc
+        raise
+    finally:
+        span.close(failure)
 
 
 _ENV_NAMES = ("TRACEPARENT", "TRACESTATE", "BAGGAGE")
