@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import agentlog
+from agentlog import propagation
 from agentlog.propagation import RemoteParent, extract, headers, inject, subprocess_env
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -401,3 +402,27 @@ def test_inject_extract_round_trip(session: str, request: str, extra_value: str)
     assert (parent.trace_id, parent.span_id, parent.run_id) == (run.trace_id, ctx.span_id, run.run_id)
     assert parent.session_id == ((session.strip() or None) if session else None)
     assert parent.request_id == ((request.strip() or None) if request else None)
+
+
+def test_client_span_never_raises_on_hostile_arguments() -> None:
+    """A URL or method whose text fails, with OpenTelemetry spans on: the request still gets its span."""
+    pytest.importorskip("opentelemetry.sdk")
+    from opentelemetry.sdk.trace import TracerProvider
+
+    class Hostile:
+        def __str__(self) -> str:
+            raise RuntimeError("no text")
+
+    provider = TracerProvider()
+    agentlog.configure(output=io.BytesIO(), otel_spans=True, tracer_provider=provider)
+    try:
+        with agentlog.run() as run:
+            carrier: dict[str, str] = {}
+            with propagation.client_span(carrier, url=Hostile(), method=Hostile()) as span:
+                assert agentlog.current() == span.ctx
+            after = agentlog.current()
+    finally:
+        provider.shutdown()
+    assert carrier["traceparent"].startswith(f"00-{run.trace_id}-{span.span_id}-")  # the SDK's flags
+    assert after is not None and after.span_id == run.span_id
+    assert agentlog.problems() == {}

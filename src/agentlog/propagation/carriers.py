@@ -299,8 +299,8 @@ def extract(carrier: Any) -> RemoteParent | None:
         carrier: A mapping of headers or message attributes, ``os.environ``,
             or an iterable of (name, value) pairs.
     """
-    if carrier is None:
-        return None
+    if carrier is None or isinstance(carrier, (str, bytes, bytearray)):
+        return None  # text is not a carrier (and would be read character by character)
     try:
         found = _collect(carrier)
     except Exception as exc:  # _collect guards each pair; this is a last resort
@@ -477,8 +477,13 @@ def _http_attributes(url: object, method: object, resend_count: int) -> tuple[st
     """An HTTP client span's name and attributes (OpenTelemetry HTTP semantic conventions)."""
     attributes: dict[str, Any] = {}
     name = "HTTP"
+    given = None
     if method is not None:
-        given = (method.decode("latin-1") if isinstance(method, bytes) else str(method)).upper()
+        try:
+            given = (method.decode("latin-1") if isinstance(method, bytes) else str(method)).upper()
+        except Exception:  # a method object that cannot be shown: the method is not described
+            given = None
+    if given is not None:
         if given in _HTTP_METHODS:
             name = given
             attributes["http.request.method"] = given
@@ -498,8 +503,9 @@ def _http_attributes(url: object, method: object, resend_count: int) -> tuple[st
                 netloc = f"REDACTED:REDACTED@{netloc}"
             query = _SIGNED_QUERY.sub(lambda match: f"{match.group(1)}=REDACTED", parts.query)
             attributes["url.full"] = urlunsplit((parts.scheme, netloc, parts.path, query, ""))
-        except ValueError:  # a port that is not one: the URL is not described
-            pass
+        except Exception:  # a port that is not one, a URL object that fails: the URL is not described
+            for key in ("server.address", "server.port", "url.full"):
+                attributes.pop(key, None)
     if resend_count:
         attributes["http.request.resend_count"] = resend_count
     return name, attributes
