@@ -129,7 +129,10 @@ def test_every_gen_ai_attribute_is_in_the_registry(exporter: Recorded) -> None:
 def test_spans_name_the_conventions_schema_url(exporter: Recorded) -> None:
     """Span conventions: the instrumentation scope carries the schema URL of the release followed."""
     _full_run(exporter)
-    scopes = {span.instrumentation_scope.schema_url for span in exporter.get_finished_spans()}
+    scopes = {
+        span.instrumentation_scope.schema_url if span.instrumentation_scope else None
+        for span in exporter.get_finished_spans()
+    }
     assert scopes == {f"https://opentelemetry.io/schemas/{_genai.SEMCONV_VERSION}"}
 
 
@@ -355,7 +358,7 @@ ANTHROPIC_CONVERSATION = {
 
 
 def test_openai_messages_become_role_and_parts() -> None:
-    """Input messages schema: OpenAI chat messages convert part by part (text, uri, tool_call, tool_call_response)."""
+    """Input messages schema: OpenAI messages convert part by part (text, uri, tool_call, its response)."""
     messages = _genai.input_messages(OPENAI_CONVERSATION)
     jsonschema.validate(messages, INPUT_MESSAGES)
     assert messages[0] == {"role": "system", "parts": [{"type": "text", "content": "be brief"}]}
@@ -370,7 +373,7 @@ def test_openai_messages_become_role_and_parts() -> None:
 
 
 def test_anthropic_messages_become_role_and_parts() -> None:
-    """Input messages schema: an Anthropic request (system, blocks) converts to system + role/parts messages."""
+    """Input messages schema: an Anthropic request (system, blocks) becomes system + role/parts messages."""
     messages = _genai.input_messages(ANTHROPIC_CONVERSATION)
     jsonschema.validate(messages, INPUT_MESSAGES)
     assert [message["role"] for message in messages] == ["system", "user", "assistant", "user"]
@@ -388,7 +391,7 @@ def test_anthropic_messages_become_role_and_parts() -> None:
 
 
 def test_completions_become_output_messages_with_a_finish_reason() -> None:
-    """Output messages schema: a string, an OpenAI completion and an Anthropic message, each with finish_reason."""
+    """Output messages schema: a string, an OpenAI completion, an Anthropic reply; all with finish_reason."""
     plain = _genai.output_messages("hi", "stop")
     assert plain == [
         {"role": "assistant", "parts": [{"type": "text", "content": "hi"}], "finish_reason": "stop"}
@@ -585,3 +588,21 @@ def test_token_details_are_written_only_when_reported(exporter: Recorded) -> Non
     finished = lines[-1]
     assert finished["cache_read_input_tokens"] == 10
     assert "cache_creation_input_tokens" not in finished
+
+
+def test_an_api_without_sdk_never_gives_lines_its_ids() -> None:
+    """With only the OpenTelemetry API (a no-op provider), lines keep IDs of their own; agentlog says so."""
+    from opentelemetry.trace import NoOpTracerProvider
+
+    out = io.BytesIO()
+    agentlog.configure(output=out, otel_spans=True, tracer_provider=NoOpTracerProvider())
+    with agentlog.run("t"):
+        with agentlog.tool_call("a"):
+            pass
+        with agentlog.tool_call("b"):
+            pass
+    lines = _lines(out)
+    span_ids = {line["span_id"] for line in lines}
+    assert len(span_ids) == 3 and "0" * 16 not in span_ids
+    assert lines[0]["trace_id"] != "0" * 32
+    assert any("no OpenTelemetry SDK" in problem for problem in agentlog.problems())

@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from ._serialize import safe_str
 from ._vocabulary import CACHE_CREATION_INPUT_TOKENS, CACHE_READ_INPUT_TOKENS, REASONING_OUTPUT_TOKENS
 
 __all__ = [
@@ -244,9 +245,9 @@ def _text(value: Any) -> str:
     if isinstance(value, str):
         return value
     try:
-        return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+        return orjson.dumps(value, default=safe_str, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
     except Exception:
-        return str(value)
+        return safe_str(value)
 
 
 def _arguments(value: Any) -> Any:

@@ -149,13 +149,21 @@ class Bridge:
                     trace_flags=trace.TraceFlags(int(parent.trace_flags, 16)),
                 )
                 parent_context = trace.set_span_in_context(trace.NonRecordingSpan(span_context))
-            return self._tracer.start_span(
+            span = self._tracer.start_span(
                 _scrub(name, None),
                 context=parent_context,
                 kind=trace.SpanKind.CLIENT if client else trace.SpanKind.INTERNAL,
                 attributes=_clean(attributes),
                 start_time=start_ns,
             )
+            made = span.get_span_context()
+            if not made.is_valid or (parent is not None and f"{made.span_id:016x}" == parent.span_id):
+                # The API without an SDK: its spans have all-zero IDs, or the parent's own
+                # under a parent, which no line may carry as its own.
+                span.end()
+                _diagnostics.report("otel_spans: no OpenTelemetry SDK tracer provider; no spans emitted")
+                return None
+            return span
         except Exception as exc:
             _diagnostics.report("OpenTelemetry span could not be started", exc)
             return None
@@ -319,9 +327,9 @@ def messages_text(
     if content is None:
         return None
     try:
-        converted = (
-            output_messages(messages, finish_reason, failed) if output else input_messages(messages)
-        )
+        if isinstance(messages, (list, tuple)) and len(messages) > MAX_MESSAGES:
+            messages = messages[-MAX_MESSAGES:]  # more never fit the capture limit
+        converted = output_messages(messages, finish_reason, failed) if output else input_messages(messages)
         clean = settings.redactor.scrub(converted, pii=content == "redacted")
         return _fitted(clean, settings.capture.limit)
     except Exception as exc:
@@ -330,6 +338,8 @@ def messages_text(
 
 
 _CUT = "…[truncated]"
+MAX_MESSAGES = 256
+"""The most messages of a prompt converted for a span: the last ones (the limit holds fewer)."""
 
 
 def _cut_strings(value: Any, longest: int) -> Any:
@@ -351,9 +361,16 @@ def _fitted(messages: Any, limit: int) -> str:
         longest //= 2
         shortened = _cut_strings(messages, longest)
         text = dumps_line(shortened)[:-1].decode("utf-8")
-    while len(text.encode("utf-8")) > limit and isinstance(shortened, list) and len(shortened) > 1:
-        shortened = shortened[1:]  # the latest messages say most about this call
-        text = dumps_line(shortened)[:-1].decode("utf-8")
+    if len(text.encode("utf-8")) > limit and isinstance(shortened, list) and len(shortened) > 1:
+        # The latest messages say most about this call: keep as many of them as fit.
+        room = limit - 2
+        kept = 0
+        for message in reversed(shortened):
+            room -= len(dumps_line(message)) - 1 + (1 if kept else 0)
+            if room < 0 and kept:
+                break
+            kept += 1
+        text = dumps_line(shortened[-kept:])[:-1].decode("utf-8")
     return text
 
 

@@ -452,7 +452,6 @@ def test_every_caller_value_survives_for_any_names(names: list[str], nested: boo
     assert agentlog.problems().get(COLLIDED, 0) - before == len(bucket)
 
 
-@pytest.mark.xfail(reason="the line assembler's merge_fields replaces a caller's own `extra` (every format)")
 def test_a_caller_field_named_extra_survives_a_clash() -> None:
     """A caller's ``extra`` beside a caller field agentlog already wrote (``level``): both values are kept."""
     line = _log("m", extra="mine", level="theirs")

@@ -71,7 +71,7 @@ def test_ecs_field_mapping() -> None:
     assert _path(by_message["run_started"], "user.id") == "u-42"
     assert _path(by_message["planning"], "log.logger") == "agent.planner"
     assert _path(by_message["llm_result"], "event.outcome") == "success"
-    assert _path(by_message["run_finished"], "event.dataset") == "support-agent.log"
+    assert _path(by_message["run_finished"], "event.dataset") == "support-agent"
 
 
 def test_ecs_matches_elastic_ecs_logging_for_the_same_record() -> None:

@@ -24,7 +24,9 @@ from agentlog._vocabulary import (
     MESSAGE,
     NAMESPACE,
     OUTCOMES,
+    RUN_STARTED,
     TIMESTAMP,
+    USER_ID,
 )
 
 __all__ = ["to_flat"]
@@ -69,6 +71,9 @@ def _from_ecs(record: dict[str, Any]) -> dict[str, Any]:
         value = _get(record, path)
         if value is not _ABSENT:
             flat[key] = value
+    if flat[EVENT] == RUN_STARTED:
+        # The ecs profile leaves out user.id when there is no user; the json line says null.
+        flat.setdefault(USER_ID, None)
     outcome = _get(record, ECS_OUTCOME)
     if outcome in _STATUSES:
         flat["status"] = _STATUSES[outcome]

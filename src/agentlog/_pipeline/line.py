@@ -181,11 +181,16 @@ def merge_fields(line: dict[str, Any], fields: Mapping[str, Any], spill_key: str
     if not spilled:
         return
     previous = line.get(spill_key)
-    if type(previous) is dict and spill_key not in spilled:
-        spilled = {**previous, **spilled}
-    elif spill_key in spilled and previous is not None:
-        spilled[spill_key] = previous
-    line[spill_key] = spilled
+    if previous is None:
+        line[spill_key] = spilled
+    elif type(previous) is dict and previous.keys().isdisjoint(spilled):
+        line[spill_key] = {**previous, **spilled}
+    else:
+        # What was there (a caller's own value of that name) is kept whole, beside the clashes.
+        name = spill_key
+        while name in spilled:
+            name += "_"
+        line[spill_key] = {**spilled, name: previous}
 
 
 def render(profile: Profile, line: dict[str, Any], limit: int = MAX_LINE_BYTES) -> bytes:
