@@ -23,7 +23,12 @@ def _lines(fmt: str) -> list[dict[str, Any]]:
     with pytest.raises(ValueError), agentlog.run(task="t", user_id="u", session_id="s", request_id="r"):
         with agentlog.step("model", tool="x"), agentlog.llm_call("m", provider="p") as llm:
             llm.set_usage(
-                4, 2, "stop", cache_read_input_tokens=1, cache_creation_input_tokens=1, reasoning_output_tokens=1
+                4,
+                2,
+                "stop",
+                cache_read_input_tokens=1,
+                cache_creation_input_tokens=1,
+                reasoning_output_tokens=1,
             )
             llm.prompt, llm.completion = "hi", "there"
         events.decision("route", "a", reason="b")

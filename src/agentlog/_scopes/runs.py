@@ -153,9 +153,7 @@ class Run(Scope):
         )
         if self._span is not None:
             provider = state.provider if state is not None else None
-            self._span.close(
-                run_attributes(status, stop_reason, totals, provider), exc, error, status
-            )
+            self._span.close(run_attributes(status, stop_reason, totals, provider), exc, error, status)
         if state is not None:
             state.forget_errors()
 
