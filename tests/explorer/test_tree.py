@@ -159,6 +159,15 @@ def test_a_line_whose_span_is_missing_hangs_under_its_run() -> None:
     assert [(node.kind, node.name) for node in child_run.children] == [("log", "hello")]
 
 
+def test_a_line_in_an_http_client_span_hangs_under_the_span_that_made_the_request() -> None:
+    """An HTTP library's line carries its request's own span ID, and the scope's as parent: placed there."""
+    request_line = _line("HTTP Request: GET http://10.0.0.7/", 2, span_id="http1", parent_span_id="s1")
+    lines = _run() + _step("s1", 1, 3)
+    assert _kinds(build_tree([*lines, request_line], RUN).root) == [
+        ("step", "tool", [("log", "HTTP Request: GET http://10.0.0.7/", [])])
+    ]
+
+
 def test_a_line_of_a_run_without_run_started_hangs_under_the_root() -> None:
     """When a run's own span is missing too, its lines go under the root run."""
     lost = _line("hello", 2, CHILD, parent_run_id=RUN)

@@ -234,6 +234,10 @@ def build_tree(lines: list[dict[str, Any]], root_run_id: str) -> RunTree:
         if node is root:
             continue
         parent = spans.get(node.parent_span_id) if node.parent_span_id else None
+        if parent is None and node.kind in ("log", "decision"):
+            # A line in a span no typed line opens (an HTTP request's client span) names its parent.
+            outer = node.line.get(PARENT_SPAN_ID) if node.line else None
+            parent = spans.get(outer) if isinstance(outer, str) else None
         if parent is node:
             parent = None
         if parent is None:
