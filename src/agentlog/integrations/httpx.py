@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 
 from .. import _diagnostics
 from .._context import RunContext, get_context
-from ..propagation.carriers import ClientSpan
+from ..propagation.client_spans import ClientSpan
 
 __all__ = ["async_client", "client", "instrument"]
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from .._context import get_context
-from ..propagation.carriers import ClientSpan
+from ..propagation.client_spans import ClientSpan
 
 __all__ = ["instrument"]
 

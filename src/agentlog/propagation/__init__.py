@@ -30,15 +30,14 @@ editor's draft) define it, and W3C Baggage.
 
 from .carriers import BAGGAGE_PREFIX as BAGGAGE_PREFIX  # the baggage keys' prefix, as before
 from .carriers import (
-    ClientSpan,
     RemoteParent,
     baggage_allowed,
-    client_span,
     extract,
     headers,
     inject,
     subprocess_env,
 )
+from .client_spans import ClientSpan, client_span
 from .targets import DEFAULT_PROPAGATION_TARGETS
 from .threads import ThreadPoolExecutor, wrap
 
