@@ -3,9 +3,8 @@
 `inject` writes W3C ``traceparent``, ``tracestate``, ``baggage`` and
 ``X-Run-Id``; `extract` reads them back (names matched case-insensitively)
 into a `RemoteParent`; `subprocess_env` does the same for a child process's
-environment; `client_span` gives one outgoing request a span of its own (the
-HTTP integrations use it for every request). Malformed or hostile values
-never raise.
+environment (`client_spans` gives each outgoing HTTP request a span of its
+own, written with `write_headers`). Malformed or hostile values never raise.
 
 Outbound, baggage goes only to the propagation targets when the destination
 is known (``inject(carrier, url=...)``, the HTTP integrations). Inbound, a
@@ -469,7 +468,7 @@ def headers(
     return inject({}, url=url, allow=allow, baggage=baggage)
 
 
-# -- a client span per outgoing request ---------------------------------------------
+# -- a child process's environment ------------------------------------------------
 
 _ENV_NAMES = ("TRACEPARENT", "TRACESTATE", "BAGGAGE")
 
