@@ -7,6 +7,8 @@ ordinary text.
 
 from __future__ import annotations
 
+import re
+
 # A private key's body, built from pieces so that this file does not itself look like a leaked key.
 _BODY = "MIIEowIBAAKCAQEA7bq98Wc2S0B" + "Qx4Zp1yMIIEogIBAAKCAQEAx"
 _PGP_BODY = "lQOYBF3kq2sBCADKx7Y1z9" + "Wm0vPq8RtLs4Hc2Nj6Bf3Dg5Ek1"
@@ -114,6 +116,24 @@ def core(kind: str, secret: str) -> str:
 
 
 CORES = [core(kind, secret) for kind, secret in SECRETS]
+
+
+def leaks(text: str, cores: list[str] = CORES) -> list[str]:
+    """The *cores* found in *text*.
+
+    A core of digits only (an OTP) counts where it stands on its own, not
+    inside a longer run of letters and digits: a timestamp's microseconds, a
+    hash or an ID may hold any six digits by chance.
+    """
+    found = []
+    for secret in cores:
+        if secret.isdigit():
+            if re.search(rf"(?<![0-9A-Za-z]){secret}(?![0-9A-Za-z])", text):
+                found.append(secret)
+        elif secret in text:
+            found.append(secret)
+    return found
+
 
 PASSWORD = "correct-horse-battery-staple-42"
 

@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 import agentlog
 from agentlog import events, propagation
-from tests.secret_corpus import CORES, PASSWORD, SECRETS
+from tests.secret_corpus import CORES, PASSWORD, SECRETS, leaks
 
 
 class Recorded(InMemorySpanExporter):
@@ -230,7 +230,7 @@ def _span_texts(spans: tuple[ReadableSpan, ...]) -> list[str]:
 
 def _leaks(spans: tuple[ReadableSpan, ...]) -> list[str]:
     text = "\n".join(_span_texts(spans))
-    return [secret for secret in NEVER_ON_A_SPAN if secret in text]
+    return leaks(text, NEVER_ON_A_SPAN)
 
 
 def _every_user_string_once(secret: str) -> None:

@@ -13,15 +13,14 @@ import structlog
 
 import agentlog
 from agentlog import events
-from tests.secret_corpus import CORES, PASSWORD, PII, PROSE, SECRETS
+from tests.secret_corpus import CORES, PASSWORD, PII, PROSE, SECRETS, leaks
 
 FORMATS = ["json", "ecs", "datadog", "console"]
 MODES = ["hash", "redacted", "full", "none"]
 
 
 def _leaks(output: bytes) -> list[str]:
-    text = output.decode("utf-8")
-    return [secret for secret in CORES if secret in text]
+    return leaks(output.decode("utf-8"))
 
 
 def _everywhere(secret: str) -> None:
