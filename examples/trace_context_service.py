@@ -9,8 +9,13 @@ baggage carried on), and every call it makes has its own client span.
 
 Run it for the harness (needs ``uvicorn`` and ``httpx``)::
 
-    python examples/trace_context_service.py --serve 7777
-    python test/test.py http://127.0.0.1:7777/test      # in a checkout of w3c/trace-context
+    python examples/trace_context_service.py --serve 7000
+    HARNESS_PORT=7777 python test/test.py http://127.0.0.1:7000/test   # in a checkout of w3c/trace-context
+
+Harness copies that still assert Trace Context Level 1's ``tracestate`` rules
+(a repeated key drops the header; ``tenant@system`` keys only) report three
+``tracestate`` tests; agentlog follows the current draft there (see
+docs/http.md).
 
 Without ``--serve`` it plays one round against itself and exits.
 """
