@@ -30,25 +30,15 @@ from hypothesis import strategies as st
 
 pytest.importorskip("opentelemetry.sdk")
 
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes
 
 import agentlog
 from agentlog import _genai, events
+from tests.otel_support import Recorded, json_lines
 from tests.secret_corpus import PASSWORD
 
 CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
-
-
-class Recorded(InMemorySpanExporter):
-    """An in-memory exporter with its own provider."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.provider = TracerProvider()
-        self.provider.add_span_processor(SimpleSpanProcessor(self))
 
 
 @pytest.fixture
@@ -65,10 +55,6 @@ def _configure(exporter: Recorded, **options: Any) -> io.BytesIO:
         output=out, service="agent", otel_spans=True, tracer_provider=exporter.provider, **options
     )
     return out
-
-
-def _lines(out: io.BytesIO) -> list[dict[str, Any]]:
-    return [orjson.loads(line) for line in out.getvalue().splitlines()]
 
 
 def _attributes(span: ReadableSpan) -> dict[str, Any]:
@@ -185,7 +171,7 @@ def test_invoke_agent_carries_the_run_usage(exporter: Recorded) -> None:
     out = _full_run(exporter)
     (agent,) = _named(exporter, "invoke_agent")
     attributes = _attributes(agent)
-    finished = _lines(out)[-1]
+    finished = json_lines(out)[-1]
     assert attributes["gen_ai.usage.input_tokens"] == finished["input_tokens"] == 13
     assert attributes["gen_ai.usage.output_tokens"] == finished["output_tokens"] == 6
     assert attributes["gen_ai.usage.cache_read.input_tokens"] == finished["cache_read_input_tokens"] == 6
@@ -511,7 +497,7 @@ _CONTENT = ("gen_ai.input.messages", "gen_ai.tool.call.arguments")
 
 def _content_where(exporter: Recorded, out: io.BytesIO) -> tuple[bool, bool]:
     spans = any(key in _attributes(span) for span in exporter.get_finished_spans() for key in _CONTENT)
-    lines = any("prompt" in line or "args" in line for line in _lines(out))
+    lines = any("prompt" in line or "args" in line for line in json_lines(out))
     return lines, spans
 
 
@@ -538,7 +524,7 @@ def test_the_content_variable_decides_where_content_goes(
     assert _content_where(exporter, out) == (lines, spans)
 
 
-def test_an_explicit_capture_mode_wins_for_lines(exporter: Recorded, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_explicit_capture_mode_wins_forlines(exporter: Recorded, monkeypatch: pytest.MonkeyPatch) -> None:
     """configure(capture=...) decides the lines; the variable still takes content off the spans."""
     monkeypatch.setenv(CONTENT_ENV, "EVENT_ONLY")
     out = _full_run(exporter, capture="redacted")
@@ -582,7 +568,7 @@ def test_token_details_are_written_only_when_reported(exporter: Recorded) -> Non
     with agentlog.run("cached"):
         events.llm_result("m", input_tokens=10, output_tokens=1, cache_read_input_tokens=8)
         events.llm_result("m", input_tokens=10, output_tokens=1, cache_read_input_tokens=2)
-    lines = _lines(out)
+    lines = json_lines(out)
     plain = [line for line in lines if line.get("event") in ("llm_result", "run_finished")][:2]
     assert all("cache_read_input_tokens" not in line for line in plain)
     finished = lines[-1]
@@ -601,7 +587,7 @@ def test_an_api_without_sdk_never_gives_lines_its_ids() -> None:
             pass
         with agentlog.tool_call("b"):
             pass
-    lines = _lines(out)
+    lines = json_lines(out)
     span_ids = {line["span_id"] for line in lines}
     assert len(span_ids) == 3 and "0" * 16 not in span_ids
     assert lines[0]["trace_id"] != "0" * 32

@@ -12,22 +12,12 @@ import pytest
 pytest.importorskip("opentelemetry.sdk")
 
 from opentelemetry import trace
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace import ReadableSpan
 
 import agentlog
 from agentlog import events, propagation
+from tests.otel_support import Recorded, json_lines
 from tests.secret_corpus import CORES, PASSWORD, SECRETS, leaks
-
-
-class Recorded(InMemorySpanExporter):
-    """An in-memory exporter that also holds its private provider."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.provider = TracerProvider()
-        self.provider.add_span_processor(SimpleSpanProcessor(self))
 
 
 @pytest.fixture
@@ -43,10 +33,6 @@ def _configure(exporter: Recorded, **options: Any) -> io.BytesIO:
         output=out, service="support-agent", otel_spans=True, tracer_provider=exporter.provider, **options
     )
     return out
-
-
-def _lines(out: io.BytesIO) -> list[dict[str, Any]]:
-    return [orjson.loads(x) for x in out.getvalue().splitlines()]
 
 
 def _hex(span: ReadableSpan) -> tuple[str, str]:
@@ -98,7 +84,7 @@ def test_spans_follow_genai_conventions_and_share_the_log_ids(exporter: Recorded
     assert step.parent is not None and step.parent.span_id == agent.get_span_context().span_id  # type: ignore[union-attr]
     assert tool.parent is not None and tool.parent.span_id == step.get_span_context().span_id  # type: ignore[union-attr]
     # The log lines carry the spans' IDs.
-    lines = _lines(out)
+    lines = json_lines(out)
     by_event = {line["event"]: line for line in lines}
     assert (by_event["run_started"]["trace_id"], by_event["run_started"]["span_id"]) == _hex(agent)
     assert by_event["agent_step"]["span_id"] == _hex(step)[1]
@@ -157,7 +143,7 @@ def test_run_joins_an_active_otel_span_without_spans_enabled(exporter: Recorded)
         f"{request_span.get_span_context().trace_id:032x}",
         f"{request_span.get_span_context().span_id:016x}",
     )
-    started = _lines(out)[0]
+    started = json_lines(out)[0]
     assert started["trace_id"] == trace_id
     assert started["parent_span_id"] == span_id
     assert "parent_run_id" not in started
@@ -174,7 +160,7 @@ def test_remote_parent_with_spans(exporter: Recorded) -> None:
     assert _hex(agent)[0] == "4bf92f3577b34da6a3ce929d0e0e4736"
     assert agent.parent is not None and agent.parent.span_id == 0x00F067AA0BA902B7
     assert agent.parent.is_remote
-    assert _lines(out)[0]["parent_span_id"] == "00f067aa0ba902b7"
+    assert json_lines(out)[0]["parent_span_id"] == "00f067aa0ba902b7"
 
 
 def test_standalone_helpers_produce_backdated_spans(exporter: Recorded) -> None:
@@ -189,7 +175,7 @@ def test_standalone_helpers_produce_backdated_spans(exporter: Recorded) -> None:
     assert 240e6 <= tool.end_time - tool.start_time <= 400e6
     assert chat.end_time is not None and chat.start_time is not None
     assert chat.end_time - chat.start_time >= 1150e6
-    result = next(line for line in _lines(out) if line["event"] == "tool_result")
+    result = next(line for line in json_lines(out) if line["event"] == "tool_result")
     assert result["span_id"] == _hex(tool)[1]
 
 
@@ -285,12 +271,12 @@ def test_arguments_never_reach_a_span_in_hash_mode(exporter: Recorded) -> None:
     assert "5 days" not in text
 
 
-def test_stop_reason_on_a_span_is_the_lines(exporter: Recorded) -> None:
+def test_stop_reason_on_a_span_is_thelines(exporter: Recorded) -> None:
     """A stop reason is redacted on the span exactly as on the run_finished line."""
     out = _configure(exporter)
     with agentlog.run() as run:
         run.finish(stop_reason="failed: password=hunter2xyz")
-    finished = next(line for line in _lines(out) if line["event"] == "run_finished")
+    finished = next(line for line in json_lines(out) if line["event"] == "run_finished")
     agent = _by_name(exporter.get_finished_spans())["invoke_agent support-agent"]
     assert agent.attributes is not None
     assert agent.attributes["agentlog.stop_reason"] == finished["stop_reason"]
@@ -336,7 +322,7 @@ def test_ids_reach_spans_as_on_the_line(exporter: Recorded) -> None:
     spans = _by_name(exporter.get_finished_spans())
     agent, tool = spans["invoke_agent support-agent"], spans["execute_tool t"]
     assert agent.attributes is not None and tool.attributes is not None
-    started = _lines(out)[0]
+    started = json_lines(out)[0]
     assert agent.attributes["gen_ai.conversation.id"] == started["session_id"] == "ann@example.com"
     assert agent.attributes["agentlog.run_id"] == run.run_id
     assert tool.attributes["gen_ai.tool.call.id"] == "call_0123456789"
