@@ -61,7 +61,7 @@ class RunState:
         self.output_tokens = 0
         # Cache and reasoning token totals, by field name, once a call reported one.
         self.token_details: dict[str, int] = {}
-        # The provider of the run's model calls: "_OTHER" once two differ.
+        # The provider of the run's model calls (kept with spans on): "_OTHER" once two differ.
         self.provider: str | None = None
         # Exceptions already counted, by identity, with the kinds of scope they
         # escaped. Strong references (exceptions cannot be weakly referenced),

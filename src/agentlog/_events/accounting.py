@@ -6,6 +6,7 @@ from typing import Any
 
 from .._context import RunContext
 from .._genai import OTHER, provider_name
+from .._settings import CONFIG
 from .._vocabulary import ERROR, LLM_SCOPE, STEP_SCOPE, TOKEN_DETAILS, TOOL_SCOPE
 from .records import Event, LLMResult, StepFinished, ToolResult
 
@@ -50,9 +51,12 @@ def count(ctx: RunContext | None, record: Event, exc: BaseException | None = Non
             state.llm_calls += 1
             state.input_tokens += _as_count(record.input_tokens)
             state.output_tokens += _as_count(record.output_tokens)
-            provider = provider_name(record.provider, record.model)
-            if provider != state.provider:
-                state.provider = provider if state.provider is None else OTHER
+            settings = CONFIG.settings
+            if settings is not None and settings.otel is not None:
+                # Only the run's invoke_agent span names a provider: worked out only when spans are on.
+                provider = provider_name(record.provider, record.model)
+                if provider != state.provider:
+                    state.provider = provider if state.provider is None else OTHER
             if (
                 record.cache_read_input_tokens is not None
                 or record.cache_creation_input_tokens is not None
