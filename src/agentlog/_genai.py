@@ -439,13 +439,12 @@ def output_messages(completion: Any, finish_reason: object, failed: bool = False
         and finish_reason is None
     ):
         reason = completion["stop_reason"]
-    if isinstance(completion, (list, tuple)) and not any(
-        isinstance(_plain(item), Mapping) and "role" in _plain(item) for item in completion
-    ):
-        message = {"role": "assistant", "parts": _parts(completion)}
-        messages = [message]
-    elif isinstance(completion, (list, tuple)):
-        messages = [_message(item, "assistant") for item in completion]
+    if isinstance(completion, (list, tuple)):
+        items = [_plain(item) for item in completion]
+        if any(isinstance(item, Mapping) and "role" in item for item in items):
+            messages = [_message(item, "assistant") for item in items]
+        else:  # content blocks of one answer
+            messages = [{"role": "assistant", "parts": _parts(items)}]
     else:
         messages = [_message(completion, "assistant")]
     for message in messages:
