@@ -396,6 +396,15 @@ class OpenSpan:
         self._token = token
         self.ref = _ref(span.get_span_context())
 
+    def release(self) -> None:
+        """Stop being the current span where it was opened; it stays open until `close`.
+
+        For a scope opened and closed by a framework's callbacks rather than
+        a with-block: its close may run in another context than its opening.
+        """
+        token, self._token = self._token, None
+        self._bridge.detach(token)
+
     def close(
         self,
         attributes: dict[str, Any],

@@ -13,9 +13,9 @@ from .._events.records import new_llm_result
 from .._genai import FINISH_REASONS, INPUT_MESSAGES, OUTPUT_MESSAGES, usage_attributes
 from .._otel import messages_text
 from .._settings import CONFIG
-from .._vocabulary import ERROR, OK
+from .._vocabulary import ERROR
 from .decorate import Arguments
-from .scope import Scope, failure_fields, latency_since
+from .scope import Scope, latency_since
 
 __all__ = ["LLMCall", "llm_call"]
 
@@ -102,7 +102,7 @@ class LLMCall(Scope):
 
     def _close(self, exc: BaseException | None) -> None:
         settings = CONFIG.settings
-        status = OK if exc is None else ERROR
+        status, error = self._outcome(exc)
         payloads = llm_payloads(settings, self.prompt, self.completion, self._capture)
         record = new_llm_result(
             model=self.model,
@@ -115,7 +115,7 @@ class LLMCall(Scope):
             latency_ms=latency_since(self._start_ns),
             status=status,
             finish_reason=self.finish_reason,
-            error=failure_fields(self._ctx, exc) if exc is not None else None,
+            error=error,
             payloads=payloads,
             fields=self._fields,
         )

@@ -17,7 +17,7 @@ from .._genai import run_attributes
 from .._settings import CONFIG
 from .._vocabulary import ERROR, OK
 from .decorate import Arguments
-from .scope import Scope, failure_fields
+from .scope import Scope
 
 if TYPE_CHECKING:
     from ..propagation import RemoteParent
@@ -127,9 +127,8 @@ class Run(Scope):
             return
         frames.close_open_frames(settings, ctx)
         state = ctx.run_state
-        status = OK if exc is None else ERROR
+        status, error = self._outcome(exc)
         stop_reason = self._stop_reason
-        error = failure_fields(ctx, exc) if exc is not None else None
         fields = self._finish_fields
         outcome = state.outcome if state is not None else None
         if outcome is not None:

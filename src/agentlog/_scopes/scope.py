@@ -22,6 +22,7 @@ from .._context import CURRENT, RunContext
 from .._events.frames import latency_since
 from .._otel import OpenSpan
 from .._pipeline.errors import error_fields
+from .._vocabulary import ERROR, OK
 from .decorate import Arguments, decorate
 
 __all__ = ["Scope", "failure_fields", "latency_since"]
@@ -56,6 +57,8 @@ class Scope:
     _span: OpenSpan | None = None
     _start_ns: int = 0
     _entered: bool = False
+    _failure: dict[str, Any] | None = None
+    """A failure known only as a class and message (a framework caught the exception)."""
 
     @property
     def span_id(self) -> str | None:
@@ -69,6 +72,14 @@ class Scope:
     def _for_call(self, arguments: Arguments) -> Scope:
         """A fresh scope like this one for one call of a decorated function."""
         raise NotImplementedError
+
+    def _outcome(self, exc: BaseException | None) -> tuple[str, dict[str, Any] | None]:
+        """The closing status and error fields: from *exc*, else from a failure given as text."""
+        if exc is not None:
+            return ERROR, failure_fields(self._ctx, exc)
+        if self._failure is not None:
+            return ERROR, dict(self._failure)
+        return OK, None
 
     def _returned(self, value: Any) -> None:
         """Note what the decorated function returned (a tool call records it)."""

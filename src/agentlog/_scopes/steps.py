@@ -11,9 +11,8 @@ from .._events.emit import emit
 from .._events.openings import open_step
 from .._events.records import new_agent_step, new_step_finished
 from .._settings import CONFIG
-from .._vocabulary import ERROR, OK
 from .decorate import Arguments
-from .scope import Scope, failure_fields, latency_since
+from .scope import Scope, latency_since
 
 __all__ = ["Step", "step"]
 
@@ -51,18 +50,18 @@ class Step(Scope):
     def _close(self, exc: BaseException | None) -> None:
         settings = CONFIG.settings
         frames.close_calls_in(settings, self._ctx)
-        status = OK if exc is None else ERROR
+        status, error = self._outcome(exc)
         record = new_step_finished(
             step_id=self.step_id,
             step_type=self.step_type,
             latency_ms=latency_since(self._start_ns),
             status=status,
-            error=failure_fields(self._ctx, exc) if exc is not None else None,
+            error=error,
         )
         count(self._ctx, record, exc)
         emit(settings, self._ctx, record)
         if self._span is not None:
-            self._span.close({"agentlog.status": status}, exc)
+            self._span.close({"agentlog.status": status}, exc, error, status)
 
 
 def step(step_type: str, *, tool: str | None = None, **fields: Any) -> Step:

@@ -15,9 +15,8 @@ from .._events.records import new_tool_call, new_tool_result
 from .._genai import TOOL_RESULT
 from .._otel import payload_text
 from .._settings import CONFIG
-from .._vocabulary import ERROR, OK
 from .decorate import Arguments
-from .scope import Scope, failure_fields, latency_since
+from .scope import Scope, latency_since
 
 __all__ = ["ToolCall", "tool", "tool_call"]
 
@@ -85,7 +84,7 @@ class ToolCall(Scope):
 
     def _close(self, exc: BaseException | None) -> None:
         settings = CONFIG.settings
-        status = OK if exc is None else ERROR
+        status, error = self._outcome(exc)
         result = None
         if self._result is not MISSING:
             result = capture_payload(settings, "result", self._result, self.tool, self._capture)
@@ -94,7 +93,7 @@ class ToolCall(Scope):
             tool_call_id=self.tool_call_id,
             latency_ms=latency_since(self._start_ns),
             status=status,
-            error=failure_fields(self._ctx, exc) if exc is not None else None,
+            error=error,
             result=result,
         )
         count(self._ctx, record, exc)
