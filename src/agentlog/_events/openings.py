@@ -9,6 +9,7 @@ spans are on.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any, NamedTuple
 
 from .._context import RunContext, RunState, SpanRef
@@ -42,8 +43,28 @@ class Opened(NamedTuple):
     span: OpenSpan | None
 
 
+ADOPTED: ContextVar[SpanRef | None] = ContextVar("agentlog_adopted_span", default=None)
+"""A span someone else already made for the scope being opened (a framework's own GenAI span).
+
+Set only around one opening (by the framework adapters): the scope then
+opens no span of its own and takes that span's ID on its lines, so lines
+and the framework's spans join and no operation gets two spans. It is
+adopted only within its own trace.
+"""
+
+
 def _bridge(settings: Settings | None) -> Any:
+    if ADOPTED.get() is not None:
+        return None
     return settings.otel if settings is not None else None
+
+
+def _span_id(outer: RunContext) -> str:
+    """A new scope's span ID: the adopted span's, within the same trace, else a new one."""
+    adopted = ADOPTED.get()
+    if adopted is not None and adopted.trace_id == outer.trace_id:
+        return adopted.span_id
+    return new_span_id()
 
 
 def parent_span_of(origin: Any) -> SpanRef:
@@ -96,8 +117,11 @@ def open_run(
         }
         name = f"invoke_agent {bridge.service}" if bridge.service else "invoke_agent"
         opened = bridge.open(name, parent, attributes)
+    adopted = ADOPTED.get()
     if opened is not None:
         span = opened.ref
+    elif adopted is not None and (parent is None or parent.trace_id == adopted.trace_id):
+        span = SpanRef(adopted.trace_id, adopted.span_id, adopted.trace_flags)
     elif parent is not None:
         span = SpanRef(parent.trace_id, new_span_id(), parent.trace_flags)
     else:
@@ -162,7 +186,7 @@ def open_tool_call(
             TOOL_ARGUMENTS: payload_text(settings, "args", raw_args, args, tool=tool, mode=capture),
         }
         opened = bridge.open(f"execute_tool {tool}", outer.span, attributes)
-    span_id = opened.ref.span_id if opened is not None else new_span_id()
+    span_id = opened.ref.span_id if opened is not None else _span_id(outer)
     return Opened(outer.child(span_id, tool_call_id=tool_call_id, tool=tool), opened)
 
 
@@ -173,5 +197,5 @@ def open_llm_call(settings: Settings | None, outer: RunContext, model: str, prov
     if bridge is not None:
         attributes = {OPERATION: CHAT, PROVIDER: provider_name(provider, model), REQUEST_MODEL: model}
         opened = bridge.open(f"chat {model}", outer.span, attributes, client=True)
-    span_id = opened.ref.span_id if opened is not None else new_span_id()
+    span_id = opened.ref.span_id if opened is not None else _span_id(outer)
     return Opened(outer.child(span_id), opened)

@@ -29,7 +29,8 @@ def require(module: str, extra: str) -> ModuleType:
         return importlib.import_module(module)
     except ImportError as exc:
         raise ImportError(
-            f"agentlog.integrations.{extra} needs {module!r}: pip install 'agentlog[{extra}]'"
+            f"agentlog.integrations.{extra} needs {module!r}: install agentlog with its "
+            f"{extra!r} extra (pip install '.[{extra}]' from a checkout)"
         ) from exc
 
 

@@ -11,7 +11,9 @@ Each scope opens in a copy of the current context, under the parent the
 framework names (or the agentlog scope in force), so opening never disturbs
 the caller's IDs; `Tracker.start` then makes it current in the calling
 context when asked (the tool body runs there), and `Tracker.end` puts the
-previous IDs back only where they are still the scope's. Every method
+previous IDs back only where they are still the scope's. Given the
+framework's own span for an operation (``span=``), the scope adopts it
+rather than opening a second one. Every method
 counts its own failures (`agentlog.problems`) and never raises into the
 framework.
 """
@@ -26,7 +28,8 @@ from contextvars import copy_context
 from typing import Any
 
 from .. import _diagnostics
-from .._context import CURRENT, RunContext
+from .._context import CURRENT, RunContext, SpanRef
+from .._events.openings import ADOPTED
 from .._events.payloads import MISSING
 from .._scopes import LLMCall, Run, Step, ToolCall
 from .._scopes.scope import Scope
@@ -53,15 +56,20 @@ class _Open:
         self.children: list[_Open] = []
 
 
-def _enter(scope: Scope, under: RunContext | None) -> None:
-    """Open *scope* nested in *under*, in a copy of the current context (the caller's stays as it was)."""
+def _enter(scope: Scope, under: RunContext | None, span: SpanRef | None = None) -> None:
+    """Open *scope* nested in *under*, in a copy of the current context (the caller's stays as it was).
+
+    With *span* (the framework's own span for the operation), the scope
+    opens no span of its own and its lines carry that span's IDs.
+    """
 
     def opening() -> None:
         CURRENT.set(under)
+        ADOPTED.set(span)
         scope.__enter__()
-        span = scope._span
-        if span is not None:
-            span.release()
+        opened = scope._span
+        if opened is not None:
+            opened.release()
 
     copy_context().run(opening)
     scope._token = None  # it was put in force in the copy only
@@ -134,6 +142,7 @@ class Tracker:
         parent: Hashable | None,
         activate: bool,
         step: Step | None = None,
+        span: SpanRef | None = None,
     ) -> RunContext | None:
         try:
             with self._lock:
@@ -142,9 +151,9 @@ class Tracker:
                     return self.context(key)
             parent_entry, under = self._parent(parent)
             if step is not None:
-                _enter(step, under)
+                _enter(step, under, span)
                 under = step._ctx if step._ctx is not None else under
-            _enter(scope, under)
+            _enter(scope, under, span)
             entry = _Open(key, scope, parent_entry, step)
             with self._lock:
                 self._open[key] = entry
@@ -179,13 +188,14 @@ class Tracker:
         session_id: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         activate: bool = False,
+        span: SpanRef | None = None,
     ) -> RunContext | None:
         """Open a run under *key*: a child of *parent* (another tracked scope) or of the run in force.
 
         Returns the run's IDs, or None if agentlog could not open it.
         """
         scope = Run(task, user_id=user_id, session_id=session_id, metadata=metadata)
-        return self._start(key, scope, parent, activate)
+        return self._start(key, scope, parent, activate, span=span)
 
     def tool(
         self,
@@ -197,10 +207,11 @@ class Tracker:
         parent: Hashable | None = None,
         step: bool = True,
         activate: bool = False,
+        span: SpanRef | None = None,
     ) -> RunContext | None:
         """Open a tool call under *key*, in a ``tool`` step of its own unless *step* is False."""
         scope = ToolCall(tool, args, tool_call_id=tool_call_id)
-        return self._start(key, scope, parent, activate, Step("tool", tool=tool) if step else None)
+        return self._start(key, scope, parent, activate, Step("tool", tool=tool) if step else None, span)
 
     def llm(
         self,
@@ -211,10 +222,11 @@ class Tracker:
         parent: Hashable | None = None,
         step: bool = True,
         activate: bool = False,
+        span: SpanRef | None = None,
     ) -> RunContext | None:
         """Open a model call under *key*, in a ``model`` step of its own unless *step* is False."""
         scope = LLMCall(model, provider)
-        return self._start(key, scope, parent, activate, Step("model") if step else None)
+        return self._start(key, scope, parent, activate, Step("model") if step else None, span)
 
     # -- closing -------------------------------------------------------------
 
