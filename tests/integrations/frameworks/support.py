@@ -68,12 +68,14 @@ def check_run(
     assert end["llm_calls"] == llm_calls == sum(1 for line in own if line["event"] == "llm_result")
     assert end["errors"] == errors
     assert end["total_steps"] == max((line.get("step_id") or 0 for line in own), default=0)
-    assert sum(line.get("input_tokens") or 0 for line in own if line["event"] == "llm_result") == end[
-        "input_tokens"
-    ]
-    assert sum(line.get("output_tokens") or 0 for line in own if line["event"] == "llm_result") == end[
-        "output_tokens"
-    ]
+    assert (
+        sum(line.get("input_tokens") or 0 for line in own if line["event"] == "llm_result")
+        == end["input_tokens"]
+    )
+    assert (
+        sum(line.get("output_tokens") or 0 for line in own if line["event"] == "llm_result")
+        == end["output_tokens"]
+    )
     for call, result in tool_pairs(own).values():
         assert result["span_id"] == call["span_id"]
         assert "args_hash" in call and "args" not in call
