@@ -12,7 +12,12 @@ Environment: BENCH_ROUNDS (default 15), BENCH_EVENTS (events per round,
 default 20000), BENCH_LOG_BYTES (size of the explorer's log file, default
 1e9; 0 skips the explorer figures), BENCH_JSON (write the results there),
 BENCH_PROFILE (a contender's name, or part of it: profile that one contender
-under cProfile and print where its time goes, instead of the tables).
+under cProfile and print where its time goes, instead of the tables),
+BENCH_ADAPTER_ROUNDS (rounds per framework adapter, default 5; 0 skips them).
+
+The framework adapters' overhead comes from ``benchmarks/adapters``: each
+framework's own offline agent run, timed alone and with its agentlog adapter
+in alternating rounds.
 """
 
 from __future__ import annotations
@@ -49,6 +54,17 @@ from agentlog import events
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "15"))
 EVENTS = int(os.environ.get("BENCH_EVENTS", "20000"))
 LOG_BYTES = int(float(os.environ.get("BENCH_LOG_BYTES", "1e9")))
+ADAPTER_ROUNDS = int(os.environ.get("BENCH_ADAPTER_ROUNDS", "5"))
+ADAPTERS = (
+    "openai_agents",
+    "langchain",
+    "pydantic_ai",
+    "otel_genai",
+    "smolagents",
+    "llama_index",
+    "strands",
+    "google_adk",
+)
 
 IDS = {
     "run_id": "6f1c2b9e-8d3a-4c1e-9b7a-2e5d4c3b2a10",
@@ -785,6 +801,28 @@ def measure_explorer() -> dict[str, Any]:
 # -- report ---------------------------------------------------------------------------------
 
 
+def measure_adapters() -> dict[str, dict[str, float]]:
+    """Each framework adapter's overhead per tool call and per model call, against the framework alone."""
+    if ADAPTER_ROUNDS <= 0:
+        return {}
+    import importlib
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    figures: dict[str, dict[str, float]] = {}
+    for name in ADAPTERS:
+        try:
+            module = importlib.import_module(f"benchmarks.adapters.{name}")
+        except ImportError as exc:
+            print(f"adapter {name}: skipped ({exc})")
+            continue
+        try:
+            figures[module.FRAMEWORK] = module.measure(ADAPTER_ROUNDS)
+        finally:
+            agentlog.configure(output=os.devnull)
+            logging.getLogger().handlers.clear()
+    return figures
+
+
 def profile_contender(name_part: str) -> None:
     """Print the cProfile breakdown of the first contender whose name contains *name_part*."""
     import cProfile
@@ -884,6 +922,22 @@ def main() -> None:
         if "duckdb_s" in explorer:
             parts.append(f"DuckDB read_json {mb / explorer['duckdb_s']:.0f} MB/s")
         print("per-tool aggregation throughput: " + ", ".join(parts))
+    figures["adapters"] = measure_adapters()
+    if figures["adapters"]:
+        print(
+            f"\nframework adapters, µs per operation, median over {ADAPTER_ROUNDS} rounds "
+            f"(adapter overhead min-max)"
+        )
+        print(
+            f"{'framework':<22}{'tool call':>11}{'+ adapter':>22}{'%':>7}{'model call':>12}{'+ adapter':>22}{'%':>7}"
+        )
+        for name, row in figures["adapters"].items():
+            cells = []
+            for kind in ("tool_call", "llm_call"):
+                alone, extra = row[f"{kind}_alone_us"], row[f"{kind}_overhead_us"]
+                spread = f"({row[f'{kind}_overhead_min_us']:.0f}..{row[f'{kind}_overhead_max_us']:.0f})"
+                cells.append(f"{alone:>11.0f}{extra:>9.1f} {spread:>12}{100 * extra / alone:>7.1f}")
+            print(f"{name:<22}{cells[0]}{' ':>1}{cells[1]}")
     figures["seconds"] = time.time() - started
     target = os.environ.get("BENCH_JSON")
     if target:
