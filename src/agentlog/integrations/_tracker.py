@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator, Mapping
 from contextvars import copy_context
@@ -81,6 +82,19 @@ def _exit(scope: Scope, exc: BaseException | None) -> None:
         scope._close(exc)
     except Exception as failure:
         _diagnostics.report("scope failed to close", failure)
+
+
+def _backdate(entry: _Open, duration_ns: int) -> None:
+    """Make *entry*'s scope (and its step, a run's totals) measure *duration_ns* when it closes now."""
+    if type(duration_ns) is not int or duration_ns < 0:
+        return
+    start = time.perf_counter_ns() - duration_ns
+    entry.scope._start_ns = start
+    if entry.step is not None:
+        entry.step._start_ns = start
+    ctx = entry.scope._ctx
+    if isinstance(entry.scope, Run) and ctx is not None and ctx.run_state is not None:
+        ctx.run_state.started_ns = start
 
 
 class Tracker:
@@ -239,6 +253,7 @@ class Tracker:
         result: Any = MISSING,
         stop_reason: str | None = None,
         escaped: bool = False,
+        duration_ns: int | None = None,
     ) -> RunContext | None:
         """Close the scope under *key* (and whatever it still holds open); return its IDs.
 
@@ -249,6 +264,9 @@ class Tracker:
             result: A tool call's result, recorded per the capture policy.
             stop_reason: A run's stop reason.
             escaped: The error escaped the tool or model call (its step fails too).
+            duration_ns: How long the operation took by the framework's own clock
+                (its span's end minus start): the latency written (its step's, a
+                run's total) instead of the time between the two hooks.
         """
         try:
             with self._lock:
@@ -267,6 +285,8 @@ class Tracker:
                 scope.result = result
             if stop_reason is not None and isinstance(scope, Run):
                 scope.finish(stop_reason)
+            if duration_ns is not None:
+                _backdate(entry, duration_ns)
             _exit(scope, exc)
             if entry.step is not None:
                 _exit(entry.step, exc if escaped else None)
