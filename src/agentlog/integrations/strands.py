@@ -261,13 +261,28 @@ def _cycle_span(invocation_state: Any) -> Any:
     return None
 
 
+def _on_bridge() -> bool:
+    """Whether the invocation runs on Strands' sync bridge (``agent(...)``): a thread and context of its own.
+
+    There the run is made the scope in force, so Strands' own log lines
+    during it carry its IDs; nothing outlives the call. An async invocation
+    runs in the caller's context, which an abandoned ``stream_async`` would
+    leave holding a finished run, so there the run is only the parent of its
+    model and tool calls.
+    """
+    bridge = sys.modules.get("strands._async")
+    check = getattr(bridge, "is_run_async_bridge", None)
+    return bool(check()) if callable(check) else False
+
+
 def _open_run(key: Hashable, agent: Any, task: Any) -> None:
     """Open the run, adopting Strands' ``invoke_agent`` span when it records one."""
     metadata = {"agent": getattr(agent, "name", None) or type(agent).__name__, "framework": FRAMEWORK}
+    activate = _on_bridge()
     span = getattr(agent, "trace_span", None)
     ref = _recording(span)
     if ref is None:
-        _TRACKER.run(key, task=task, metadata=metadata)
+        _TRACKER.run(key, task=task, metadata=metadata, activate=activate)
         return
     # Strands' span is the current one here: open the run as if under its parent, so the run's
     # parent span is the span's parent, not the span itself.
@@ -278,7 +293,7 @@ def _open_run(key: Hashable, agent: Any, task: Any) -> None:
     outer = otel_trace.NonRecordingSpan(parent) if parent is not None else otel_trace.INVALID_SPAN
     token = otel_context.attach(otel_trace.set_span_in_context(outer))
     try:
-        _TRACKER.run(key, task=task, metadata=metadata, span=ref)
+        _TRACKER.run(key, task=task, metadata=metadata, span=ref, activate=activate)
     finally:
         otel_context.detach(token)
 

@@ -157,9 +157,15 @@ def test_run_totals_model_ids_tokens_and_the_failing_tool(logs: Captured, instru
     assert "refund" in show(logs, run_id)
 
 
-def test_user_lines_in_a_tool_carry_run_step_and_tool_call(logs: Captured, instrumented: None) -> None:
-    """structlog, agentlog and stdlib lines written in the tool body carry run_id, step_id, tool_call_id."""
-    make_agent(two_tools_then_answer())("Where is order A-1?")
+@pytest.mark.parametrize("executor", ["concurrent", "sequential"])
+def test_user_lines_in_a_tool_carry_run_step_and_tool_call(
+    logs: Captured, instrumented: None, executor: str
+) -> None:
+    """User lines (structlog, agentlog, stdlib) in a tool carry run, step, tool_call IDs; either executor."""
+    from strands.tools.executors import ConcurrentToolExecutor, SequentialToolExecutor
+
+    chosen = ConcurrentToolExecutor() if executor == "concurrent" else SequentialToolExecutor()
+    make_agent(two_tools_then_answer(), tool_executor=chosen)("Where is order A-1?")
     lines = logs.lines()
     run_id = the_run(logs)
     call, _ = tool_pairs(lines)["tu-lookup"]
@@ -174,6 +180,24 @@ def test_user_lines_in_a_tool_carry_run_step_and_tool_call(logs: Captured, instr
         assert line["tool_call_id"] == "tu-lookup"
         assert line["step_id"] == call["step_id"]
         assert line["span_id"] == call["span_id"]
+
+
+def test_a_failing_model_call_fails_the_llm_call_and_the_run(logs: Captured, instrumented: None) -> None:
+    """The model raising: an llm_result with status error and the exception, and a failed run."""
+
+    class Unreachable(ScriptedModel):
+        async def stream(self, *args: Any, **kwargs: Any) -> Any:
+            raise ConnectionError("model endpoint unreachable")
+            yield  # pragma: no cover
+
+    agent = Agent(model=Unreachable([]), callback_handler=None, name="shop")
+    with pytest.raises(ConnectionError):
+        agent("hello")
+    (llm,) = logs.events("llm_result")
+    assert llm["status"] == "error" and llm["error_class"] == "ConnectionError"
+    end = logs.one("run_finished")
+    assert end["status"] == "error" and end["llm_calls"] == 1
+    assert end["error_class"] == "ConnectionError"
 
 
 def _content_run(path: Path, capture: str | None) -> tuple[str, tuple[str, ...]]:
@@ -339,10 +363,13 @@ def test_agentlog_adopts_strands_spans_one_span_per_operation(
     assert [started["span_id"]] == ids("invoke_agent")
     assert started.get("parent_span_id") is None
     assert sorted(x["span_id"] for x in logs.events("llm_result")) == sorted(ids("chat"))
-    for call, result in tool_pairs(lines).values():
+    pairs = tool_pairs(lines)
+    for call, result in pairs.values():
         (span,) = [s for s in spans if s.name == f"execute_tool {call['tool']}"]
         assert span.attributes is not None and span.attributes["gen_ai.tool.call.id"] == call["tool_call_id"]
         assert call["span_id"] == result["span_id"] == f"{span.context.span_id:016x}"
+    (user_line,) = [line for line in lines if line["event"] == "order looked up"]
+    assert user_line["span_id"] == pairs["tu-lookup"][0]["span_id"]
     trace_id = f"{spans[0].context.trace_id:032x}"
     assert {line["trace_id"] for line in lines} == {trace_id}
     check_run(lines, started["run_id"], tool_calls=2, llm_calls=2, errors=1)
