@@ -228,8 +228,10 @@ def _bubble_up(error: BaseException) -> str | None:
     names = {cls.__name__ for cls in type(error).__mro__}
     if "ParentCommand" in names:
         return _HANDOFF
-    if "GraphInterrupt" in names or "GraphBubbleUp" in names:
+    if "GraphInterrupt" in names:
         return _INTERRUPTED
+    if "GraphBubbleUp" in names:
+        return "cancelled"  # GraphDrained: the graph was asked to stop
     return None
 
 
@@ -263,7 +265,10 @@ class _Hooks:
         self._tracker = tracker if tracker is not None else Tracker(FRAMEWORK)
         self._chains: dict[Hashable, _Chain] = {}
         self._wrapped: set[Hashable] = set()
-        self._activated: dict[str, Hashable] = {}
+        # a run put in force (by span ID) → its key and what was in force before it
+        self._activated: dict[str, tuple[Hashable, RunContext | None]] = {}
+        self._fresh: set[Hashable] = set()  # runs put in force that have not begun their work
+        self._interrupted: set[Hashable] = set()
         self._lock = threading.Lock()
 
     @property
@@ -278,6 +283,7 @@ class _Hooks:
         if parent_run_id is None:
             return _ROOT
         if parent_run_id in self._tracker:
+            self._fresh.discard(parent_run_id)
             return parent_run_id
         chain = self._chains.get(parent_run_id)
         return chain.owner if chain is not None else _ROOT
@@ -305,25 +311,35 @@ class _Hooks:
         user_id = _text(meta.get("user_id"))
         session_id = _text(meta.get("session_id")) or _text(meta.get("thread_id"))
         current = CURRENT.get()
-        # RunnableSequence.batch starts every input's run in one context before any ends:
-        # only the first is put in force there, so none is left in force after the batch.
-        if activate and current is not None and current.span_id in self._activated:
+        token = None
+        first = self._activated.get(current.span_id) if current is not None and parent is None else None
+        if first is not None and first[0] in self._fresh:
+            # RunnableSequence.batch starts every input's run in one context before any of them
+            # has begun its work: each is a run of its own under what was in force before the
+            # first (which alone is put in force there, so nothing is left after the batch).
             activate = False
-        ctx = self._tracker.run(
-            key,
-            parent=parent,
-            task=task,
-            user_id=user_id,
-            session_id=session_id,
-            metadata={"agent": name, "framework": FRAMEWORK},
-            activate=activate,
-        )
+            token = CURRENT.set(first[1])
+        try:
+            ctx = self._tracker.run(
+                key,
+                parent=parent,
+                task=task,
+                user_id=user_id,
+                session_id=session_id,
+                metadata={"agent": name, "framework": FRAMEWORK},
+                activate=activate,
+            )
+        finally:
+            if token is not None:
+                CURRENT.reset(token)
         if activate and ctx is not None:
-            self._activated[ctx.span_id] = key
+            self._activated[ctx.span_id] = (key, current)
+            self._fresh.add(key)
         return ctx
 
     def _end_run(self, key: Hashable, **outcome: Any) -> None:
         ctx = self._tracker.end(key, **outcome)
+        self._fresh.discard(key)
         if ctx is not None:
             self._activated.pop(ctx.span_id, None)
 
@@ -385,21 +401,26 @@ class _Hooks:
 
     @guarded(FRAMEWORK)
     def on_chain_end(self, outputs: Any, *, run_id: Hashable, **kwargs: Any) -> None:
-        """A chain ends; a run ends with it (``interrupted`` when LangGraph paused the graph)."""
+        """A chain ends; a run ends with it (``interrupted`` when a LangGraph node paused it)."""
         if self._chains.pop(run_id, None) is not None:
             return
         if isinstance(self._tracker.scope(run_id), Run):
-            interrupted = isinstance(outputs, Mapping) and "__interrupt__" in outputs
+            interrupted = run_id in self._interrupted
+            self._interrupted.discard(run_id)
             self._end_run(run_id, stop_reason=_INTERRUPTED if interrupted else None)
 
     @guarded(FRAMEWORK)
     def on_chain_error(self, error: BaseException, *, run_id: Hashable, **kwargs: Any) -> None:
         """A chain failed; a run fails with it (a LangGraph hand-off or interrupt is no failure)."""
-        if self._chains.pop(run_id, None) is not None:
+        flow = _bubble_up(error)
+        chain = self._chains.pop(run_id, None)
+        if chain is not None:
+            if flow == _INTERRUPTED and isinstance(self._tracker.scope(chain.owner), Run):
+                self._interrupted.add(chain.owner)  # a node called interrupt(): the graph pauses
             return
         if not isinstance(self._tracker.scope(run_id), Run):
             return
-        flow = _bubble_up(error)
+        self._interrupted.discard(run_id)
         if flow is not None:
             self._end_run(run_id, stop_reason=flow)
         else:
@@ -532,6 +553,8 @@ class _Hooks:
         self._chains.clear()
         self._wrapped.clear()
         self._activated.clear()
+        self._fresh.clear()
+        self._interrupted.clear()
 
 
 if TYPE_CHECKING:
