@@ -239,6 +239,8 @@ def _stop_reason(error: BaseException) -> str | None:
     """The stop reason an error gives a run where agentlog would not infer it."""
     if type(error).__name__ == "GraphRecursionError":
         return "max_steps"
+    if isinstance(error, GeneratorExit):
+        return "cancelled"  # the caller stopped reading the stream
     return None
 
 

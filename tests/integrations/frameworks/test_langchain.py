@@ -24,6 +24,7 @@ from langchain_core.tools import BaseTool, ToolException, tool
 from langchain_core.tracers import context as tracer_context
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
+from langgraph.types import Command
 
 import agentlog
 from agentlog import _diagnostics
@@ -421,6 +422,61 @@ def test_subgraph_node_and_agent_called_as_tool_are_child_runs(logs: Captured, i
         line for line in lines if line["event"] == "tool_call" and line["tool"] == "lookup_order"
     )
     assert inner_call["tool_call_id"] == "call_r" and inner_call["run_id"] == sub
+
+
+def test_handoff_between_agents_is_two_child_runs(logs: Captured, instrumented: None) -> None:
+    """A tool handing off to another agent (Command to the parent graph): the first run ends ``handoff``."""
+    from langgraph.prebuilt import create_react_agent
+
+    @tool
+    def transfer_to_billing(order: str) -> Command:  # type: ignore[type-arg]
+        """Hand the conversation to billing."""
+        return Command(goto="billing", graph=Command.PARENT)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        front = create_react_agent(
+            ToolCallingFake(
+                messages=iter(
+                    [
+                        AIMessage(
+                            "",
+                            tool_calls=[
+                                {"name": "transfer_to_billing", "args": {"order": "A"}, "id": "call_t"}
+                            ],
+                        )
+                    ]
+                )
+            ),
+            [transfer_to_billing],
+            name="front",
+        )
+        billing = create_react_agent(
+            ToolCallingFake(messages=iter([AIMessage("billed")])), [], name="billing"
+        )
+    desk = StateGraph(MessagesState)
+    desk.add_node("front", front, destinations=("billing",))
+    desk.add_node("billing", billing)
+    desk.add_edge(START, "front")
+    assert ask(desk.compile(name="desk")) == "billed"
+    lines = logs.lines()
+    top, first, second = root_run(lines, "desk"), root_run(lines, "front"), root_run(lines, "billing")
+    started = {line["run_id"]: line for line in lines if line["event"] == "run_started"}
+    assert started[first]["parent_run_id"] == started[second]["parent_run_id"] == top
+    handed = check_run(lines, first, tool_calls=1, llm_calls=1, errors=0)
+    assert (handed["status"], handed["stop_reason"]) == ("ok", "handoff")
+    assert check_run(lines, second, tool_calls=0, llm_calls=1, errors=0)["stop_reason"] == "completed"
+    assert_nothing_held()
+
+
+def test_stream_closed_early_ends_the_run_cancelled(logs: Captured, instrumented: None) -> None:
+    """A caller that stops reading graph.stream(): the run ends ``cancelled``, nothing left open."""
+    for _ in make_agent(two_tools_then_answer()).stream({"messages": [HumanMessage(PROMPT)]}):
+        break
+    end = logs.one("run_finished")
+    assert end["stop_reason"] == "cancelled" and end["llm_calls"] == 1
+    assert agentlog.current() is None
+    assert_nothing_held()
 
 
 def test_bare_model_call_is_a_run_or_part_of_the_one_in_force(logs: Captured, instrumented: None) -> None:
