@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -307,6 +308,15 @@ def test_instrument_is_idempotent_and_uninstrument_undoes_it(logs: Captured) -> 
     # Only the tool's own two lines, outside any run now.
     assert [line["event"] for line in after] == ["weather looked up", "stdlib line in the tool"]
     assert all("run_id" not in line for line in after)
+
+
+def test_without_the_framework_instrument_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the framework missing, instrument() raises an ImportError naming the extra, installing nothing."""
+    adapter.uninstrument()
+    monkeypatch.setitem(sys.modules, "smolagents", None)
+    with pytest.raises(ImportError, match="'smolagents' extra"):
+        adapter.instrument()
+    assert not adapter.instrumentor().installed
 
 
 def test_adapter_failures_are_counted_and_the_agent_goes_on(
