@@ -453,10 +453,13 @@ def _handle(event: Any) -> None:
         key = _STATE.llms.pop(event.span_id, None) if isinstance(event.span_id, str) else None
         if key is not None:
             _TRACKER.end(key, error=event.exception, escaped=True)
-    elif name == "SpanCancelledEvent":
-        run = _STATE.runs.get(event.span_id) if isinstance(event.span_id, str) else None
+    elif name == "SpanCancelledEvent" and isinstance(event.span_id, str):
+        run = _STATE.runs.get(event.span_id)
         if run is not None:
             run.cancelled = True
+        elif event.span_id in _STATE.tools:
+            _STATE.tools.discard(event.span_id)
+            _TRACKER.end(event.span_id, error="the tool call was cancelled", error_class="CancelledError")
 
 
 # -- installing ----------------------------------------------------------------------------------

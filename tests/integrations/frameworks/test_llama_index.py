@@ -26,6 +26,7 @@ from llama_index.core.llms import ChatMessage, ChatResponse
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from pydantic import PrivateAttr
+from workflows.errors import WorkflowCancelledByUser
 
 import agentlog
 from agentlog import _diagnostics
@@ -362,6 +363,36 @@ def test_max_iterations_is_the_stop_reason(logs: Captured) -> None:
     asyncio.run(main())
     end = logs.one("run_finished")
     assert end["status"] == "error" and end["stop_reason"] == "max_steps"
+
+
+def test_cancelled_run_and_tool_call(logs: Captured) -> None:
+    """A run cancelled while a tool runs: the tool call fails as cancelled, the run stops as cancelled."""
+
+    async def main() -> None:
+        started = asyncio.Event()
+
+        async def slow() -> str:
+            """Wait long."""
+            started.set()
+            await asyncio.sleep(30)
+            return "late"
+
+        runner = workflow.FunctionAgent(
+            tools=[tools.FunctionTool.from_defaults(slow)],
+            llm=Scripted([[("slow", {}, "call_slow")], "done"]),
+            name="patient",
+        )
+        handler = runner.run(user_msg="Wait")
+        await started.wait()
+        await handler.cancel_run()
+        with pytest.raises(WorkflowCancelledByUser):
+            await handler
+
+    asyncio.run(main())
+    _, result = tool_pairs(logs.lines())["call_slow"]
+    assert result["status"] == "error" and result["error_class"] == "CancelledError"
+    end = check_run(logs.lines(), only_run(logs), tool_calls=1, llm_calls=1, errors=1)
+    assert end["stop_reason"] == "cancelled"
 
 
 def test_instrument_is_idempotent_and_uninstrument_undoes_it(logs: Captured) -> None:
