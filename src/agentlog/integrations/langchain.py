@@ -96,19 +96,50 @@ def _plain(value: Any, depth: int = 0) -> Any:
     return value
 
 
+_MESSAGE: Any = None
+
+
 def _is_message(value: Any) -> bool:
-    from langchain_core.messages import BaseMessage
+    global _MESSAGE
+    if _MESSAGE is None:
+        from langchain_core.messages import BaseMessage
 
-    return isinstance(value, BaseMessage)
+        _MESSAGE = BaseMessage
+    return isinstance(value, _MESSAGE)
 
 
-def _message(message: Any) -> Any:
-    from langchain_core.messages import convert_to_openai_messages
+_ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool", "function": "function"}
 
-    try:
-        return convert_to_openai_messages(message)
-    except Exception:
-        return {"role": getattr(message, "type", "user"), "content": getattr(message, "content", "")}
+
+def _message(message: Any) -> dict[str, Any]:
+    """A LangChain message as an OpenAI-shaped message (role, content, tool calls), cheaply."""
+    kind = getattr(message, "type", None)
+    role = _ROLES.get(kind) if isinstance(kind, str) else None
+    if role is None:
+        custom = getattr(message, "role", None)  # ChatMessage
+        role = custom if isinstance(custom, str) else str(kind or "user")
+    converted: dict[str, Any] = {"role": role}
+    content = getattr(message, "content", None)
+    calls = getattr(message, "tool_calls", None)
+    if content or not calls:
+        converted["content"] = content
+    if calls:
+        converted["tool_calls"] = [
+            {
+                "id": call.get("id"),
+                "type": "function",
+                "function": {"name": call.get("name"), "arguments": call.get("args")},
+            }
+            for call in calls
+            if isinstance(call, Mapping)
+        ]
+    tool_call_id = getattr(message, "tool_call_id", None)
+    if tool_call_id is not None:
+        converted["tool_call_id"] = tool_call_id
+    name = getattr(message, "name", None)
+    if isinstance(name, str) and name:
+        converted["name"] = name
+    return converted
 
 
 # -- what a model reported ------------------------------------------------------
