@@ -283,6 +283,40 @@ def test_user_lines_inside_tools_of_an_async_graph_carry_the_ids(logs: Captured,
     assert agentlog.current() is None
 
 
+def test_lines_in_graph_nodes_carry_the_run_id(logs: Captured, instrumented: None) -> None:
+    """A sync and an async node of a graph run (sync and async): their own lines carry the run's ID."""
+
+    def sync_node(state: MessagesState) -> dict[str, Any]:
+        structlog.get_logger().info("sync node line")
+        logging.getLogger("shop").warning("stdlib node line")
+        return {"messages": [AIMessage("a")]}
+
+    async def async_node(state: MessagesState) -> dict[str, Any]:
+        agentlog.get_logger().info("async node line")
+        return {"messages": [AIMessage("b")]}
+
+    graph = StateGraph(MessagesState)
+    graph.add_node("sync_node", sync_node)
+    graph.add_node("async_node", async_node)
+    graph.add_edge(START, "sync_node")
+    graph.add_edge(START, "async_node")
+    graph.add_edge("sync_node", END)
+    graph.add_edge("async_node", END)
+    compiled = graph.compile(name="nodes")
+    asyncio.run(compiled.ainvoke({"messages": []}))
+    compiled_sync = StateGraph(MessagesState)
+    compiled_sync.add_node("sync_node", sync_node)
+    compiled_sync.add_edge(START, "sync_node")
+    compiled_sync.compile(name="nodes").invoke({"messages": []})
+    lines = logs.lines()
+    started = [line["run_id"] for line in lines if line["event"] == "run_started"]
+    assert len(started) == 2
+    mine = [line for line in lines if "node line" in line["event"]]
+    assert len(mine) == 5
+    assert all(line.get("run_id") in started for line in mine)
+    assert {line["run_id"] for line in mine} == set(started)
+
+
 # -- (c) capture policy ------------------------------------------------------------
 
 
