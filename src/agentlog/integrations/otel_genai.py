@@ -124,6 +124,8 @@ _TOKENS = (
 """agentlog's token field → the attributes that may hold it, the conventions' name first."""
 
 _SCOPE_FRAMEWORKS = {"pydantic-ai": "pydantic_ai", "pydantic_ai": "pydantic_ai"}
+_ZEROS_OMITTED = frozenset({"pydantic-ai"})
+"""Instrumentation scopes whose spans leave a token count of zero out rather than write 0."""
 """Instrumentation scope names → the ``framework`` a run is tagged with (else the scope's own name)."""
 
 MAX_OPEN = 10_000
@@ -380,6 +382,8 @@ class Recorder:
         attributes: Mapping[str, Any],
         failure: Failure | None = None,
         duration_ns: int | None = None,
+        *,
+        omits_zeros: bool = False,
     ) -> None:
         """A span ended: close its operation's scope with what the span says.
 
@@ -388,6 +392,8 @@ class Recorder:
             attributes: Its attributes at the end.
             failure: How it failed, if it did.
             duration_ns: Its duration by its own clock.
+            omits_zeros: The library leaves out a token count of zero (PydanticAI):
+                a model call's missing input or output count is 0.
         """
         owner = self._owners.pop(key, None)
         if owner != key:
@@ -396,14 +402,19 @@ class Recorder:
         if scope is None:
             return
         if isinstance(scope, LLMCall):
-            self._end_llm(key, attributes, failure, duration_ns)
+            self._end_llm(key, attributes, failure, duration_ns, omits_zeros)
         elif isinstance(scope, ToolCall):
             self._end_tool(key, attributes, failure, duration_ns)
         else:
             self._end_run(key, failure, duration_ns)
 
     def _end_llm(
-        self, key: Hashable, attributes: Mapping[str, Any], failure: Failure | None, duration_ns: int | None
+        self,
+        key: Hashable,
+        attributes: Mapping[str, Any],
+        failure: Failure | None,
+        duration_ns: int | None,
+        omits_zeros: bool,
     ) -> None:
         tracker = self.tracker
         scope: Any = tracker.scope(key)
@@ -413,6 +424,9 @@ class Recorder:
         reasons = attributes.get(FINISH_REASONS)
         reason = reasons[0] if isinstance(reasons, (list, tuple)) and reasons else reasons
         usage: dict[str, Any] = {name: _count(attributes, names) for name, names in _TOKENS}
+        if omits_zeros and failure is None:
+            for name in ("input_tokens", "output_tokens"):
+                usage[name] = usage[name] or 0
         usage["finish_reason"] = _text(reason)
         usage["model"] = _text(attributes.get(RESPONSE_MODEL)) or _text(attributes.get(REQUEST_MODEL))
         prompt = _prompt(attributes)
@@ -562,7 +576,10 @@ class _Processor:
             attributes = span.attributes or {}
             start, end = span.start_time, span.end_time
             duration = end - start if type(start) is int and type(end) is int and end >= start else None
-            self.recorder.ended(key, attributes, failure_of(span, attributes), duration)
+            omits_zeros = _scope_name(span) in _ZEROS_OMITTED
+            self.recorder.ended(
+                key, attributes, failure_of(span, attributes), duration, omits_zeros=omits_zeros
+            )
         except Exception as exc:
             _diagnostics.report(f"{FRAMEWORK} adapter failed in on_end", exc)
 

@@ -279,7 +279,7 @@ def _in_force(span: Any) -> Iterator[None]:
 
 def _ended(span: Any) -> None:
     try:
-        _RECORDER.ended(span, span.attributes, failure_of(span))
+        _RECORDER.ended(span, span.attributes, failure_of(span), omits_zeros=True)
     except Exception as exc:
         _diagnostics.report(f"{FRAMEWORK} adapter failed in end", exc)
 
