@@ -329,6 +329,9 @@ class Recorder:
         """
         owner = self.owner(parent)
         operation = operation_of(name, attributes)
+        if operation == TOOL and not attributes:
+            # Named a tool call but nothing more yet: its call ID comes at its end (`finished_late`).
+            operation = None
         if operation is None:
             if owner is not None:
                 self._remember(key, owner)
@@ -407,6 +410,26 @@ class Recorder:
             self._end_tool(key, attributes, failure, duration_ns)
         else:
             self._end_run(key, failure, duration_ns)
+
+    def finished_late(
+        self,
+        key: Hashable,
+        parent: Hashable | None,
+        name: object,
+        attributes: Mapping[str, Any],
+        span: SpanRef | None = None,
+        failure: Failure | None = None,
+        duration_ns: int | None = None,
+        *,
+        framework: str | None = None,
+        omits_zeros: bool = False,
+    ) -> None:
+        """A span that said what it was only by its end (attributes set late): record it whole now."""
+        self._owners.pop(key, None)
+        if operation_of(name, attributes) is None or key in self.tracker:
+            return
+        if self.started(key, parent, name, attributes, span, framework=framework) is not None:
+            self.ended(key, attributes, failure, duration_ns, omits_zeros=omits_zeros)
 
     def _end_llm(
         self,
@@ -571,14 +594,32 @@ class _Processor:
             return
         try:
             key = _key(span.context)
-            if key not in self.recorder._owners:
-                return
+            recorder = self.recorder
             attributes = span.attributes or {}
+            if key in recorder.tracker:
+                pass
+            elif operation_of(span.name, attributes) is None or _is_agentlogs(span, attributes):
+                recorder._owners.pop(key, None)
+                return
             start, end = span.start_time, span.end_time
             duration = end - start if type(start) is int and type(end) is int and end >= start else None
-            omits_zeros = _scope_name(span) in _ZEROS_OMITTED
-            self.recorder.ended(
-                key, attributes, failure_of(span, attributes), duration, omits_zeros=omits_zeros
+            scope = _scope_name(span)
+            omits_zeros = scope in _ZEROS_OMITTED
+            failure = failure_of(span, attributes)
+            if key in recorder.tracker:
+                recorder.ended(key, attributes, failure, duration, omits_zeros=omits_zeros)
+                return
+            parent = span.parent
+            recorder.finished_late(
+                key,
+                _key(parent) if parent is not None else None,
+                span.name,
+                attributes,
+                _ref(span.context),
+                failure,
+                duration,
+                framework=_SCOPE_FRAMEWORKS.get(scope, scope) if scope else None,
+                omits_zeros=omits_zeros,
             )
         except Exception as exc:
             _diagnostics.report(f"{FRAMEWORK} adapter failed in on_end", exc)

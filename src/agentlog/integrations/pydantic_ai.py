@@ -4,7 +4,7 @@
 
     from agentlog.integrations import pydantic_ai
 
-    pydantic_ai.instrument()     # every Agent without an instrument= setting of its own
+    pydantic_ai.instrument()     # every Agent without an instrumentation setting of its own
     result = await agent.run("Where is my order?")
 
 PydanticAI describes its work as OpenTelemetry GenAI spans once it is
@@ -48,7 +48,9 @@ provider (``Agent.instrument_all(...)`` before ``instrument()``), that is
 kept: agentlog records those spans instead (`agentlog.integrations.otel_genai`),
 adopting their IDs; content then reaches agentlog only as far as that
 setting's ``include_content`` lets it. ``uninstrument()`` puts back the
-setting found. Agents given their own ``instrument=`` keep it.
+setting found. An agent with a setting of its own (``agent.instrument = ...``
+or an ``Instrumentation`` capability) keeps it; give agentlog its spans with
+``otel_genai.instrument(tracer_provider)``.
 """
 
 from __future__ import annotations
@@ -349,7 +351,7 @@ _INSTRUMENTOR = _PydanticAI()
 
 
 def instrument() -> None:
-    """Record every PydanticAI agent run (agents without an ``instrument=`` of their own); once.
+    """Record every PydanticAI agent run (agents without an instrumentation setting of their own); once.
 
     Raises:
         ImportError: PydanticAI is not installed (the ``pydantic_ai`` extra).

@@ -365,3 +365,68 @@ def logs_line(lines: list[dict[str, Any]], event: str) -> dict[str, Any]:
     """The one line of *event*."""
     (line,) = [line for line in lines if line["event"] == event]
     return line
+
+
+def test_a_span_that_says_what_it_is_only_at_its_end_is_recorded_then(
+    logs: Captured, recorded: Recorded
+) -> None:
+    """A tool span named but given its call ID and arguments only at its end (Google ADK's way)."""
+    tracer = recorded.provider.get_tracer("late.library")
+    with agent_span(tracer):
+        with tracer.start_as_current_span("call_llm") as span:
+            span.set_attributes({"gen_ai.operation.name": "generate_content", **usage(6, 2)})
+            span.set_attribute("gen_ai.request.model", "gemini-2.5-flash")
+        with tracer.start_as_current_span("execute_tool lookup") as span:
+            span.set_attributes(
+                {
+                    "gen_ai.operation.name": "execute_tool",
+                    "gen_ai.tool.name": "lookup",
+                    "gen_ai.tool.call.id": "adk-call-1",
+                    "gen_ai.tool.call.arguments": '{"city": "CITY-0f81"}',
+                }
+            )
+    lines = logs.lines()
+    check_run(lines, only_run(lines), tool_calls=1, llm_calls=1, errors=0, raw=["CITY-0f81"])
+    assert set(tool_pairs(lines)) == {"adk-call-1"}
+    assert logs.one("llm_result")["model"] == "gemini-2.5-flash"
+
+
+def test_a_real_library_pydantic_ai_with_its_own_instrumentation(logs: Captured, recorded: Recorded) -> None:
+    """PydanticAI's own GenAI spans: the model's call IDs and usage, user lines in a (threaded) tool."""
+    pytest.importorskip("pydantic_ai")
+    from pydantic_ai import Agent
+    from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
+    from pydantic_ai.models.function import AgentInfo, FunctionModel
+    from pydantic_ai.models.instrumented import InstrumentationSettings
+    from pydantic_ai.usage import RequestUsage
+
+    def model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        if any(isinstance(message, ModelResponse) for message in messages):
+            return ModelResponse(
+                parts=[TextPart("done")], usage=RequestUsage(input_tokens=9, output_tokens=2)
+            )
+        part = ToolCallPart("lookup", {"city": "CITY-0f81"}, tool_call_id="call_pyd_1")
+        return ModelResponse(parts=[part], usage=RequestUsage(input_tokens=7, output_tokens=3))
+
+    settings = InstrumentationSettings(tracer_provider=recorded.provider)
+    agent: Agent[None, str] = Agent(FunctionModel(model), name="real")
+    agent.instrument = settings
+
+    @agent.tool_plain
+    def lookup(city: str) -> str:
+        logging.getLogger("user.tools").warning("inside the real tool")
+        return "sunny"
+
+    assert agent.run_sync("weather?").output == "done"
+    lines = logs.lines()
+    run_id = only_run(lines)
+    end = check_run(lines, run_id, tool_calls=1, llm_calls=2, errors=0, raw=["CITY-0f81"])
+    assert (end["input_tokens"], end["output_tokens"]) == (16, 5)
+    assert logs.one("run_started")["framework"] == "pydantic_ai"
+    call = tool_pairs(lines)["call_pyd_1"][0]
+    inside = logs.one("inside the real tool")
+    assert (inside["run_id"], inside["tool_call_id"], inside["step_id"]) == (
+        run_id,
+        "call_pyd_1",
+        call["step_id"],
+    )
