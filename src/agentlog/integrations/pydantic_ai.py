@@ -96,10 +96,28 @@ def failure_of(span: Any) -> otel_genai.Failure | None:
         cause = exc.__cause__
         if "ToolRetryError" in names and cause is not None:
             exc = cause  # the ModelRetry (or validation error) the tool raised
+        described = _validation_message(exc)
+        if described is not None:
+            return otel_genai.Failure(None, type(exc).__qualname__, described, escaped=not retried)
         return otel_genai.Failure(exc, escaped=not retried)
     if span.failed:
         return otel_genai.Failure(None, "Error", span.description or "", escaped=False)
     return None
+
+
+def _validation_message(exc: BaseException) -> str | None:
+    """A pydantic validation error's message without the input values it echoes (the raw arguments)."""
+    errors = getattr(exc, "errors", None)
+    if "ValidationError" not in _names(exc) or not callable(errors):
+        return None
+    try:
+        found = errors(include_url=False, include_input=False)
+        parts = [
+            f"{'.'.join(map(str, error.get('loc', ()))) or '__root__'}: {error.get('msg')}" for error in found
+        ]
+        return f"{len(found)} validation error(s) for {getattr(exc, 'title', '?')}: " + "; ".join(parts)
+    except Exception:
+        return f"{type(exc).__qualname__} (details withheld)"
 
 
 _TYPES: dict[str, Any] = {}

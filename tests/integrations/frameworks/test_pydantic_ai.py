@@ -175,6 +175,32 @@ def test_a_tool_raising_model_retry_is_a_failed_call_the_run_survives(logs: Capt
     assert [step["status"] for step in steps] == ["ok", "ok"]
 
 
+def test_arguments_failing_validation_are_a_failed_call_whose_message_holds_no_argument(
+    logs: Captured,
+) -> None:
+    """Invalid arguments: a failed call (ValidationError) the model corrects; the bad value is in no line."""
+    agent: Agent[None, str] = Agent(
+        scripted(
+            call("double", {"n": "RAWVALUE-e1"}, "call_bad", (2, 1)),
+            call("double", {"n": 2}, "call_good", (2, 1)),
+            answer("4", (2, 1)),
+        ),
+        name="doubler",
+    )
+
+    @agent.tool_plain
+    def double(n: int) -> int:
+        return 2 * n
+
+    assert agent.run_sync("double it").output == "4"
+    lines = logs.lines()
+    run_id = run_id_of(lines, "doubler")
+    check_run(lines, run_id, tool_calls=2, llm_calls=3, errors=1, raw=["RAWVALUE-e1"])
+    failed = tool_pairs(lines)["call_bad"][1]
+    assert failed["error_class"] == "ValidationError"
+    assert "valid integer" in failed["error_message"]
+
+
 def test_user_lines_inside_a_tool_carry_the_run_step_and_tool_call_ids(logs: Captured) -> None:
     """Structlog (agentlog's, plain) and stdlib lines in sync and async tools carry the call's IDs."""
     agent: Agent[None, str] = Agent(
