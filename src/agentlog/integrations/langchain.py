@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Hashable, Mapping, Sequence
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from .. import _diagnostics
@@ -275,6 +276,12 @@ def _stop_reason(error: BaseException) -> str | None:
     return None
 
 
+_LAST_RUN: ContextVar[tuple[Hashable, RunContext | None, Hashable | None] | None] = ContextVar(
+    "agentlog.langchain_last_run", default=None
+)
+"""The run last put in force in this context: its key, what was in force before it, its parent."""
+
+
 class _Chain:
     """A chain nested in a tracked scope: that scope, and what a run needs should the chain prove a graph."""
 
@@ -298,8 +305,6 @@ class _Hooks:
         self._tracker = tracker if tracker is not None else Tracker(FRAMEWORK)
         self._chains: dict[Hashable, _Chain] = {}
         self._wrapped: set[Hashable] = set()
-        # a run put in force (by span ID) → its key and what was in force before it
-        self._activated: dict[str, tuple[Hashable, RunContext | None]] = {}
         self._fresh: set[Hashable] = set()  # runs put in force that have not begun their work
         self._interrupted: set[Hashable] = set()
         self._lock = threading.Lock()
@@ -343,38 +348,31 @@ class _Hooks:
         meta = metadata if isinstance(metadata, Mapping) else {}
         user_id = _text(meta.get("user_id"))
         session_id = _text(meta.get("session_id")) or _text(meta.get("thread_id"))
-        current = CURRENT.get()
-        token = None
-        first = self._activated.get(current.span_id) if current is not None and parent is None else None
-        if first is not None and first[0] in self._fresh:
+        last = _LAST_RUN.get()
+        if activate and last is not None and last[0] in self._fresh and last[2] == parent:
             # RunnableSequence.batch starts every input's run in one context before any of them
-            # has begun its work: each is a run of its own under what was in force before the
-            # first (which alone is put in force there, so nothing is left after the batch).
+            # has begun its work: none is put in force there (the first is taken out again), and
+            # each is a run of its own under what was in force before the first.
             activate = False
-            token = CURRENT.set(first[1])
-        try:
-            ctx = self._tracker.run(
-                key,
-                parent=parent,
-                task=task,
-                user_id=user_id,
-                session_id=session_id,
-                metadata={"agent": name, "framework": FRAMEWORK},
-                activate=activate,
-            )
-        finally:
-            if token is not None:
-                CURRENT.reset(token)
+            CURRENT.set(last[1])
+        previous = CURRENT.get()
+        ctx = self._tracker.run(
+            key,
+            parent=parent,
+            task=task,
+            user_id=user_id,
+            session_id=session_id,
+            metadata={"agent": name, "framework": FRAMEWORK},
+            activate=activate,
+        )
         if activate and ctx is not None:
-            self._activated[ctx.span_id] = (key, current)
             self._fresh.add(key)
+            _LAST_RUN.set((key, previous, parent))
         return ctx
 
     def _end_run(self, key: Hashable, **outcome: Any) -> None:
-        ctx = self._tracker.end(key, **outcome)
+        self._tracker.end(key, **outcome)
         self._fresh.discard(key)
-        if ctx is not None:
-            self._activated.pop(ctx.span_id, None)
 
     def _call_parent(self, run_id: Hashable, parent_run_id: Hashable | None, name: str) -> Hashable | None:
         """The tracker parent for a model or tool call: its scope, the one in force, or a run of its own."""
@@ -585,7 +583,6 @@ class _Hooks:
         self._tracker.close_all()
         self._chains.clear()
         self._wrapped.clear()
-        self._activated.clear()
         self._fresh.clear()
         self._interrupted.clear()
 

@@ -20,6 +20,7 @@ import structlog
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import RunnableLambda
 from langchain_core.tools import BaseTool, ToolException, tool
 from langchain_core.tracers import context as tracer_context
 from langgraph.graph import END, START, MessagesState, StateGraph
@@ -159,9 +160,7 @@ def assert_nothing_held() -> None:
     handler = adapter._SWITCH.handler
     assert handler is not None
     assert len(handler.tracker) == 0
-    assert not (
-        handler._chains or handler._wrapped or handler._activated or handler._fresh or handler._interrupted
-    )
+    assert not (handler._chains or handler._wrapped or handler._fresh or handler._interrupted)
 
 
 @pytest.fixture
@@ -530,15 +529,25 @@ def test_chain_batch_gives_one_run_per_input_and_leaves_nothing_in_force(
     logs: Captured, instrumented: None
 ) -> None:
     """RunnableSequence.batch starts every input's run before any ends: each is a root run, none leaks."""
-    chain = ChatPromptTemplate.from_messages([("user", "{q}")]) | ToolCallingFake(
-        messages=iter(["a", "b", "c"])
+
+    def note(value: Any) -> Any:
+        agentlog.get_logger().info("step line")
+        return value
+
+    chain = (
+        ChatPromptTemplate.from_messages([("user", "{q}")])
+        | RunnableLambda(note)
+        | ToolCallingFake(messages=iter(["a", "b", "c"]))
     )
-    chain.batch([{"q": "1"}, {"q": "2"}, {"q": "3"}])
-    assert agentlog.current() is None
-    started = logs.events("run_started")
-    assert len(started) == 3 and all(line.get("parent_run_id") is None for line in started)
+    with agentlog.run() as outer:
+        chain.batch([{"q": "1"}, {"q": "2"}, {"q": "3"}])
+        assert agentlog.current() == outer.context
+    started = [line for line in logs.events("run_started") if line["run_id"] != outer.run_id]
+    assert len(started) == 3 and all(line["parent_run_id"] == outer.run_id for line in started)
     for line in started:
         check_run(logs.lines(), line["run_id"], tool_calls=0, llm_calls=1, errors=0)
+    # the batch's steps run for all inputs at once: their lines carry the enclosing run, no input's
+    assert [line["run_id"] for line in logs.events("step line")] == [outer.run_id] * 3
 
 
 def test_interrupt_and_recursion_limit_stop_reasons(logs: Captured, instrumented: None) -> None:
