@@ -354,7 +354,8 @@ class _Hooks:
             # has begun its work: none is put in force there (the first is taken out again), and
             # each is a run of its own under what was in force before the first.
             activate = False
-            CURRENT.set(last[1])
+            if CURRENT.get() is self._tracker.context(last[0]):
+                CURRENT.set(last[1])
         previous = CURRENT.get()
         ctx = self._tracker.run(
             key,
