@@ -26,7 +26,6 @@ import asyncio
 import os
 from typing import Any
 
-from benchmarks.adapters.timing import interleaved, overhead
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.tools import tool
@@ -35,6 +34,7 @@ from langgraph.prebuilt import ToolNode, tools_condition
 
 import agentlog
 from agentlog.integrations import langchain as adapter
+from benchmarks.adapters.timing import interleaved, overhead
 
 FRAMEWORK = "LangChain / LangGraph"
 TURNS = 10

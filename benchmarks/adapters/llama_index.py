@@ -26,7 +26,6 @@ import warnings
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
-from benchmarks.adapters.timing import interleaved, overhead
 from llama_index.core.agent.workflow import FunctionAgent
 from llama_index.core.llms import ChatMessage, ChatResponse, CompletionResponse, LLMMetadata
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
@@ -36,6 +35,7 @@ from pydantic import PrivateAttr
 
 import agentlog
 from agentlog.integrations import llama_index as adapter
+from benchmarks.adapters.timing import interleaved, overhead
 
 FRAMEWORK = "LlamaIndex"
 CALLS = 20

@@ -23,10 +23,9 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks.adapters.timing import interleaved, overhead
-
 import agentlog
 from agentlog.integrations import smolagents as adapter
+from benchmarks.adapters.timing import interleaved, overhead
 
 FRAMEWORK = "smolagents"
 CALLS = 200

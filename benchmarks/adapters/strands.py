@@ -31,10 +31,9 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any
 
-from benchmarks.adapters.timing import interleaved, overhead
-
 import agentlog
 from agentlog.integrations import strands as adapter
+from benchmarks.adapters.timing import interleaved, overhead
 
 FRAMEWORK = "Strands Agents"
 TURNS = 10

@@ -11,15 +11,17 @@ failing tool.
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from tests.conftest import Captured
 
-__all__ = ["check_run", "runs_of", "show", "tool_pairs"]
+__all__ = ["check_run", "close_default_loop", "runs_of", "show", "tool_pairs"]
 
 
 def runs_of(lines: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -96,3 +98,21 @@ def show(logs: Captured, run_id: str) -> str:
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def close_default_loop() -> None:
+    """Close the thread's default event loop a framework's ``run_sync`` left open on purpose.
+
+    Left open, the next test's ``asyncio.run`` drops it unclosed and the
+    garbage collector warns about it in whatever test runs then.
+    """
+    policy = asyncio.get_event_loop_policy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            loop = policy.get_event_loop()
+        except RuntimeError:  # no default loop: nothing to close
+            return
+    if not loop.is_running():
+        loop.close()
+        policy.set_event_loop(None)

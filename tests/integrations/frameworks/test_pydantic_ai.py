@@ -25,7 +25,7 @@ import agentlog
 from agentlog.integrations import otel_genai
 from agentlog.integrations import pydantic_ai as adapter
 from tests.conftest import Captured
-from tests.integrations.frameworks.support import check_run, runs_of, show, tool_pairs
+from tests.integrations.frameworks.support import check_run, close_default_loop, runs_of, show, tool_pairs
 from tests.otel_support import Recorded
 
 _T = TypeVar("_T")
@@ -39,6 +39,7 @@ def _instrumented() -> Iterator[None]:
     yield
     adapter.uninstrument()
     Agent.instrument_all(before)
+    close_default_loop()
 
 
 def scripted(*responses: ModelResponse) -> FunctionModel:

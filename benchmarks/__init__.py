@@ -1,0 +1,1 @@
+"""Benchmarks: agentlog against its peers and the framework adapters against the frameworks alone."""
