@@ -32,6 +32,7 @@ from openai.types.responses import (
     ResponseCompletedEvent,
     ResponseFunctionToolCall,
     ResponseOutputMessage,
+    ResponseOutputRefusal,
     ResponseOutputText,
     ResponseUsage,
 )
@@ -59,7 +60,9 @@ def call(name: str, arguments: dict[str, Any], call_id: str) -> ResponseFunction
 
 def say(text: str) -> ResponseOutputMessage:
     """A model text answer."""
-    content = [ResponseOutputText(type="output_text", text=text, annotations=[])]
+    content: list[ResponseOutputText | ResponseOutputRefusal] = [
+        ResponseOutputText(type="output_text", text=text, annotations=[])
+    ]
     return ResponseOutputMessage(
         id="msg_1", type="message", role="assistant", status="completed", content=content
     )
@@ -130,7 +133,7 @@ class ScriptedModel(Model):
                 span.span_data.input = input
             return ModelResponse(output=list(response.output), usage=usage, response_id=response.id)
 
-    async def stream_response(  # type: ignore[override]
+    async def stream_response(
         self,
         system_instructions: Any,
         input: Any,  # noqa: A002 - the SDK passes it by name
@@ -300,7 +303,7 @@ def test_a_run_with_a_failing_tool(logs: Captured, instrumented: None) -> None:
 
 def test_user_lines_inside_tools_carry_the_ids(logs: Captured, instrumented: None) -> None:
     """Structlog and stdlib lines inside sync and async tools carry run_id, step_id and tool_call_id."""
-    turns = [
+    turns: list[Turn] = [
         (
             [
                 call("lookup_order", {"order": "A-1"}, "call_a"),
@@ -475,7 +478,8 @@ def test_instrument_is_idempotent_and_uninstrument_undoes_it(logs: Captured) -> 
     wrapped_before = ToolContext.__dict__["from_agent_context"]
     adapter.instrument()
     adapter.instrument()
-    multi: Any = get_trace_provider()._multi_processor
+    provider: Any = get_trace_provider()
+    multi: Any = provider._multi_processor
     assert list(multi._processors) == [adapter.instrumentor.processor]
     Runner.run_sync(make_agent(two_tools_then_answer()), PROMPT)
     assert len(logs.events("run_started")) == 1 and len(logs.events("tool_call")) == 2
