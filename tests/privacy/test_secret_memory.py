@@ -197,11 +197,15 @@ def test_a_signal_handler_that_logs_secrets_during_remember_does_not_deadlock(tm
         from agentlog._privacy.secret_memory import MEMORY
         agentlog.configure(output={str(out)!r})
         log = agentlog.get_logger()
-        count = 0
+        count = finished = 0
         def handler(signum, frame):
-            global count
+            # Handlers nest (a tick can run inside the previous one, before its line is
+            # written): the note repeats a secret whose line is written already.
+            global count, finished
             count += 1
-            log.info("tick", password=f"sig-secret-{{count:06d}}-Xq", note=f"sig-secret-{{count - 1:06d}}-Xq")
+            mine = count
+            log.info("tick", password=f"sig-secret-{{mine:06d}}-Xq", note=f"sig-secret-{{finished:06d}}-Xq")
+            finished = max(finished, mine)
         log.info("first", password="sig-secret-000000-Xq")
         signal.signal(signal.SIGALRM, handler)
         signal.setitimer(signal.ITIMER_REAL, 0.001, 0.001)
