@@ -289,6 +289,8 @@ class Tracker:
                 _backdate(entry, duration_ns)
             _exit(scope, exc)
             if entry.step is not None:
+                if escaped and exc is None and scope._failure is not None:
+                    entry.step._failure = scope._failure  # a text-only failure fails its step too
                 _exit(entry.step, exc if escaped else None)
             ctx = scope._ctx
             if entry.activated and ctx is not None and CURRENT.get() is ctx:

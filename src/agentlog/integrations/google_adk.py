@@ -59,6 +59,7 @@ from typing import Any
 from .. import _diagnostics
 from .._context import CURRENT, SpanRef
 from .._settings import CONFIG
+from .._vocabulary import COMPLETED, MAX_STEPS
 from ._instrumentor import Instrumentor, guarded, require
 from ._tracker import Tracker
 
@@ -66,9 +67,11 @@ __all__ = ["AgentlogPlugin", "instrument", "uninstrument"]
 
 FRAMEWORK = "google_adk"
 PLUGIN_NAME = "agentlog"
+ANSWERED_BY_CALLBACK = "answered_by_callback"
+"""The finish reason of a model call opened before a ``before_model`` callback answered for the model."""
 _TRACKER = Tracker(FRAMEWORK)
 
-_PROVIDERS = {
+_PROVIDERS_BY_CLASS = {
     "google.adk.models.google_llm": "gcp.gemini",
     "google.adk.models.gemma_llm": "gcp.gemini",
     "google.adk.models.anthropic_llm": "anthropic",
@@ -113,13 +116,29 @@ def _current_span() -> Any:
     return trace.get_current_span() if trace is not None else None
 
 
+def _provider_of_litellm(name: str | None) -> str:
+    prefix, _, rest = (name or "").partition("/")
+    return prefix if rest else "litellm"
+
+
 def _provider(model: Any, name: str | None) -> str | None:
     """The provider of an ADK model object (by its class), or of a LiteLLM ``provider/model`` name."""
     module = type(model).__module__
     if module == "google.adk.models.lite_llm":
-        prefix, _, rest = (name or "").partition("/")
-        return prefix if rest else "litellm"
-    return _PROVIDERS.get(module)
+        return _provider_of_litellm(name)
+    return _PROVIDERS_BY_CLASS.get(module)
+
+
+def _model_class(name: str | None) -> Any:
+    """The ADK model class its registry gives a model name (``gemini-2.5-flash`` → ``Gemini``), or None."""
+    if not name:
+        return None
+    try:
+        from google.adk.models.registry import LLMRegistry
+
+        return LLMRegistry.resolve(name)
+    except Exception:  # a name no registered class claims
+        return None
 
 
 def _model_of(context: Any, llm_request: Any) -> tuple[str, str | None]:
@@ -129,7 +148,14 @@ def _model_of(context: Any, llm_request: Any) -> tuple[str, str | None]:
     name = getattr(llm_request, "model", None) or (model if isinstance(model, str) else None)
     if not name:
         name = getattr(model, "model", None)
-    return (str(name) if name else "unknown"), (None if isinstance(model, str) else _provider(model, name))
+    if isinstance(model, str) or model is None:
+        cls = _model_class(name)
+        provider = _PROVIDERS_BY_CLASS.get(cls.__module__) if cls is not None else None
+        if cls is not None and cls.__module__ == "google.adk.models.lite_llm":
+            provider = _provider_of_litellm(name)
+    else:
+        provider = _provider(model, name)
+    return (str(name) if name else "unknown"), provider
 
 
 def _usage(metadata: Any) -> dict[str, Any]:
@@ -197,15 +223,20 @@ class _Spans:
         self.lock = threading.Lock()
 
     def defer(self, llm_request: Any, pending: _Pending) -> bool:
-        """Hold *pending* until ADK opens the request's span; False when ADK's tracer does not record."""
-        if self.original is None or _recording(_current_span()) is None:
+        """Hold *pending* until ADK really calls the model; False when the wrapper is not installed.
+
+        ADK enters ``use_inference_span`` for every model call it makes (its
+        span recording or not) and for none a ``before_model`` callback
+        answers: a call that never gets there is no model call.
+        """
+        if self.original is None:
             return False
         with self.lock:
             self.pending[id(llm_request)] = pending
         return True
 
     def take(self, key: Hashable) -> _Pending | None:
-        """The pending call under *key* whose span never opened (a callback answered instead)."""
+        """The pending call under *key* that ADK never made (a callback answered instead)."""
         with self.lock:
             for slot, pending in self.pending.items():
                 if pending.key == key:
@@ -323,10 +354,8 @@ def _close_runs(invocation_id: Any, error: BaseException | None) -> None:
     with _RUNS_LOCK:
         keys = _RUNS.pop(invocation_id, None)
     for key in reversed(keys or ()):
-        if error is None:
-            _TRACKER.end(key, stop_reason="completed")
-        else:
-            _TRACKER.end(key, error=error)
+        _settle(key)
+        _end_run(key, error)
 
 
 def _make_plugin_class() -> type:
@@ -342,6 +371,7 @@ def _make_plugin_class() -> type:
 
         async def before_agent_callback(self, *, agent: Any, callback_context: Any) -> None:
             if self.enabled:
+                _CONTENT.cover()  # also for a plugin given to a runner without instrument()
                 _before_agent(agent, callback_context)
 
         async def after_agent_callback(self, *, agent: Any, callback_context: Any) -> None:
@@ -407,13 +437,19 @@ def _after_agent(agent: Any, callback_context: Any, error: BaseException | None)
     if key not in _TRACKER:
         return
     _forget(getattr(invocation, "invocation_id", ""), key)
-    failure = error if error is not None else sys.exc_info()[1]
+    _settle(key)
+    _end_run(key, error if error is not None else sys.exc_info()[1])
+
+
+def _end_run(key: Hashable, failure: BaseException | None) -> None:
     if isinstance(failure, asyncio.CancelledError):
         _TRACKER.end(key, error=failure, stop_reason="cancelled")
+    elif type(failure).__name__ == "LlmCallsLimitExceededError":  # RunConfig(max_llm_calls=...)
+        _TRACKER.end(key, error=failure, stop_reason=MAX_STEPS)
     elif failure is not None:
         _TRACKER.end(key, error=failure)
     else:
-        _TRACKER.end(key, stop_reason="completed")
+        _TRACKER.end(key, stop_reason=COMPLETED)
 
 
 @guarded(FRAMEWORK)
@@ -422,10 +458,27 @@ def _after_run(invocation_context: Any, error: BaseException | None) -> None:
 
 
 @guarded(FRAMEWORK)
+def _settle(run: Hashable) -> None:
+    """Forget the run's model call a ``before_model`` callback answered (ADK calls no after_model then).
+
+    Deferred, it was never opened: dropped. Opened already (a plugin given
+    to a runner without ``instrument()``, so no deferral), it is ended as
+    answered by a callback, so the run's next model call is not refused.
+    """
+    key = ("llm", run)
+    if _SPANS.pending:
+        _SPANS.take(key)
+    if key in _TRACKER:
+        _TRACKER.usage(key, finish_reason=ANSWERED_BY_CALLBACK)
+        _TRACKER.end(key)
+
+
+@guarded(FRAMEWORK)
 def _before_model(callback_context: Any, llm_request: Any) -> None:
     run = _run_key(callback_context)
     if run not in _TRACKER:
         return
+    _settle(run)
     model, provider = _model_of(callback_context, llm_request)
     pending = _Pending(
         ("llm", run), {"model": model, "provider": provider, "parent": run}, _prompt(llm_request)

@@ -391,3 +391,88 @@ def test_without_adk_tracing_agentlog_makes_the_spans(tmp_path: Path, instrument
     assert names.count("chat scripted-gemini") == 2
     assert names.count("execute_tool lookup_order") == names.count("execute_tool refund") == 1
     recorded.provider.shutdown()
+
+
+def answer_first_model_call(callback_context: Any, llm_request: Any) -> LlmResponse | None:
+    """A before_model callback answering for the model once per agent: a cached first answer."""
+    state = callback_context.state
+    if state.get("answered"):
+        return None
+    state["answered"] = True
+    call = types.FunctionCall(id="fc-cached", name="lookup_order", args={"order": "A-1"})
+    return LlmResponse(content=types.Content(role="model", parts=[types.Part(function_call=call)]))
+
+
+def test_a_model_call_a_callback_answers_is_no_model_call(logs: Captured, instrumented: None) -> None:
+    """ADK never calls the model (nor after_model): no llm_result for it, and the real call is whole."""
+    agent = make_agent(
+        [{"text": "shipped", "usage": (20, 4, 0, 0)}], before_model_callback=answer_first_model_call
+    )
+    asyncio.run(run_agent(agent))
+    end = check_run(logs.lines(), the_run(logs)["run_id"], tool_calls=1, llm_calls=1, errors=0)
+    (llm,) = logs.events("llm_result")
+    assert (llm["input_tokens"], llm["output_tokens"], llm["status"]) == (20, 4, "ok")
+    assert tool_pairs(logs.lines())["fc-cached"][1]["status"] == "ok"
+    assert end["stop_reason"] == "completed" and not agentlog.problems()
+
+
+def test_a_plugin_without_instrument_ends_a_call_a_callback_answered(logs: Captured) -> None:
+    """Without instrument() the call opened before the callback answered ends as answered by it."""
+    from google.adk.apps import App
+
+    agent = make_agent(
+        [{"text": "shipped", "usage": (20, 4, 0, 0)}], before_model_callback=answer_first_model_call
+    )
+    runner = InMemoryRunner(app=App(name="shop", root_agent=agent, plugins=[adapter.AgentlogPlugin()]))
+
+    async def invoke() -> None:
+        session = await runner.session_service.create_session(app_name="shop", user_id="u")
+        message = types.Content(role="user", parts=[types.Part(text="SECRET-QUESTION")])
+        async for _ in runner.run_async(user_id="u", session_id=session.id, new_message=message):
+            pass
+
+    asyncio.run(invoke())
+    check_run(
+        logs.lines(), the_run(logs)["run_id"], tool_calls=1, llm_calls=2, errors=0, raw=["SECRET-QUESTION"]
+    )
+    answered, real = logs.events("llm_result")
+    assert answered["finish_reason"] == adapter.ANSWERED_BY_CALLBACK and answered.get("input_tokens") is None
+    assert (real["input_tokens"], real["output_tokens"]) == (20, 4)
+    assert not agentlog.problems()
+
+
+def test_the_llm_call_limit_stops_the_run_at_max_steps(logs: Captured, instrumented: None) -> None:
+    """RunConfig(max_llm_calls=2): two model calls recorded, the run stopped at max_steps."""
+    from google.adk.agents.run_config import RunConfig
+
+    turns = [
+        {"calls": [("lookup_order", f"fc-{n}", {"order": "A-1"})], "usage": (3, 1, 0, 0)} for n in range(5)
+    ]
+    runner = InMemoryRunner(agent=make_agent(turns), app_name="shop")
+
+    async def invoke() -> None:
+        session = await runner.session_service.create_session(app_name="shop", user_id="u")
+        message = types.Content(role="user", parts=[types.Part(text="hi")])
+        config = RunConfig(max_llm_calls=2)
+        async for _ in runner.run_async(
+            user_id="u", session_id=session.id, new_message=message, run_config=config
+        ):
+            pass
+
+    with pytest.raises(Exception, match="llm calls limit"):
+        asyncio.run(invoke())
+    end = check_run(logs.lines(), the_run(logs)["run_id"], tool_calls=2, llm_calls=2, errors=0)
+    assert end["stop_reason"] == "max_steps" and end["error_class"] == "LlmCallsLimitExceededError"
+
+
+def test_a_model_named_by_string_gets_its_provider() -> None:
+    """`LlmAgent(model="gemini-2.5-flash")`: ADK's registry names the class, so the provider is known."""
+    from types import SimpleNamespace
+
+    def context(model: Any) -> Any:
+        return SimpleNamespace(_invocation_context=SimpleNamespace(agent=SimpleNamespace(model=model)))
+
+    request = SimpleNamespace(model=None)
+    assert adapter._model_of(context("gemini-2.5-flash"), request) == ("gemini-2.5-flash", "gcp.gemini")
+    assert adapter._model_of(context("claude-3-5-sonnet"), request) == ("claude-3-5-sonnet", "anthropic")
+    assert adapter._model_of(context("no-such-model-x"), request) == ("no-such-model-x", None)
