@@ -20,6 +20,7 @@ framework.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
 import time
@@ -273,9 +274,9 @@ class Tracker:
                 entry = self._open.pop(key, None)
             if entry is None:
                 return None
-            self._end_children(entry)
-            scope = entry.scope
             exc = error if isinstance(error, BaseException) else None
+            self._end_children(entry, exc if isinstance(exc, asyncio.CancelledError) else None)
+            scope = entry.scope
             if exc is None and (error is not None or error_class is not None):
                 scope._failure = {
                     ERROR_CLASS: error_class or "Error",
@@ -304,11 +305,14 @@ class Tracker:
             _diagnostics.report(f"{self.framework}: agentlog could not close a scope", exc)
             return None
 
-    def _end_children(self, entry: _Open) -> None:
+    def _end_children(self, entry: _Open, cancelled: BaseException | None = None) -> None:
         with self._lock:
             children = list(entry.children)
         for child in reversed(children):
             if child.key in self._open:
+                if cancelled is not None:  # cancelled with its parent: nothing more to report
+                    self.end(child.key, error=cancelled, escaped=True)
+                    continue
                 _diagnostics.report(
                     f"{self.framework}: an operation never reported its end; closed with its parent"
                 )

@@ -44,6 +44,7 @@ model). The SDK's spans are not OpenTelemetry spans: with
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 import threading
@@ -52,7 +53,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from .._events.payloads import MISSING
-from .._vocabulary import COMPLETED, MAX_STEPS
+from .._vocabulary import CANCELLED, COMPLETED, MAX_STEPS
 from ._instrumentor import Instrumentor, guarded, require
 from ._tracker import Tracker
 
@@ -137,6 +138,12 @@ def _usage(usage: Any) -> dict[str, Any]:
 _LENGTH_REASONS = {"max_output_tokens": "length", "max_tokens": "length"}
 
 
+_HOSTED_CALLS = frozenset(
+    {"web_search_call", "file_search_call", "code_interpreter_call", "image_generation_call", "mcp_call"}
+)
+"""Output items of tools the provider runs itself: the model has not stopped for the agent to call a tool."""
+
+
 def _finish_reason(response: Any, output: Any) -> str | None:
     """Why the model stopped: an incomplete response's reason, else ``tool_calls`` or ``stop``."""
     if response is not None and _get(response, "status") == "incomplete":
@@ -150,7 +157,8 @@ def _finish_reason(response: Any, output: Any) -> str | None:
         if isinstance(given, str):
             return given
         kind = _get(item, "type")
-        if (isinstance(kind, str) and kind.endswith("_call")) or _get(item, "tool_calls"):
+        client_call = isinstance(kind, str) and kind.endswith("_call") and kind not in _HOSTED_CALLS
+        if client_call or _get(item, "tool_calls"):
             return "tool_calls"
         nested = _get(item, "output")  # a dumped Response (Chat Completions adapters)
         if isinstance(nested, list) and _finish_reason(None, nested) == "tool_calls":
@@ -180,11 +188,27 @@ def _arguments(text: Any) -> Any:
         return text
 
 
+def _in_flight() -> BaseException | None:
+    """The SDK's own exception or a cancellation in flight as a span ends without an error of its own.
+
+    The SDK sets no error on the agent, task or tool span a guardrail
+    tripwire or a cancellation (a timeout) ends. Other exceptions are not
+    taken: one being handled by the caller's own ``except`` around the run
+    would be in flight too.
+    """
+    exc = sys.exc_info()[1]
+    if isinstance(exc, asyncio.CancelledError) or (
+        exc is not None and type(exc).__module__.partition(".")[0] == "agents"
+    ):
+        return exc
+    return None
+
+
 def _failure(span: Any) -> BaseException | str | None:
     """Why an SDK span failed: the exception in flight as it ends, else its error message."""
     error = span.error
     if not error:
-        return None
+        return _in_flight()
     exc = sys.exc_info()[1]
     if isinstance(exc, Exception):
         return exc
@@ -197,6 +221,8 @@ def _stop_reason(failure: BaseException | str | None) -> str | None:
         return COMPLETED
     if type(failure).__name__ == "MaxTurnsExceeded":
         return MAX_STEPS
+    if isinstance(failure, asyncio.CancelledError):
+        return CANCELLED
     return None
 
 
@@ -434,6 +460,9 @@ class _Processor:
             in_flight = sys.exc_info()[1]
             escaped = isinstance(in_flight, Exception)
             failure = tool.failure or _failure(span)
+        else:
+            failure = _in_flight()  # cancelled while it ran
+            escaped = failure is not None
         output = getattr(span.span_data, "output", None)
         self.tracker.end(
             ("tool", span.span_id),

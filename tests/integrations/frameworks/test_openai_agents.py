@@ -557,3 +557,54 @@ def test_runs_without_the_sdk_tracing_add_nothing(logs: Captured, instrumented: 
     Runner.run_sync(make_agent(two_tools_then_answer()), PROMPT, run_config=RunConfig(tracing_disabled=True))
     assert typed(logs) == []
     assert agentlog.problems() == {}
+
+
+def test_an_input_guardrail_tripwire_fails_the_run(logs: Captured, instrumented: None) -> None:
+    """The SDK raises the tripwire with no error on its spans: the run still ends as an error."""
+    from agents import GuardrailFunctionOutput, InputGuardrailTripwireTriggered, input_guardrail
+
+    @input_guardrail
+    async def block(ctx: Any, agent: Any, given: Any) -> GuardrailFunctionOutput:
+        return GuardrailFunctionOutput(output_info=None, tripwire_triggered=True)
+
+    agent = make_agent([([say("hello")], (5, 1, 0, 0, 0))], input_guardrails=[block])
+    with pytest.raises(InputGuardrailTripwireTriggered):
+        asyncio.run(Runner.run(agent, PROMPT))
+    (end,) = logs.events("run_finished")
+    assert (end["status"], end["error_class"]) == ("error", "InputGuardrailTripwireTriggered")
+
+
+def test_a_cancelled_run_and_its_tool_call_end_cancelled(logs: Captured, instrumented: None) -> None:
+    """A timeout cancels the run mid-tool: the tool call and the run end cancelled, no problem counted."""
+
+    @function_tool
+    async def slow(order: str) -> str:
+        """Take a long time."""
+        await asyncio.sleep(30)
+        return "late"
+
+    agent = make_agent([([call("slow", {"order": "A-1"}, "call_slow")], (5, 1, 0, 0, 0))], tools=[slow])
+    with pytest.raises(TimeoutError):
+        asyncio.run(asyncio.wait_for(Runner.run(agent, PROMPT), 0.5))
+    (end,) = logs.events("run_finished")
+    assert (end["status"], end["stop_reason"], end["error_class"]) == ("error", "cancelled", "CancelledError")
+    result = tool_pairs(logs.lines())["call_slow"][1]
+    assert (result["status"], result["error_class"]) == ("error", "CancelledError")
+    assert not agentlog.problems()
+
+
+def test_an_exception_the_caller_is_handling_does_not_fail_the_run(
+    logs: Captured, instrumented: None
+) -> None:
+    """A run started inside the caller's own ``except`` block completes as ok."""
+    agent = make_agent([([say("hello")], (5, 1, 0, 0, 0))])
+
+    async def main() -> None:
+        try:
+            raise KeyError("the caller's own")
+        except KeyError:
+            await Runner.run(agent, PROMPT)
+
+    asyncio.run(main())
+    (end,) = logs.events("run_finished")
+    assert (end["status"], end["stop_reason"]) == ("ok", "completed")
