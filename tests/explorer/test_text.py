@@ -19,7 +19,7 @@ from agentlog._explorer.text import (
     stats_text,
     style_for,
 )
-from agentlog._explorer.tree import build_tree
+from agentlog._explorer.tree import build_tree, walk
 
 RUN = "aaaaaaaa-0000-4000-8000-000000000001"
 CHILD = "bbbbbbbb-0000-4000-8000-000000000002"
@@ -69,6 +69,16 @@ def test_safe_escapes_control_characters() -> None:
 def test_safe_escapes_c1_and_bidirectional_characters() -> None:
     """C1 controls and bidi overrides and isolates are escaped; they could reorder what is read."""
     assert safe("\x9b\u202eevil\u2066x\u200f") == "\\x9b\\u202eevil\\u2066x\\u200f"
+
+
+def test_safe_escapes_the_arabic_letter_mark_and_line_separators() -> None:
+    """U+061C (a bidi mark too) and U+2028/U+2029 (line breaks to some terminals) are escaped."""
+    assert safe("a\u061cb\u2028c\u2029d") == "a\\u061cb\\u2028c\\u2029d"
+
+
+def test_safe_leaves_arabic_and_hebrew_letters_alone() -> None:
+    """Right-to-left text itself is data to read, not a control: it passes unchanged."""
+    assert safe("مرحبا שלום") == "مرحبا שלום"
 
 
 def test_safe_leaves_ordinary_text_alone() -> None:
@@ -210,3 +220,116 @@ def test_stats_text_has_a_section_per_figure() -> None:
     assert "    2×  search  run aaaaaaaa  sha256:0000000000000000…" in stats_text(
         compute_stats(repeated), Style(False)
     )
+
+
+STACK = 'Traceback (most recent call last):\n  File "tools.py", line 9, in fetch\nTimeoutError: [REDACTED]\n'
+
+
+def _with_stack(stack: str = STACK) -> list[dict[str, Any]]:
+    """The failing run, its tool call's result carrying an error_stack."""
+    lines = _failing_run()
+    lines[4] = {**lines[4], "error_stack": stack}
+    return lines
+
+
+def test_show_text_prints_the_failing_calls_stack_under_the_failure() -> None:
+    """The stack follows the 'Failed at' line, indented, line by line as written."""
+    text = show_text(build_tree(_with_stack(), RUN), Style(False))
+    failed_at = text.index("Failed at: ")
+    assert text[failed_at:].splitlines()[1:5] == [
+        "  Traceback (most recent call last):",
+        '    File "tools.py", line 9, in fetch',
+        "  TimeoutError: [REDACTED]",
+        "Stop reason: step_error",
+    ]
+
+
+def test_show_text_escapes_a_hostile_stack() -> None:
+    """Escape sequences and bidi marks in a stack are printed escaped, its line breaks kept."""
+    text = show_text(build_tree(_with_stack(f"line one {HOSTILE}\nline two \u061c"), RUN), Style(False))
+    assert "  line one \\x1b[2J\\x1b[31mred\\x07\\u202eevil\\x0d" in text
+    assert "  line two \\u061c" in text
+    assert "\x1b" not in text and "\u202e" not in text and "\u061c" not in text
+
+
+def test_show_text_takes_the_stack_of_a_line_inside_the_failing_call() -> None:
+    """No stack on the result, but a `log.exception` inside the call recorded one: that one is shown."""
+    lines = _failing_run()
+    lines.insert(4, _line("boom", 3, CHILD, span_id="t1", level="error", error_stack="Traceback: inner\n"))
+    text = show_text(build_tree(lines, RUN), Style(False))
+    assert text.splitlines()[-2:] == ["  Traceback: inner", "Stop reason: step_error"]
+
+
+def test_show_text_caps_a_very_long_stack() -> None:
+    """A stack of 1000 lines shows its first 200 and says how many more there were."""
+    stack = "\n".join(f"frame {number}" for number in range(1000))
+    text = show_text(build_tree(_with_stack(stack), RUN), Style(False))
+    assert "  frame 199\n  … 800 more lines\nStop reason" in text and "frame 200" not in text
+
+
+def test_show_text_prints_the_runs_metadata_and_ids() -> None:
+    """Metadata (top-level and under `metadata`) and the session and request IDs are in the header."""
+    lines = _failing_run()
+    lines[0] = {**lines[0], "session_id": "sess-1", "request_id": "req-9", "prompt_version": "v7"}
+    lines[0]["metadata"] = {"service": "billing", "flags": [1, 2]}
+    header = show_text(build_tree(lines, RUN), Style(False)).split("\n\n")[0]
+    assert "  trace t  session sess-1  request req-9" in header
+    assert "  metadata prompt_version=v7  service=billing  flags=[1,2]" in header
+
+
+def test_show_text_escapes_hostile_metadata() -> None:
+    """A metadata key or value with escapes or bidi marks is printed escaped."""
+    lines = _failing_run()
+    lines[0] = {**lines[0], f"k{HOSTILE}": f"v{HOSTILE}\u061c"}
+    text = show_text(build_tree(lines, RUN), Style(False))
+    assert "metadata k\\x1b[2J" in text and "=v\\x1b[2J" in text and "\\u061c" in text
+    assert "\x1b" not in text and "\u202e" not in text and "\u061c" not in text
+
+
+def test_show_text_prints_a_log_lines_own_fields_beside_it() -> None:
+    """A log line in a span shows its message and its own fields, not the IDs every line repeats."""
+    lines = _failing_run()
+    lines.insert(4, _line("cache miss", 3, CHILD, span_id="t1", logger="cache", key="k1", size=3))
+    text = show_text(build_tree(lines, RUN), Style(False))
+    assert "└─ · info cache: cache miss  key=k1 size=3" in text
+
+
+def test_show_text_escapes_a_log_lines_fields() -> None:
+    """A hostile value beside a log line is escaped like every other."""
+    lines = _failing_run()
+    lines.insert(4, _line("tool output", 3, CHILD, span_id="t1", value=HOSTILE))
+    text = show_text(build_tree(lines, RUN), Style(False))
+    assert "tool output  value=\\x1b[2J" in text and "\x1b" not in text
+
+
+def _chain(depth: int) -> list[dict[str, Any]]:
+    """Runs each started from the step of the one before, *depth* deep."""
+    ids = [f"{index:08x}-0000-4000-8000-000000000000" for index in range(depth)]
+    lines: list[dict[str, Any]] = []
+    for index, run_id in enumerate(ids):
+        parent = {"parent_run_id": ids[index - 1], "parent_span_id": f"s{index - 1}"} if index else {}
+        lines.append(_line("run_started", 0, run_id, span_id=f"r{index}", **parent))
+        lines.append(
+            _line("agent_step", 0, run_id, span_id=f"s{index}", parent_span_id=f"r{index}", step_id=1)
+        )
+    return lines
+
+
+def test_show_text_draws_a_chain_of_2000_child_runs() -> None:
+    """4000 levels deep: every span is drawn, the branches stop moving right and the depth is written."""
+    lines = _chain(2000)
+    text = show_text(build_tree(lines, lines[0]["run_id"]), Style(False))
+    body = text.split("\n\n")[1].splitlines()
+    assert len(body) == 3999  # every node but the root
+    assert "└─ [depth 3999] step 1" in body[-1]
+    assert max(len(line) for line in body) < 300
+
+
+def test_show_text_draws_deep_branches_like_shallow_ones() -> None:
+    """Up to the cap, each level moves three columns right."""
+    lines = _chain(3)
+    text = show_text(build_tree(lines, lines[0]["run_id"]), Style(False))
+    tree = build_tree(lines, lines[0]["run_id"])
+    depths = [depth for _, depth, _ in walk(tree.root)][1:]
+    body = text.split("\n\n")[1].splitlines()
+    assert [line.index("└─") for line in body] == [12 + 3 * (depth - 1) for depth in depths]

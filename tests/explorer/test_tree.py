@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentlog._explorer.tree import Node, build_tree, descendants, first_failure, trace_lines
+import orjson
+
+from agentlog._explorer.tree import (
+    Node,
+    bounded,
+    build_tree,
+    descendants,
+    first_failure,
+    run_metadata,
+    trace_lines,
+    walk,
+)
 
 RUN = "aaaaaaaa-0000-4000-8000-000000000001"
 CHILD = "bbbbbbbb-0000-4000-8000-000000000002"
@@ -253,7 +264,11 @@ def test_as_dict_names_the_failure() -> None:
         1,
     )
     assert (failure["error_class"], failure["error_message"]) == ("E", "m")
-    assert view["tree"]["children"][0]["kind"] == "step"
+    assert [(node["index"], node["parent"], node["depth"], node["kind"]) for node in view["nodes"]] == [
+        (0, None, 0, "run"),
+        (1, 0, 1, "step"),
+        (2, 1, 2, "tool"),
+    ]
 
 
 def test_descendants_finds_child_runs_at_any_depth() -> None:
@@ -288,3 +303,105 @@ def test_an_llm_result_never_closes_an_earlier_span() -> None:
     llm = _line("llm_result", 2, span_id="l1", parent_span_id="s1", model="gpt", latency_ms=100, status="ok")
     step = build_tree([*_run(), *_step("s1", 1, 3), llm, dict(llm)], RUN).root.children[0]
     assert [(node.kind, node.span_id) for node in step.children] == [("llm", "l1"), ("llm", "l1")]
+
+
+def _chain(depth: int) -> tuple[list[dict[str, Any]], list[str]]:
+    """Runs each started from a step of the one before, *depth* deep; the deepest one's tool fails."""
+    ids = [f"{index:08x}-0000-4000-8000-000000000000" for index in range(depth)]
+    lines: list[dict[str, Any]] = []
+    for index, run_id in enumerate(ids):
+        parent = {"parent_run_id": ids[index - 1], "parent_span_id": f"s{index - 1}"} if index else {}
+        start, end = index * 0.001, 100 - index * 0.001
+        lines += [
+            _line("run_started", start, run_id, span_id=f"r{index}", **parent),
+            _line("agent_step", start, run_id, span_id=f"s{index}", parent_span_id=f"r{index}", step_id=1),
+            _line("step_finished", end, run_id, span_id=f"s{index}", parent_span_id=f"r{index}", status="ok"),
+            _line("run_finished", end, run_id, span_id=f"r{index}", status="ok", stop_reason="completed"),
+        ]
+    lines += _tool("deep", 50, 51, parent=f"s{depth - 1}", status="error", run_id=ids[-1], error_class="E")
+    return lines, ids
+
+
+def test_a_chain_of_2000_child_runs_is_built_without_recursion() -> None:
+    """Child runs 2000 deep: the tree is 4001 spans deep, and the failure at the bottom is found."""
+    lines, ids = _chain(2000)
+    tree = build_tree(lines, ids[0])
+    assert max(depth for _, depth, _ in walk(tree.root)) == 4000
+    assert tree.failure is not None and (tree.failure.span_id, tree.failure.run_id) == ("deep", ids[-1])
+    assert len(tree.runs) == 2000
+
+
+def test_the_json_view_of_a_deep_tree_is_flat_and_encodes() -> None:
+    """The nodes of a 4000-deep tree are listed flat, so the JSON encoder's nesting limit is never met."""
+    lines, ids = _chain(2000)
+    view = orjson.loads(orjson.dumps(build_tree(lines, ids[0]).as_dict()))
+    deepest = view["nodes"][-1]
+    assert (deepest["depth"], deepest["span_id"], deepest["failed_here"]) == (4000, "deep", True)
+    assert view["nodes"][deepest["parent"]]["span_id"] == "s1999"
+
+
+def test_walk_gives_depth_and_parent_in_tree_order() -> None:
+    """`walk` yields each node once, parents before children, children in time order."""
+    tree = build_tree(_run() + _step("s1", 1, 3) + _tool("t1", 1.5, 2) + _tool("t2", 2, 2.5), RUN)
+    assert [
+        (node.span_id, depth, parent.span_id if parent else None) for node, depth, parent in walk(tree.root)
+    ] == [
+        ("r0", 0, None),
+        ("s1", 1, "r0"),
+        ("t1", 2, "s1"),
+        ("t2", 2, "s1"),
+    ]
+
+
+def test_spans_that_name_each_other_as_parents_are_still_in_the_tree() -> None:
+    """A cycle of parent span IDs (a hostile file) is cut under the root: no span is lost, no loop."""
+    lines = [
+        *_run(),
+        _line("agent_step", 1, span_id="a", parent_span_id="b", step_id=1, step_type="x"),
+        _line("agent_step", 2, span_id="b", parent_span_id="a", step_id=2, step_type="y"),
+    ]
+    tree = build_tree(lines, RUN)
+    assert [(node.span_id, depth) for node, depth, _ in walk(tree.root)] == [("r0", 0), ("a", 1), ("b", 2)]
+
+
+def test_the_failure_view_carries_the_stack_as_written() -> None:
+    """The failing call's error_stack (already redacted by the writer) is in the failure's JSON view."""
+    stack = 'Traceback (most recent call last):\n  File "x.py", line 1\nE: [REDACTED]\n'
+    lines = (
+        _run() + _step("s1", 1, 3, status="error") + _tool("t1", 1.5, 2, status="error", error_stack=stack)
+    )
+    tree = build_tree(lines, RUN)
+    assert tree.failure is not None and tree.failure.error_stack == stack
+    assert tree.as_dict()["failure"]["error_stack"] == stack
+
+
+def test_run_metadata_is_the_run_started_fields_agentlog_did_not_write() -> None:
+    """Metadata written top-level and the clashing ones kept under `metadata`, merged; IDs left out."""
+    line = _line(
+        "run_started",
+        0,
+        span_id="r0",
+        user_id="u",
+        session_id="s",
+        request_id=None,
+        task_hash=None,
+        prompt_version="v7",
+        metadata={"service": "billing"},
+    )
+    assert run_metadata(line) == {"prompt_version": "v7", "service": "billing"}
+    assert build_tree([line], RUN).metadata == {"prompt_version": "v7", "service": "billing"}
+
+
+def test_metadata_that_is_not_an_object_is_kept_under_its_name() -> None:
+    """A `metadata` field holding a string is shown as it is, not dropped."""
+    assert run_metadata(_line("run_started", 0, metadata="v7")) == {"metadata": "v7"}
+
+
+def test_bounded_cuts_values_nested_deeper_than_the_limit() -> None:
+    """A value nested 300 levels deep keeps its first levels and a marker, so it can be encoded."""
+    deep: Any = "bottom"
+    for _ in range(300):
+        deep = [deep]
+    kept = bounded({"value": deep}, depth=3)
+    assert kept == {"value": [["…(list nested too deep)"]]}
+    orjson.dumps(bounded(deep))

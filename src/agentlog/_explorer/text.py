@@ -12,16 +12,54 @@ import os
 import re
 from typing import IO, Any
 
-from agentlog._vocabulary import ERROR, LEVEL, LOGGER, OK, STEP_ID, TIMESTAMP, TOOL_CALL_ID, TRACE_ID
+import orjson
+
+from agentlog._vocabulary import (
+    ERROR,
+    ERROR_CLASS,
+    ERROR_MESSAGE,
+    ERROR_STACK,
+    EVENT,
+    LEVEL,
+    LOGGER,
+    OK,
+    PARENT_RUN_ID,
+    PARENT_SPAN_ID,
+    REQUEST_ID,
+    RUN_ID,
+    SESSION_ID,
+    SPAN_ID,
+    STATIC_FIELDS,
+    STEP_ID,
+    TIMESTAMP,
+    TOOL_CALL_ID,
+    TRACE_ID,
+    USER_ID,
+)
 
 from .reader import Counts
 from .runs import RunSummary
 from .times import epoch
-from .tree import Node, RunTree
+from .tree import Node, RunTree, walk
 
-__all__ = ["Style", "reading_problems", "runs_table", "safe", "show_text", "stats_text", "style_for"]
+__all__ = [
+    "Style",
+    "metadata_text",
+    "reading_problems",
+    "runs_table",
+    "safe",
+    "show_text",
+    "stack_text",
+    "stats_text",
+    "style_for",
+]
 
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_ROOT_IDS = ((TRACE_ID, "trace"), (SESSION_ID, "session"), (REQUEST_ID, "request"))
+"""The IDs of the root run shown under its header, and their labels."""
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+"""C0 and C1 controls (ESC starts every ANSI sequence), the Arabic letter mark, the bidi marks,
+embeddings, overrides and isolates, and the line and paragraph separators."""
 
 
 def safe(value: Any, limit: int = 300) -> str:
@@ -140,11 +178,76 @@ def _describe(node: Node, style: Style) -> str:
         reason = f" ({safe(line.get('reason'))})" if line.get("reason") else ""
         return f"decision {safe(line.get('kind'))} → {safe(line.get('outcome'))}{reason}"
     logger = f"{safe(line.get(LOGGER))}: " if line.get(LOGGER) else ""
-    return style.dim(f"· {safe(line.get(LEVEL))} {logger}{safe(node.name)}")
+    fields = _fields(line, _LINE_IDS)
+    return style.dim(
+        f"· {safe(line.get(LEVEL))} {logger}{safe(node.name)}" + (f"  {fields}" if fields else "")
+    )
+
+
+_MAX_DRAWN_DEPTH = 40
+"""Past this depth the tree's branches are drawn no further right: the depth is written instead."""
+_MAX_STACK_LINES = 200
+_LINE_IDS = frozenset(
+    {TIMESTAMP, LEVEL, EVENT, LOGGER, *STATIC_FIELDS, TRACE_ID, SPAN_ID, PARENT_SPAN_ID, PARENT_RUN_ID}
+    | {
+        RUN_ID,
+        STEP_ID,
+        TOOL_CALL_ID,
+        SESSION_ID,
+        REQUEST_ID,
+        USER_ID,
+        ERROR_CLASS,
+        ERROR_MESSAGE,
+        ERROR_STACK,
+    }
+)
+"""Fields every line of a span repeats, and the error (shown on its own): not beside a log line's message."""
+
+
+def _value(value: Any) -> str:
+    """A logged value as one line of text (JSON for anything but a string), not yet made safe."""
+    if isinstance(value, str):
+        return value
+    try:
+        return orjson.dumps(value, default=str).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return str(value)
+
+
+def _fields(line: dict[str, Any], skip: frozenset[str], limit: int = 200) -> str:
+    """The fields of *line* not in *skip*, as ``key=value`` pairs, made safe, at most *limit* characters."""
+    pairs = " ".join(f"{key}={_value(value)}" for key, value in line.items() if key not in skip)
+    return safe(pairs, limit)
+
+
+def metadata_text(metadata: dict[str, Any]) -> str:
+    """A run's metadata as ``key=value`` pairs, every key and value made safe."""
+    return "  ".join(f"{safe(key, 60)}={safe(_value(value), 120)}" for key, value in metadata.items())
+
+
+def stack_text(stack: str, indent: str = "  ") -> list[str]:
+    """An ``error_stack`` as it was written, one safe line per line of it, at most 200 lines."""
+    lines = stack.rstrip("\n").split("\n")  # any other line break is shown escaped, like a control
+    shown = [indent + safe(line, 1000) for line in lines[:_MAX_STACK_LINES]]
+    if len(lines) > _MAX_STACK_LINES:
+        shown.append(f"{indent}… {len(lines) - _MAX_STACK_LINES} more lines")
+    return shown
+
+
+def _stack_of(failure: Node) -> str | None:
+    """The failing call's stack; else the first one a line inside it recorded (a ``log.exception``)."""
+    if failure.error_stack is not None:
+        return failure.error_stack
+    return next((node.error_stack for node, _, _ in walk(failure) if node.error_stack is not None), None)
 
 
 def show_text(tree: RunTree, style: Style) -> str:
-    """The run as a tree with a time offset per line, the failure marked."""
+    """The run as a tree with a time offset per line, the failure marked, its stack and metadata shown.
+
+    The tree is drawn without recursion, so a chain of child runs thousands
+    deep is drawn too; past `_MAX_DRAWN_DEPTH` levels the branches stop moving
+    right and each line says its depth.
+    """
     root = tree.root
     t0 = root.start if root.start is not None else epoch(tree.lines[0].get(TIMESTAMP)) if tree.lines else 0.0
     summary = next((run for run in tree.runs if run.run_id == root.run_id), None)
@@ -159,29 +262,35 @@ def show_text(tree: RunTree, style: Style) -> str:
             f"  steps={summary.total_steps} tools={summary.tool_calls} llm={summary.llm_calls}"
             f" errors={summary.errors} tokens={summary.input_tokens}/{summary.output_tokens}"
         )
-    trace_id = root.line.get(TRACE_ID)
-    if trace_id:
-        out.append(f"  trace {safe(trace_id)}")
+    ids = [f"{name} {safe(root.line.get(key))}" for key, name in _ROOT_IDS if root.line.get(key)]
+    if ids:
+        out.append("  " + "  ".join(ids))
+    if tree.metadata:
+        out.append(f"  metadata {metadata_text(tree.metadata)}")
     out.append("")
-
-    def walk(node: Node, prefix: str, last: bool) -> None:
+    # (node, prefix, last, depth): the prefix draws the branches of the levels above.
+    stack = [(child, "", index == 0, 1) for index, child in enumerate(reversed(root.children))]
+    while stack:
+        node, prefix, last, depth = stack.pop()
         offset = (f"+{node.start - t0:.3f}s" if node.start is not None and t0 is not None else "").rjust(10)
         branch = "└─ " if last else "├─ "
+        deep = f"[depth {depth}] " if depth > _MAX_DRAWN_DEPTH else ""
         text = _describe(node, style)
         if node.error_class:
             text += "  " + style.red(f"{safe(node.error_class)}: {safe(node.error_message)}")
         if node.failed_here:
             text += "  " + style.red("◀ failed here")
-        out.append(f"{offset}  {prefix}{branch}{text}")
-        children = node.children
-        for index, child in enumerate(children):
-            walk(child, prefix + ("   " if last else "│  "), index == len(children) - 1)
-
-    for index, child in enumerate(root.children):
-        walk(child, "", index == len(root.children) - 1)
+        out.append(f"{offset}  {prefix}{branch}{deep}{text}")
+        below = prefix + ("   " if last else "│  ") if depth < _MAX_DRAWN_DEPTH else prefix
+        stack.extend(
+            (child, below, index == 0, depth + 1) for index, child in enumerate(reversed(node.children))
+        )
     out.append("")
     if tree.failure is not None:
         out.append(_failed_at(tree.failure, root, style))
+        stack_lines = _stack_of(tree.failure)
+        if stack_lines is not None:
+            out.extend(style.dim(line) for line in stack_text(stack_lines))
     out.append(f"Stop reason: {safe(tree.stop_reason or 'unknown (no run_finished line)')}")
     return "\n".join(out)
 

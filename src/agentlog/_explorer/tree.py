@@ -5,11 +5,17 @@ closes with its last (`agentlog._vocabulary.SPAN_KIND_OPENED` and
 ``SPAN_KIND_CLOSED``), and every line hangs under the span it names as its
 parent. Child runs started from the run (``parent_run_id``, at any depth)
 are part of the tree, so a failure deep inside one is found from the top.
+
+A tree can be as deep as its input makes it (a chain of child runs thousands
+of levels deep, or span IDs that name each other as parents), so nothing here
+recurses: every walk keeps its own stack, and a cycle of parents is broken by
+hanging its first node under the root.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,29 +24,126 @@ from agentlog._vocabulary import (
     ERROR,
     ERROR_CLASS,
     ERROR_MESSAGE,
+    ERROR_STACK,
     EVENT,
+    EXTRA,
+    FIELDS_DROPPED,
+    INVALID,
+    LEVEL,
+    LOGGER,
+    METADATA,
     PARENT_RUN_ID,
     PARENT_SPAN_ID,
+    PROCESSOR_ERROR,
+    REQUEST_ID,
     RUN_ID,
+    RUN_STARTED,
+    SESSION_ID,
     SPAN_ID,
     SPAN_KIND_CLOSED,
     SPAN_KIND_OPENED,
+    STATIC_FIELDS,
     STEP_ID,
     TIMESTAMP,
     TOOL_CALL_ID,
     TRACE_ID,
+    USER_ID,
 )
 
 from .runs import RunSummary, summarize_runs
 from .times import epoch
 from .values import number
 
-__all__ = ["Node", "RunTree", "build_tree", "descendants", "first_failure", "trace_lines"]
+__all__ = [
+    "SPAN_KINDS",
+    "Node",
+    "RunTree",
+    "bounded",
+    "build_tree",
+    "descendants",
+    "first_failure",
+    "run_metadata",
+    "trace_lines",
+    "walk",
+]
+
+SPAN_KINDS = ("run", "step", "tool", "llm")
+"""The kinds of node that are spans; the others (``log``, ``decision``) are lines inside one."""
+
+_RUN_STARTED_FIELDS = frozenset(
+    {
+        TIMESTAMP,
+        LEVEL,
+        EVENT,
+        LOGGER,
+        *STATIC_FIELDS,
+        RUN_ID,
+        TRACE_ID,
+        SPAN_ID,
+        PARENT_SPAN_ID,
+        PARENT_RUN_ID,
+        STEP_ID,
+        TOOL_CALL_ID,
+        SESSION_ID,
+        REQUEST_ID,
+        USER_ID,
+        "task",
+        "task_hash",
+        "task_size",
+        "task_truncated",
+        EXTRA,
+        METADATA,
+        INVALID,
+        PROCESSOR_ERROR,
+        FIELDS_DROPPED,
+    }
+)
+"""The fields agentlog itself writes on ``run_started``; any other is the run's metadata."""
+
+_MAX_NESTING = 32
+"""How deep a logged value is kept in a JSON view; deeper parts are replaced by a marker."""
 
 
-@dataclass
+def run_metadata(line: dict[str, Any]) -> dict[str, Any]:
+    """The run's metadata, from its ``run_started`` *line*.
+
+    ``agentlog.run(metadata={...})`` writes each entry as a field of its own,
+    except those whose names clash with agentlog's fields, which it keeps
+    under ``metadata``: both are returned here, in one mapping. A ``metadata``
+    that is not an object is returned under the key ``metadata``.
+    """
+    found = {key: value for key, value in line.items() if key not in _RUN_STARTED_FIELDS}
+    nested = line.get(METADATA)
+    if isinstance(nested, dict):
+        found.update(nested)
+    elif nested is not None:
+        found[METADATA] = nested
+    return found
+
+
+def bounded(value: Any, depth: int = _MAX_NESTING) -> Any:
+    """*value* with containers nested deeper than *depth* replaced by a marker string.
+
+    JSON encoders refuse deep nesting (orjson past 254 levels), and a logged
+    value can be nested as deep as its writer liked: this keeps the first
+    *depth* levels and says what was left out.
+    """
+    if not isinstance(value, (dict, list)):
+        return value
+    if depth <= 0:
+        return f"…({type(value).__name__} nested too deep)"
+    if isinstance(value, dict):
+        return {str(key): bounded(item, depth - 1) for key, item in value.items()}
+    return [bounded(item, depth - 1) for item in value]
+
+
+@dataclass(eq=False)
 class Node:
-    """A span of the run (run, step, tool call, LLM call), or a line inside one."""
+    """A span of the run (run, step, tool call, LLM call), or a line inside one.
+
+    Nodes compare by identity: two nodes with the same fields (a line given
+    twice) are still two places in the tree.
+    """
 
     kind: str
     span_id: str | None
@@ -57,13 +160,34 @@ class Node:
     line: dict[str, Any] = field(default_factory=dict)
     children: list[Node] = field(default_factory=list)
     failed_here: bool = False
+    opening: dict[str, Any] = field(default_factory=dict)
+    """The span's first line as written (``line`` has the closing line's fields merged in)."""
+
+    @property
+    def error_stack(self) -> str | None:
+        """The stack the failing line recorded (``error_stack``, redacted as written), if any."""
+        stack = self.line.get(ERROR_STACK)
+        return stack if isinstance(stack, str) and stack else None
 
     def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready view, children included."""
-        view = {key: value for key, value in self.__dict__.items() if key not in ("children", "line")}
-        view["line"] = self.line
-        view["children"] = [child.as_dict() for child in self.children]
+        """A JSON-ready view of the node itself (not its children), its line's values bounded in depth."""
+        view = {
+            key: value for key, value in self.__dict__.items() if key not in ("children", "line", "opening")
+        }
+        view["line"] = bounded(self.line)
         return view
+
+
+def walk(root: Node) -> Iterator[tuple[Node, int, Node | None]]:
+    """(node, depth, parent) for *root* and every node under it, depth first, children in order.
+
+    Iterative, so a tree of any depth is walked without `RecursionError`.
+    """
+    stack: list[tuple[Node, int, Node | None]] = [(root, 0, None)]
+    while stack:
+        node, depth, parent = stack.pop()
+        yield node, depth, parent
+        stack.extend((child, depth + 1, node) for child in reversed(node.children))
 
 
 @dataclass
@@ -77,15 +201,39 @@ class RunTree:
     stop_reason: str | None
     status: str | None
 
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The root run's metadata (see `run_metadata`), from its ``run_started`` line."""
+        return run_metadata(self.root.opening) if self.root.opening.get(EVENT) == RUN_STARTED else {}
+
     def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready view: the outcome, where it failed, every run's summary, the tree."""
+        """A JSON-ready view: the outcome, where it failed, the metadata, every run's summary, the nodes.
+
+        The tree is given flat, since a nested one could be nested deeper than
+        any JSON encoder allows: ``nodes`` lists every node depth first, each
+        with its ``index``, its parent's index (``parent``, null for the root)
+        and its ``depth``.
+        """
+        nodes: list[dict[str, Any]] = []
+        index_of: dict[int, int] = {}
+        for node, depth, parent in walk(self.root):
+            index_of[id(node)] = len(nodes)
+            nodes.append(
+                {
+                    "index": len(nodes),
+                    "parent": index_of[id(parent)] if parent is not None else None,
+                    "depth": depth,
+                    **node.as_dict(),
+                }
+            )
         return {
             "run_id": self.root.run_id,
             "status": self.status,
             "stop_reason": self.stop_reason,
+            "metadata": bounded(self.metadata),
             "failure": _failure_view(self.failure),
             "runs": [run.as_dict() for run in self.runs],
-            "tree": self.root.as_dict(),
+            "nodes": nodes,
         }
 
 
@@ -103,6 +251,7 @@ def _failure_view(node: Node | None) -> dict[str, Any] | None:
         "step_type": node.line.get("step_type"),
         "error_class": node.error_class,
         "error_message": node.error_message,
+        "error_stack": node.error_stack,
         "latency_ms": node.latency_ms,
         "timestamp": node.timestamp,
     }
@@ -162,13 +311,20 @@ def trace_lines(lines: list[dict[str, Any]], run_id: str) -> list[dict[str, Any]
     return [line for line in lines if line.get(TRACE_ID) == trace_id or line.get(RUN_ID) == run_id]
 
 
+def _text_or_none(value: Any) -> str | None:
+    """*value* if it is a string (an ID as logged), else None."""
+    return value if isinstance(value, str) else None
+
+
 def build_tree(lines: list[dict[str, Any]], root_run_id: str) -> RunTree:
     """Rebuild run *root_run_id* and its child runs from their lines.
 
     A line whose span was never opened (a ``tool_result`` with no
     ``tool_call`` line) becomes a span of its own, already closed. A line
     whose parent span is not among the lines hangs under its run, or under
-    the root run if its run is missing too.
+    the root run if its run is missing too. Parents that form a cycle (span
+    IDs naming each other) are cut: the cycle's earliest node hangs under the
+    root.
     """
     keep = descendants(lines, root_run_id)
     own = sorted(
@@ -181,8 +337,8 @@ def build_tree(lines: list[dict[str, Any]], root_run_id: str) -> RunTree:
     for line in own:
         moment = epoch(line.get(TIMESTAMP))
         event = line.get(EVENT)
-        span_id = line.get(SPAN_ID) if isinstance(line.get(SPAN_ID), str) else None
-        run_id = line.get(RUN_ID)
+        span_id = _text_or_none(line.get(SPAN_ID))
+        run_id = _text_or_none(line.get(RUN_ID))
         opens = SPAN_KIND_OPENED.get(event) if isinstance(event, str) else None
         closes = SPAN_KIND_CLOSED.get(event) if isinstance(event, str) else None
         node = spans.get(span_id) if span_id else None
@@ -199,21 +355,24 @@ def build_tree(lines: list[dict[str, Any]], root_run_id: str) -> RunTree:
             node = Node(
                 kind=kind,
                 span_id=span_id,
-                parent_span_id=line.get(PARENT_SPAN_ID),
+                parent_span_id=_text_or_none(line.get(PARENT_SPAN_ID)),
                 run_id=run_id,
                 start=start,
-                timestamp=line.get(TIMESTAMP),
+                timestamp=_text_or_none(line.get(TIMESTAMP)),
                 name=_name(kind, line),
                 line=dict(line),
+                opening=line,
             )
             if closes is not None:
                 _close(node, line, moment)
             if span_id:
                 spans[span_id] = node
-            if node.kind == "run" and isinstance(run_id, str):
+            if node.kind == "run" and run_id is not None:
                 run_nodes[run_id] = node
             placed.append(node)
             continue
+        error_class = line.get(ERROR_CLASS)
+        error_message = line.get(ERROR_MESSAGE)
         placed.append(
             Node(
                 kind="decision" if event == DECISION else "log",
@@ -221,15 +380,16 @@ def build_tree(lines: list[dict[str, Any]], root_run_id: str) -> RunTree:
                 parent_span_id=span_id,
                 run_id=run_id,
                 start=moment,
-                timestamp=line.get(TIMESTAMP),
+                timestamp=_text_or_none(line.get(TIMESTAMP)),
                 name=str(event),
-                status=line.get("status"),
-                error_class=line.get(ERROR_CLASS),
-                error_message=line.get(ERROR_MESSAGE),
+                status=_text_or_none(line.get("status")),
+                error_class=None if error_class is None else str(error_class),
+                error_message=None if error_message is None else str(error_message),
                 line=dict(line),
             )
         )
     root = run_nodes.get(root_run_id) or Node("run", None, None, root_run_id, None, None, name=root_run_id)
+    parent_of: dict[int, Node] = {}
     for node in placed:
         if node is root:
             continue
@@ -241,10 +401,12 @@ def build_tree(lines: list[dict[str, Any]], root_run_id: str) -> RunTree:
         if parent is node:
             parent = None
         if parent is None:
-            parent = run_nodes.get(node.run_id) if isinstance(node.run_id, str) else None
+            parent = run_nodes.get(node.run_id) if node.run_id is not None else None
             if parent is node or parent is None:
                 parent = root
         parent.children.append(node)
+        parent_of[id(node)] = parent
+    _cut_cycles(root, placed, parent_of)
     failure = first_failure(root)
     if failure is not None:
         failure.failed_here = True
@@ -260,31 +422,44 @@ def build_tree(lines: list[dict[str, Any]], root_run_id: str) -> RunTree:
     )
 
 
+def _cut_cycles(root: Node, placed: list[Node], parent_of: dict[int, Node]) -> None:
+    """Hang under *root* every node that a cycle of parents keeps out of its reach.
+
+    Each node has one parent, so a node not reached from the root sits on, or
+    under, a cycle: the earliest such node is moved to the root, which brings
+    its cycle (and what hangs under it) back into the tree.
+    """
+    reached = {id(node) for node, _, _ in walk(root)}
+    moved = False
+    for node in placed:
+        if id(node) in reached or node is root:
+            continue
+        parent = parent_of[id(node)]
+        parent.children = [child for child in parent.children if child is not node]
+        root.children.append(node)
+        reached.update(id(found) for found, _, _ in walk(node))
+        moved = True
+    if moved:
+        root.children.sort(key=lambda child: child.start if child.start is not None else float("-inf"))
+
+
 def first_failure(root: Node) -> Node | None:
     """The innermost, earliest failed tool call, LLM call or step under *root*.
 
     A failing step whose own child failed is not the place: of the failed
     spans with no failed span below them, the one that ended first.
     """
-    failed: list[Node] = []
-
-    def walk(node: Node) -> None:
-        if node.kind in ("tool", "llm", "step") and node.status == ERROR:
-            failed.append(node)
-        for child in node.children:
-            walk(child)
-
-    walk(root)
-    if not failed:
+    order = list(walk(root))
+    failed_below: set[int] = set()  # nodes with a failed span somewhere under them
+    leaves: list[Node] = []
+    for node, _, parent in reversed(order):  # children before their parents
+        failed = node.kind in ("tool", "llm", "step") and node.status == ERROR
+        if failed and id(node) not in failed_below:
+            leaves.append(node)
+        if parent is not None and (failed or id(node) in failed_below):
+            failed_below.add(id(parent))
+    if not leaves:
         return None
-    leaves = [node for node in failed if not any(child in failed for child in _below(node))]
+    # min keeps the first of equal ends: walk the leaves in tree order.
+    leaves.reverse()
     return min(leaves, key=lambda node: node.end if node.end is not None else float("inf"))
-
-
-def _below(node: Node) -> list[Node]:
-    """Every node under *node*, depth first."""
-    found: list[Node] = []
-    for child in node.children:
-        found.append(child)
-        found.extend(_below(child))
-    return found
