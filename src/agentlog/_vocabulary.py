@@ -51,6 +51,12 @@ TYPED_EVENTS = (
     RUN_FINISHED,
 )
 """Every typed event, in the order a run writes them."""
+TYPED_EVENT_NAMES = frozenset(TYPED_EVENTS)
+"""The same names, for a membership test on the path of every log line."""
+
+FREE_FORM = "free_form"
+"""On a structlog or stdlib line whose message is a typed event's name (``log.info("run_started")``):
+``true``, so that only agentlog's own typed lines define a run."""
 
 # Which span of the run tree an event opens or closes ("run", "step", "tool",
 # "llm"). An LLM call is written once, when it ends: it opens and closes.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._serialize import dumps_line
-from .._vocabulary import EVENT, OUTCOMES, TYPED_EVENTS
+from .._vocabulary import EVENT, FREE_FORM, OUTCOMES, TYPED_EVENTS
 
 __all__ = ["facts", "message_text"]
 
@@ -22,7 +22,7 @@ def _duration_ns(line: dict[str, Any]) -> int | None:
 def facts(line: dict[str, Any]) -> tuple[str | None, str | None, int | None]:
     """The typed event's name (None for a log line), the outcome, the duration in ns."""
     event, status = line.get(EVENT), line.get("status")
-    action = event if type(event) is str and event in _TYPED else None
+    action = event if type(event) is str and event in _TYPED and FREE_FORM not in line else None
     outcome = OUTCOMES.get(status) if type(status) is str else None
     return action, outcome, _duration_ns(line)
 

@@ -37,11 +37,13 @@ from .._vocabulary import (
     EVENT,
     EXTRA,
     FIELDS_DROPPED,
+    FREE_FORM,
     FREE_TEXT,
     LEVEL,
     LINE_IDS,
     LOGGER,
     TIMESTAMP,
+    TYPED_EVENT_NAMES,
 )
 from .chain import BOUND_VARS, Named, bound_fields, run_chain
 from .clock import now
@@ -55,6 +57,7 @@ __all__ = ["MAX_LINE_BYTES", "FieldWriter", "assemble", "merge_fields", "render"
 SHRUNK_FIELD_BYTES = 16 * 1024
 
 _dumps = orjson.dumps
+_HELD: Any = object()  # holds a name in a line while the caller's field of that name is merged
 
 
 class FieldWriter(Protocol):
@@ -134,6 +137,9 @@ def assemble(
             line.update(ids)
         if logger is not None:
             line[LOGGER] = logger
+        if message and type(event) is str and event in TYPED_EVENT_NAMES:
+            # A log message that reuses a typed event's name is marked, so no reader takes it for one.
+            line[FREE_FORM] = True
         if owned is not None:
             if isinstance(owned, dict):
                 line.update(owned)
@@ -146,7 +152,13 @@ def assemble(
                     if value is not None:
                         line[key] = settings.redactor.scrub_text(safe_str(value), key)
         if fields:
-            merge_fields(line, fields, spill_key)
+            if not message and FREE_FORM in fields and FREE_FORM not in line:
+                # Only agentlog marks a line free-form: a typed event's own field of that name is kept aside.
+                line[FREE_FORM] = _HELD
+                merge_fields(line, fields, spill_key)
+                del line[FREE_FORM]
+            else:
+                merge_fields(line, fields, spill_key)
         profile = settings.profile
         if profile.transform is None and profile.serialize is dumps_line:
             # The json profile, inlined: the hot path of every line.
@@ -162,6 +174,8 @@ def assemble(
         if logger is not None:
             owned = {LOGGER: logger, **_as_dict(owned)}
         salvaged = _salvage(settings, level, event, ids, owned, fields, timestamp)
+        if message and type(event) is str and event in TYPED_EVENT_NAMES:
+            salvaged[FREE_FORM] = True
         return render(settings.profile, salvaged, settings.max_line_bytes)
 
 
@@ -210,7 +224,9 @@ def render(profile: Profile, line: dict[str, Any], limit: int = MAX_LINE_BYTES) 
         # The profile outgrew the budget: cut deeper.
         budget = budget * limit * 9 // (10 * len(data))
     _diagnostics.report("line over the size limit even cut; only its time, level, event and IDs written")
-    head = {key: _cut(line[key], 256) for key in (TIMESTAMP, LEVEL, EVENT, *LINE_IDS) if key in line}
+    head = {
+        key: _cut(line[key], 256) for key in (TIMESTAMP, LEVEL, EVENT, FREE_FORM, *LINE_IDS) if key in line
+    }
     return _profiled(profile, {**head, FIELDS_DROPPED: len(line) - len(head)})
 
 

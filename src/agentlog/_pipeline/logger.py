@@ -207,7 +207,7 @@ def render_event(
         logger: The wrapped logger; its ``name`` is written as ``logger``.
         method_name: The log method's name, the line's level.
         event_dict: The event.
-        ids: The line's IDs; those in force when None.
+        ids: A typed event's IDs (its line is then not a log message); those in force when None.
     """
     level = LEVEL_ALIASES.get(method_name, method_name)
     event = event_dict.pop("event", None)
@@ -216,10 +216,12 @@ def render_event(
     if LOGGER in event_dict or type(name) is not str or name == AGENTLOG:
         # The caller named it (theirs is written), the logger has no name, or it is a typed event's.
         name = None
+    # Only a typed event comes with its IDs (`agentlog.processors.Renderer`, in the application's chain).
+    message = ids is None
     if ids is None:
         ctx = get_context()
         ids = ctx.ids if ctx is not None else None
-    return assemble(settings, level, event, ids, owned, event_dict, None, EXTRA, True, False, name, True)
+    return assemble(settings, level, event, ids, owned, event_dict, None, EXTRA, message, False, name, True)
 
 
 def finish_line(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
