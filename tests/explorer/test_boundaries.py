@@ -29,7 +29,20 @@ EXPLORER = PACKAGE / "_explorer"
 ALLOWED_AGENTLOG = {"agentlog._vocabulary", "agentlog._schema", "agentlog._version", "agentlog._explorer"}
 ALLOWED_THIRD_PARTY = {"orjson"}
 # The one-way flow: a module may import only modules before it here.
-ORDER = ["times", "values", "profiles", "reader", "runs", "tree", "stats", "text", "html", "validate"]
+ORDER = [
+    "times",
+    "values",
+    "profiles",
+    "reader",
+    "typed",
+    "filters",
+    "runs",
+    "tree",
+    "stats",
+    "text",
+    "html",
+    "validate",
+]
 
 
 def _is_module(name: str) -> bool:

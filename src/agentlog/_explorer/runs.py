@@ -1,4 +1,17 @@
-"""The runs in a set of lines: one summary per run, as its first and last lines describe it."""
+"""The runs in a set of lines: one summary per run, as its typed lines describe it.
+
+Only agentlog's own typed lines define a run (see `typed`): a log message
+named like a typed event is ignored, and of two ``run_started`` (or
+``run_finished``) lines for one run the first that has the typed shape wins,
+so a later line can never re-attribute the run to another user or session.
+
+A run whose ``run_finished`` line is missing (killed, crashed, still running)
+is *unfinished*: its steps, calls, errors and tokens are counted from the
+lines that prove them (``agent_step``, ``tool_call``/``tool_result``,
+``llm_result``, failed ``step_finished``), each once however often it is
+read, and its duration is the time between its first and last typed line.
+A finished run's figures are the totals its ``run_finished`` reports.
+"""
 
 from __future__ import annotations
 
@@ -7,31 +20,118 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentlog._vocabulary import (
-    EVENT,
+    AGENT_STEP,
+    ERROR,
+    ERROR_CLASS,
+    EXTRA,
+    FIELDS_DROPPED,
+    FREE_FORM,
+    INVALID,
+    LEVEL,
+    LINE_IDS,
+    LLM_RESULT,
+    LOGGER,
+    METADATA,
     PARENT_RUN_ID,
+    PARENT_SPAN_ID,
+    PROCESSOR_ERROR,
+    REQUEST_ID,
     RUN_FINISHED,
     RUN_ID,
     RUN_STARTED,
+    SESSION_ID,
+    SPAN_ID,
+    STATIC_FIELDS,
+    STEP_FINISHED,
+    STEP_ID,
     TIMESTAMP,
     TOOL_CALL,
+    TOOL_CALL_ID,
     TOOL_RESULT,
     USER_ID,
 )
 
+from .filters import RunFilter, sort_runs
 from .times import epoch
+from .typed import has_typed_shape, typed_event
 from .values import count
 
-__all__ = ["RUN_NEEDLES", "TOOL_NEEDLES", "RunSummary", "matching_run_ids", "select_runs", "summarize_runs"]
+__all__ = [
+    "ERROR_NEEDLES",
+    "PROOF_NEEDLES",
+    "RUN_NEEDLES",
+    "TOOL_NEEDLES",
+    "RunBuilder",
+    "RunSummary",
+    "build_runs",
+    "matching_run_ids",
+    "run_metadata",
+    "select_runs",
+    "summarize_runs",
+]
 
 RUN_NEEDLES = (RUN_STARTED.encode(), RUN_FINISHED.encode())
 """What a line must contain for `summarize_runs` to need it (its reader's needles)."""
 TOOL_NEEDLES = (TOOL_CALL.encode(),)
 """Also needed when runs are picked by the tools they called."""
+ERROR_NEEDLES = (b'error_class"', b'"failure"')
+"""Also needed when runs are picked by error class: the failed calls and steps (``error_class`` in
+the json profile, an outcome of ``failure`` in ecs and datadog)."""
+PROOF_NEEDLES = tuple(
+    event.encode() for event in (AGENT_STEP, TOOL_CALL, TOOL_RESULT, LLM_RESULT, STEP_FINISHED)
+)
+"""What an unfinished run's steps, calls and errors are counted from."""
+
+_RUN_STARTED_FIELDS = frozenset(
+    {
+        TIMESTAMP,
+        LEVEL,
+        "event",
+        LOGGER,
+        *STATIC_FIELDS,
+        *LINE_IDS,
+        PARENT_SPAN_ID,
+        USER_ID,
+        "task",
+        "task_hash",
+        "task_size",
+        "task_truncated",
+        EXTRA,
+        METADATA,
+        INVALID,
+        PROCESSOR_ERROR,
+        FIELDS_DROPPED,
+        FREE_FORM,
+    }
+)
+"""The fields agentlog itself writes on ``run_started``; any other is the run's metadata."""
+
+
+def run_metadata(line: dict[str, Any]) -> dict[str, Any]:
+    """The run's metadata from its ``run_started`` *line*: top-level fields, then those under ``metadata``.
+
+    ``agentlog.run(metadata={...})`` writes each entry as a field of its own,
+    except those whose names clash with agentlog's, kept under ``metadata``.
+    """
+    found = {key: value for key, value in line.items() if key not in _RUN_STARTED_FIELDS}
+    nested = line.get(METADATA)
+    if isinstance(nested, dict):
+        for key, value in nested.items():
+            found.setdefault(key, value)
+    return found
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 @dataclass
 class RunSummary:
-    """One run as its ``run_started`` and ``run_finished`` lines describe it."""
+    """One run as its typed lines describe it.
+
+    Its ``run_started`` and ``run_finished`` lines, and for an unfinished run
+    the lines that prove its steps and calls.
+    """
 
     run_id: str
     started: str | None = None
@@ -49,54 +149,321 @@ class RunSummary:
     output_tokens: int = 0
     total_latency_ms: float | None = None
     tools: set[str] = field(default_factory=set)
+    session_id: str | None = None
+    request_id: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    error_classes: set[str] = field(default_factory=set)
+    last_seen: str | None = None
+    ended: bool = False
+
+    @property
+    def unfinished(self) -> bool:
+        """No ``run_finished`` line: killed, crashed, or still running."""
+        return not self.ended and self.finished is None and self.status is None
+
+    @property
+    def outcome(self) -> str:
+        """``ok``, ``error`` (or the status the line gave), or ``unfinished``."""
+        if self.unfinished:
+            return "unfinished"
+        return self.status if isinstance(self.status, str) else "?"
+
+    @property
+    def duration_ms(self) -> float | None:
+        """The reported total latency; for an unfinished run, first to last typed line seen."""
+        if self.total_latency_ms is not None:
+            return float(self.total_latency_ms)
+        start, last = epoch(self.started), epoch(self.last_seen)
+        if self.unfinished and start is not None and last is not None and last >= start:
+            return round((last - start) * 1000, 3)
+        return None
+
+    @property
+    def tokens(self) -> int:
+        """Input and output tokens together."""
+        return self.input_tokens + self.output_tokens
 
     def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready view (``tools`` as a sorted list)."""
+        """A JSON-ready view (``tools`` and ``error_classes`` as sorted lists, the outcome and duration)."""
         view = dict(self.__dict__)
+        del view["ended"]
+        view["unfinished"] = self.unfinished
         view["short_id"] = self.run_id[:8]
         view["tools"] = sorted(self.tools)
+        view["error_classes"] = sorted(self.error_classes)
+        view["outcome"] = self.outcome
+        view["duration_ms"] = self.duration_ms
         return view
 
 
-def summarize_runs(lines: Iterable[dict[str, Any]]) -> list[RunSummary]:
-    """One summary per run, in order of first appearance.
+@dataclass
+class _Proof:
+    """What the lines of a run not yet finished prove: each step, call and failure once."""
 
-    A run with no ``run_started`` line is still listed, started at its first
-    line's timestamp; one with no ``run_finished`` line has no status.
+    steps: set[Any] = field(default_factory=set)
+    tools: set[Any] = field(default_factory=set)
+    llm_tokens: dict[Any, tuple[int, int]] = field(default_factory=dict)
+    call_failures: set[Any] = field(default_factory=set)
+    failed_in_step: set[tuple[Any, str | None]] = field(default_factory=set)
+    step_failures: dict[Any, str | None] = field(default_factory=dict)
+    last: float | None = None
+
+    def errors(self) -> int:
+        """Failed calls, and failed steps whose exception no failed call inside them accounts for."""
+        own = sum(1 for step, cls in self.step_failures.items() if (step, cls) not in self.failed_in_step)
+        return len(self.call_failures) + own
+
+
+_START_FIELDS = ("started", "user_id", "service", "parent_run_id", "session_id", "request_id", "metadata")
+"""What a run's accepted ``run_started`` line sets."""
+_FINISH_FIELDS = (
+    "finished",
+    "status",
+    "stop_reason",
+    "ended",
+    "total_steps",
+    "tool_calls",
+    "llm_calls",
+    "errors",
+    "input_tokens",
+    "output_tokens",
+    "total_latency_ms",
+    "last_seen",
+)
+"""What a run's accepted ``run_finished`` line sets."""
+
+
+def _takes(mine: bool | None, theirs: bool | None) -> bool:
+    """Whether a later line (shaped or not: *theirs*) replaces an earlier one (*mine*) of the same kind."""
+    return theirs is not None and (mine is None or (not mine and theirs))
+
+
+def _key(*candidates: Any) -> Any:
+    """The first usable identifier among *candidates*; a new object (counted once) if none is."""
+    for candidate in candidates:
+        if isinstance(candidate, (str, int)) and not isinstance(candidate, bool):
+            return candidate
+    return object()
+
+
+class RunBuilder:
+    """Runs built up line by line, in any order: for `summarize_runs`, and for ``tail`` as lines arrive.
+
+    `add` returns a run's summary when the line is that run's ``run_finished``
+    (the first typed one), so a follower can print each run as it finishes.
+    Counting state is kept only for runs not yet finished.
     """
-    runs: dict[str, RunSummary] = {}
-    for line in lines:
+
+    def __init__(self) -> None:
+        self._runs: dict[str, RunSummary] = {}
+        self._proof: dict[str, _Proof] = {}
+        self._start_shaped: dict[str, bool] = {}
+        self._end_shaped: dict[str, bool] = {}
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def get(self, run_id: str) -> RunSummary | None:
+        """The run's summary so far (counts of an unfinished run brought up to date), or None."""
+        summary = self._runs.get(run_id)
+        if summary is not None and run_id in self._proof:
+            self._settle(summary, self._proof[run_id])
+        return summary
+
+    def forget(self, run_id: str) -> None:
+        """Drop a run (a follower keeps only so many)."""
+        self._runs.pop(run_id, None)
+        self._proof.pop(run_id, None)
+        self._start_shaped.pop(run_id, None)
+        self._end_shaped.pop(run_id, None)
+
+    def open_runs(self) -> list[str]:
+        """The IDs of the runs seen without a ``run_finished`` line, oldest first."""
+        return [run_id for run_id, summary in self._runs.items() if summary.unfinished]
+
+    def summaries(self) -> list[RunSummary]:
+        """Every run, in order of first appearance, unfinished ones counted from their lines."""
+        for run_id, proof in self._proof.items():
+            self._settle(self._runs[run_id], proof)
+        return list(self._runs.values())
+
+    def merge(self, later: RunBuilder) -> None:
+        """Take in what *later* built from the lines that follow this builder's (a later part of a file).
+
+        The result is what one builder fed both parts' lines in order would
+        hold: the first typed ``run_started``/``run_finished`` wins, proofs of
+        unfinished runs are united, and runs keep their order of first appearance.
+        """
+        for run_id, theirs in later._runs.items():
+            mine = self._runs.get(run_id)
+            if mine is None:
+                self._runs[run_id] = theirs
+                for table, other in (
+                    (self._start_shaped, later._start_shaped),
+                    (self._end_shaped, later._end_shaped),
+                ):
+                    if run_id in other:
+                        table[run_id] = other[run_id]
+                if run_id in later._proof:
+                    self._proof[run_id] = later._proof[run_id]
+                continue
+            self._merge_run(mine, theirs, later)
+
+    def _merge_run(self, mine: RunSummary, theirs: RunSummary, later: RunBuilder) -> None:
+        run_id = mine.run_id
+        mine.tools |= theirs.tools
+        mine.error_classes |= theirs.error_classes
+        if _takes(self._start_shaped.get(run_id), later._start_shaped.get(run_id)):
+            self._start_shaped[run_id] = later._start_shaped[run_id]
+            for name in _START_FIELDS:
+                setattr(mine, name, getattr(theirs, name))
+        mine.started = mine.started or theirs.started
+        mine.service = mine.service or theirs.service
+        if _takes(self._end_shaped.get(run_id), later._end_shaped.get(run_id)):
+            self._end_shaped[run_id] = later._end_shaped[run_id]
+            for name in _FINISH_FIELDS:
+                setattr(mine, name, getattr(theirs, name))
+            self._proof.pop(run_id, None)
+        proof, other = self._proof.get(run_id), later._proof.get(run_id)
+        if proof is None or other is None:
+            if proof is not None and run_id in self._end_shaped:
+                del self._proof[run_id]
+            return
+        proof.steps |= other.steps
+        proof.tools |= other.tools
+        proof.llm_tokens.update(other.llm_tokens)
+        proof.call_failures |= other.call_failures
+        proof.failed_in_step |= other.failed_in_step
+        proof.step_failures.update(other.step_failures)
+        if other.last is not None and (proof.last is None or other.last > proof.last):
+            proof.last, mine.last_seen = other.last, theirs.last_seen
+
+    def add(self, line: dict[str, Any]) -> RunSummary | None:
+        """Take one flat line; the run's summary if the line finished it, else None."""
+        event = typed_event(line)
         run_id = line.get(RUN_ID)
-        if not isinstance(run_id, str):
-            continue
-        summary = runs.get(run_id)
+        if event is None or not isinstance(run_id, str):
+            return None
+        summary = self._runs.get(run_id)
         if summary is None:
-            summary = runs[run_id] = RunSummary(run_id)
-        event = line.get(EVENT)
+            summary = self._runs[run_id] = RunSummary(run_id)
+            self._proof[run_id] = _Proof()
         if event == RUN_STARTED:
-            summary.started = line.get(TIMESTAMP)
-            summary.user_id = line.get(USER_ID)
-            summary.service = line.get("service")
-            summary.parent_run_id = line.get(PARENT_RUN_ID)
+            self._start(summary, line)
         elif event == RUN_FINISHED:
-            summary.finished = line.get(TIMESTAMP)
-            summary.status = line.get("status")
-            summary.stop_reason = line.get("stop_reason")
-            summary.total_steps = count(line.get("total_steps"))
-            summary.tool_calls = count(line.get("tool_calls"))
-            summary.llm_calls = count(line.get("llm_calls"))
-            summary.errors = count(line.get("errors"))
-            summary.input_tokens = count(line.get("input_tokens"))
-            summary.output_tokens = count(line.get("output_tokens"))
-            latency = line.get("total_latency_ms")
-            # Kept as logged (an int stays an int), since it is printed back as JSON.
-            summary.total_latency_ms = latency if type(latency) in (int, float) else None
-            summary.service = summary.service or line.get("service")
+            return self._finish(summary, line)
         elif event in (TOOL_CALL, TOOL_RESULT) and isinstance(line.get("tool"), str):
             summary.tools.add(line["tool"])
+        if line.get("status") == ERROR and isinstance(line.get(ERROR_CLASS), str):
+            summary.error_classes.add(line[ERROR_CLASS])
         if summary.started is None:
-            summary.started = line.get(TIMESTAMP)
-    return list(runs.values())
+            summary.started = _text(line.get(TIMESTAMP))
+        proof = self._proof.get(run_id)
+        if proof is not None:
+            self._prove(summary, proof, event, line)
+        return None
+
+    def _start(self, summary: RunSummary, line: dict[str, Any]) -> None:
+        shaped = has_typed_shape(line)
+        if not _takes(self._start_shaped.get(summary.run_id), shaped):
+            return  # the first run_started stays, unless only this one has the typed shape
+        self._start_shaped[summary.run_id] = shaped
+        summary.started = _text(line.get(TIMESTAMP)) or summary.started
+        summary.user_id = _text(line.get(USER_ID))
+        summary.service = _text(line.get("service")) or summary.service
+        summary.parent_run_id = _text(line.get(PARENT_RUN_ID))
+        summary.session_id = _text(line.get(SESSION_ID))
+        summary.request_id = _text(line.get(REQUEST_ID))
+        summary.metadata = run_metadata(line)
+        proof = self._proof.get(summary.run_id)
+        if proof is not None:
+            self._seen(summary, proof, line)
+
+    def _finish(self, summary: RunSummary, line: dict[str, Any]) -> RunSummary | None:
+        shaped = has_typed_shape(line)
+        if not _takes(self._end_shaped.get(summary.run_id), shaped):
+            return None
+        self._end_shaped[summary.run_id] = shaped
+        self._proof.pop(summary.run_id, None)
+        summary.finished = _text(line.get(TIMESTAMP))
+        status = line.get("status")
+        summary.status = status if isinstance(status, str) else None
+        summary.stop_reason = _text(line.get("stop_reason"))
+        summary.ended = True
+        summary.total_steps = count(line.get("total_steps"))
+        summary.tool_calls = count(line.get("tool_calls"))
+        summary.llm_calls = count(line.get("llm_calls"))
+        summary.errors = count(line.get("errors"))
+        summary.input_tokens = count(line.get("input_tokens"))
+        summary.output_tokens = count(line.get("output_tokens"))
+        latency = line.get("total_latency_ms")
+        # Kept as logged (an int stays an int), since it is printed back as JSON.
+        summary.total_latency_ms = latency if type(latency) in (int, float) else None
+        summary.service = summary.service or _text(line.get("service"))
+        if summary.status == ERROR and isinstance(line.get(ERROR_CLASS), str):
+            summary.error_classes.add(line[ERROR_CLASS])
+        summary.last_seen = summary.finished
+        if summary.started is None:
+            summary.started = summary.finished
+        return summary
+
+    def _seen(self, summary: RunSummary, proof: _Proof, line: dict[str, Any]) -> None:
+        moment = epoch(line.get(TIMESTAMP))
+        if moment is not None and (proof.last is None or moment > proof.last):
+            proof.last = moment
+            summary.last_seen = line[TIMESTAMP]
+
+    def _prove(self, summary: RunSummary, proof: _Proof, event: str, line: dict[str, Any]) -> None:
+        """Count what *line* proves of an unfinished run: a step, a call, a failure, tokens."""
+        self._seen(summary, proof, line)
+        failed = line.get("status") == ERROR
+        error_class = _text(line.get(ERROR_CLASS))
+        if event == AGENT_STEP:
+            proof.steps.add(_key(line.get(STEP_ID), line.get(SPAN_ID)))
+        elif event == STEP_FINISHED:
+            step = _key(line.get(STEP_ID), line.get(SPAN_ID))
+            proof.steps.add(step)
+            if failed:
+                proof.step_failures[step] = error_class
+        elif event in (TOOL_CALL, TOOL_RESULT):
+            call = _key(line.get(TOOL_CALL_ID), line.get(SPAN_ID))
+            proof.tools.add(call)
+            if failed and event == TOOL_RESULT:
+                proof.call_failures.add(("tool", call))
+                proof.failed_in_step.add((_key(line.get(STEP_ID)), error_class))
+        elif event == LLM_RESULT:
+            call = _key(line.get(SPAN_ID), line.get(TIMESTAMP))
+            proof.llm_tokens[call] = (count(line.get("input_tokens")), count(line.get("output_tokens")))
+            if failed:
+                proof.call_failures.add(("llm", call))
+                proof.failed_in_step.add((_key(line.get(STEP_ID)), error_class))
+
+    @staticmethod
+    def _settle(summary: RunSummary, proof: _Proof) -> None:
+        summary.total_steps = len(proof.steps)
+        summary.tool_calls = len(proof.tools)
+        summary.llm_calls = len(proof.llm_tokens)
+        summary.errors = proof.errors()
+        summary.input_tokens = sum(tokens[0] for tokens in proof.llm_tokens.values())
+        summary.output_tokens = sum(tokens[1] for tokens in proof.llm_tokens.values())
+
+
+def build_runs(lines: Iterable[dict[str, Any]]) -> RunBuilder:
+    """A builder fed *lines*: what a part of a file is reduced to (see `RunBuilder.merge`)."""
+    builder = RunBuilder()
+    for line in lines:
+        builder.add(line)
+    return builder
+
+
+def summarize_runs(lines: Iterable[dict[str, Any]]) -> list[RunSummary]:
+    """One summary per run, in order of first appearance (see the module docstring).
+
+    A run with no ``run_started`` line is still listed, started at its first
+    typed line's timestamp; one with no ``run_finished`` line has no status
+    and is counted from its lines. Lines that are not typed create no run.
+    """
+    return build_runs(lines).summaries()
 
 
 def select_runs(
@@ -109,37 +476,49 @@ def select_runs(
     service: str | None = None,
     tool: str | None = None,
     limit: int = 0,
+    failed: bool = False,
+    session: str | None = None,
+    request: str | None = None,
+    error_class: str | None = None,
+    meta: Iterable[tuple[str, str]] = (),
+    min_duration_ms: float | None = None,
+    sort: str = "start",
 ) -> list[RunSummary]:
-    """The runs that pass every filter given, newest first, at most *limit* of them (0: all).
+    """The runs that pass every filter given, sorted, at most *limit* of them (0: all).
 
     Args:
         runs: The summaries to choose from.
-        status: Only runs that ended with this status.
+        status: Only runs that ended so (``ok``, ``error``), or ``unfinished``.
         since: Only runs started at or after this time (seconds since the epoch).
         until: Only runs started before this time.
         user: Only this user's runs.
         service: Only this service's runs.
         tool: Only runs that called this tool.
         limit: At most this many runs; 0 for no limit.
+        failed: Only runs that failed or recovered from a failure (status error, or errors ≥ 1).
+        session: Only runs of this session.
+        request: Only runs of this request.
+        error_class: Only runs where a call, step or the run failed with this exception class.
+        meta: Only runs whose metadata has each of these (key, value) pairs.
+        min_duration_ms: Only runs that took at least this long.
+        sort: ``start`` (newest first), ``duration``, ``tokens`` or ``errors`` (most first).
     """
-    selected = []
-    for run in runs:
-        started = epoch(run.started)
-        if status and run.status != status:
-            continue
-        if since is not None and (started is None or started < since):
-            continue
-        if until is not None and (started is None or started >= until):
-            continue
-        if user and run.user_id != user:
-            continue
-        if service and run.service != service:
-            continue
-        if tool and tool not in run.tools:
-            continue
-        selected.append(run)
-    selected.sort(key=lambda run: epoch(run.started) or 0.0, reverse=True)
-    return selected[:limit] if limit else selected
+    chosen = RunFilter(
+        status=status,
+        failed=failed,
+        since=since,
+        until=until,
+        user=user,
+        service=service,
+        session=session,
+        request=request,
+        tool=tool,
+        error_class=error_class,
+        meta=tuple(meta),
+        min_duration_ms=min_duration_ms,
+    )
+    selected = sort_runs([run for run in runs if chosen.matches(run)], sort)
+    return selected[:limit] if limit > 0 else selected
 
 
 def matching_run_ids(lines: Iterable[dict[str, Any]], prefix: str) -> list[str]:
