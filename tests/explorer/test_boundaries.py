@@ -37,9 +37,12 @@ ORDER = [
     "typed",
     "filters",
     "runs",
+    "follow",
     "tree",
+    "diff",
     "stats",
     "text",
+    "views",
     "html",
     "validate",
 ]
