@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import orjson
 
-from ._explorer.html import html_page
+from ._explorer.html import DEFAULT_MAX_VIEWS, build_report, html_page
 from ._explorer.reader import Counts, collect_run, read_lines, run_id_needle, spooled_stdin
 from ._explorer.runs import RUN_NEEDLES, TOOL_NEEDLES, matching_run_ids, select_runs, summarize_runs
 from ._explorer.stats import STATS_NEEDLES, compute_stats
@@ -84,7 +84,22 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_common(show)
     show.add_argument(
-        "--html", metavar="PATH", help="also write a self-contained HTML page with the run's waterfall"
+        "--html", metavar="PATH", help="also write a self-contained HTML page with the run's view"
+    )
+
+    report = commands.add_parser(
+        "report", help="one self-contained HTML page for a whole log: runs, run views, charts"
+    )
+    report.add_argument(
+        "files", nargs="+", metavar="FILE", help="log files, directories, .gz files, or - for stdin"
+    )
+    report.add_argument("-o", "--output", required=True, metavar="PATH", help="where to write the page")
+    report.add_argument(
+        "--max-views",
+        type=int,
+        default=DEFAULT_MAX_VIEWS,
+        metavar="N",
+        help="runs given a full run view, failed ones first (default: %(default)s)",
     )
 
     stats = commands.add_parser(
@@ -156,12 +171,37 @@ def _cmd_show(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         else:
             print(show_text(tree, style_for(args.color, out)), file=out)
         if args.html:
-            with open(args.html, "w", encoding="utf-8") as page:
-                page.write(html_page(tree))
+            if not _write_page(args.html, html_page(tree), err):
+                return 2
             if not args.json:
                 print(f"wrote {safe(args.html)}", file=out)
         _report_counts(counts, err)
         return 0
+
+
+def _write_page(path: str, page: str, err: IO[str]) -> bool:
+    """Write *page* to *path*; False (the reason printed) when it cannot be written."""
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(page)
+    except OSError as exc:
+        print(f"agentlog: cannot write {safe(path)}: {safe(exc.strerror or exc)}", file=err)
+        return False
+    return True
+
+
+def _cmd_report(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    if args.max_views < 0:
+        print("agentlog: --max-views must be 0 or more", file=err)
+        return 2
+    with spooled_stdin(args.files) as files:
+        counts = Counts()
+        page = build_report(files, counts, args.max_views)
+    if not _write_page(args.output, page, err):
+        return 2
+    print(f"wrote {safe(args.output)} ({len(page.encode()) / 1e6:.1f} MB)", file=out)
+    _report_counts(counts, err)
+    return 0
 
 
 def _cmd_stats(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
@@ -199,9 +239,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ._demo import run_demo
 
             return run_demo(args.output, runs=args.runs, seed=args.seed, out=out)
-        handler = {"runs": _cmd_runs, "show": _cmd_show, "stats": _cmd_stats, "validate": _cmd_validate}[
-            args.command
-        ]
+        handler = {
+            "runs": _cmd_runs,
+            "show": _cmd_show,
+            "report": _cmd_report,
+            "stats": _cmd_stats,
+            "validate": _cmd_validate,
+        }[args.command]
         return handler(args, out, err)
     except BrokenPipeError:  # `agentlog show ... | head`
         return 0

@@ -392,11 +392,6 @@ def test_run_metadata_is_the_run_started_fields_agentlog_did_not_write() -> None
     assert build_tree([line], RUN).metadata == {"prompt_version": "v7", "service": "billing"}
 
 
-def test_metadata_that_is_not_an_object_is_kept_under_its_name() -> None:
-    """A `metadata` field holding a string is shown as it is, not dropped."""
-    assert run_metadata(_line("run_started", 0, metadata="v7")) == {"metadata": "v7"}
-
-
 def test_bounded_cuts_values_nested_deeper_than_the_limit() -> None:
     """A value nested 300 levels deep keeps its first levels and a marker, so it can be encoded."""
     deep: Any = "bottom"

@@ -161,7 +161,8 @@ def _describe(node: Node, style: Style) -> str:
     if node.kind == "run":
         service = f" service={safe(line.get('service'))}" if line.get("service") else ""
         stop_reason = safe(line.get("stop_reason") or "")
-        return f"{style.bold('run')} {safe(node.run_id)}{service}  {status}  {stop_reason}"
+        duration = f"  {_ms(node.latency_ms)}" if node.latency_ms is not None else ""
+        return f"{style.bold('run')} {safe(node.run_id)}{service}{duration}  {status}  {stop_reason}"
     if node.kind == "step":
         return f"step {safe(line.get(STEP_ID))} {safe(node.name)}  {_ms(node.latency_ms)}  {status}"
     if node.kind == "tool":

@@ -26,31 +26,20 @@ from agentlog._vocabulary import (
     ERROR_MESSAGE,
     ERROR_STACK,
     EVENT,
-    EXTRA,
-    FIELDS_DROPPED,
-    INVALID,
-    LEVEL,
-    LOGGER,
-    METADATA,
     PARENT_RUN_ID,
     PARENT_SPAN_ID,
-    PROCESSOR_ERROR,
-    REQUEST_ID,
     RUN_ID,
     RUN_STARTED,
-    SESSION_ID,
     SPAN_ID,
     SPAN_KIND_CLOSED,
     SPAN_KIND_OPENED,
-    STATIC_FIELDS,
     STEP_ID,
     TIMESTAMP,
     TOOL_CALL_ID,
     TRACE_ID,
-    USER_ID,
 )
 
-from .runs import RunSummary, summarize_runs
+from .runs import RunSummary, run_metadata, summarize_runs
 from .times import epoch
 from .values import number
 
@@ -70,55 +59,8 @@ __all__ = [
 SPAN_KINDS = ("run", "step", "tool", "llm")
 """The kinds of node that are spans; the others (``log``, ``decision``) are lines inside one."""
 
-_RUN_STARTED_FIELDS = frozenset(
-    {
-        TIMESTAMP,
-        LEVEL,
-        EVENT,
-        LOGGER,
-        *STATIC_FIELDS,
-        RUN_ID,
-        TRACE_ID,
-        SPAN_ID,
-        PARENT_SPAN_ID,
-        PARENT_RUN_ID,
-        STEP_ID,
-        TOOL_CALL_ID,
-        SESSION_ID,
-        REQUEST_ID,
-        USER_ID,
-        "task",
-        "task_hash",
-        "task_size",
-        "task_truncated",
-        EXTRA,
-        METADATA,
-        INVALID,
-        PROCESSOR_ERROR,
-        FIELDS_DROPPED,
-    }
-)
-"""The fields agentlog itself writes on ``run_started``; any other is the run's metadata."""
-
 _MAX_NESTING = 32
 """How deep a logged value is kept in a JSON view; deeper parts are replaced by a marker."""
-
-
-def run_metadata(line: dict[str, Any]) -> dict[str, Any]:
-    """The run's metadata, from its ``run_started`` *line*.
-
-    ``agentlog.run(metadata={...})`` writes each entry as a field of its own,
-    except those whose names clash with agentlog's fields, which it keeps
-    under ``metadata``: both are returned here, in one mapping. A ``metadata``
-    that is not an object is returned under the key ``metadata``.
-    """
-    found = {key: value for key, value in line.items() if key not in _RUN_STARTED_FIELDS}
-    nested = line.get(METADATA)
-    if isinstance(nested, dict):
-        found.update(nested)
-    elif nested is not None:
-        found[METADATA] = nested
-    return found
 
 
 def bounded(value: Any, depth: int = _MAX_NESTING) -> Any:
@@ -205,6 +147,10 @@ class RunTree:
     def metadata(self) -> dict[str, Any]:
         """The root run's metadata (see `run_metadata`), from its ``run_started`` line."""
         return run_metadata(self.root.opening) if self.root.opening.get(EVENT) == RUN_STARTED else {}
+
+    def failure_view(self) -> dict[str, Any] | None:
+        """Where the run failed, in the fields a reader looks for first (None if nothing failed)."""
+        return _failure_view(self.failure)
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready view: the outcome, where it failed, the metadata, every run's summary, the nodes.
