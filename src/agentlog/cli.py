@@ -22,6 +22,7 @@ from ._explorer.stats import STATS_NEEDLES, compute_stats
 from ._explorer.text import reading_problems, runs_table, safe, show_text, stats_text, style_for
 from ._explorer.times import parse_moment
 from ._explorer.tree import build_tree, trace_lines
+from ._explorer.views import inert_json
 from ._version import __version__
 from ._vocabulary import ERROR, OK
 
@@ -167,7 +168,7 @@ def _cmd_show(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         run_id = prefix if prefix in candidates else candidates[0]
         tree = build_tree(trace_lines(lines, run_id), run_id)
         if args.json:
-            _print_json(tree.as_dict(), out, default=str)
+            out.write(inert_json(tree.as_dict()) + "\n")
         else:
             print(show_text(tree, style_for(args.color, out)), file=out)
         if args.html:

@@ -171,3 +171,15 @@ def test_show_html_to_a_path_it_cannot_write_exits_2(
     target = tmp_path / "missing" / "run.html"
     assert main(["show", TOP[:8], str(_log(tmp_path)), "--html", str(target), "--json"]) == 2
     assert f"agentlog: cannot write {target}: No such file or directory" in capsys.readouterr().err
+
+
+def test_show_json_is_valid_and_inert(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`show --json` escapes bidi marks and controls in the JSON text itself; the values read back whole."""
+    hostile = "\x1b[2J\u202eevil\u061c\x9b"
+    lines = [*_run(TOP, 0, prompt_version=hostile)]
+    path = tmp_path / "hostile.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    assert main(["show", TOP[:8], str(path), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert not any(raw in out for raw in ("\x1b", "\u202e", "\u061c", "\x9b"))
+    assert orjson.loads(out)["metadata"] == {"prompt_version": hostile}

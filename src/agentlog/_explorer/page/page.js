@@ -84,10 +84,12 @@
     for (let t = 0; t <= total * (1 + 1e-9) && found.length < 50; t += step) found.push(t);
     return found;
   }
-  function fmtTick(seconds, total) {
-    if (total < 0.01) return (seconds * 1e6).toFixed(0) + " µs";
-    if (total < 10) return (seconds * 1000).toFixed(total < 0.1 ? 1 : 0) + " ms";
-    return seconds.toFixed(total < 100 ? 1 : 0) + " s";
+  /** A tick's label, in the unit that suits the axis, with the decimals its step needs. */
+  function fmtTick(seconds, total, step) {
+    const decimals = (size) => Math.max(0, Math.min(6, -Math.floor(Math.log10(size) + 1e-9)));
+    if (total < 0.001) return (seconds * 1e6).toFixed(decimals(step * 1e6)) + " µs";
+    if (total < 10) return (seconds * 1000).toFixed(decimals(step * 1000)) + " ms";
+    return seconds.toFixed(Math.max(1, decimals(step))) + " s";
   }
   function pct(seconds, total) { return (100 * seconds) / total; }
 
@@ -211,11 +213,13 @@
     const axis = add(axisRow, "div", "axis");
     axis.id = "axis";
     const grid = add(waterfall, "div", "grid");
-    for (const t of ticks(total)) {
+    const marks = ticks(total);
+    const step = marks.length > 1 ? marks[1] - marks[0] : total;
+    for (const t of marks) {
       const tick = add(axis, "div", "tick");
       tick.style.left = pct(t, total) + "%";
-      const text = add(tick, "span", "", fmtTick(t, total));
-      if (pct(t, total) > 90) { text.style.left = "auto"; text.style.right = "2px"; } // the last label stays in view
+      tick.dataset.t = String(t);
+      if (pct(t, total) <= 92) add(tick, "span", "", fmtTick(t, total, step)); // a label past that would be cut
       add(grid, "div").style.left = pct(t, total) + "%";
     }
     const rows = [];
