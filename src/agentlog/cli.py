@@ -7,6 +7,7 @@ Argument parsing and dispatch only: the work is done by `agentlog._explorer`
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import time
@@ -15,14 +16,26 @@ from typing import IO, Any
 
 import orjson
 
+from ._explorer.diff import diff_runs, find_run
+from ._explorer.filters import OUTCOMES, SORTS, RunFilter, parse_duration, parse_meta
+from ._explorer.follow import Failure, FileFollower, Finished, Notice, StreamFollower, Tail, is_compressed
 from ._explorer.html import DEFAULT_MAX_VIEWS, build_report, html_page
-from ._explorer.reader import Counts, collect_run, read_lines, run_id_needle, spooled_stdin
-from ._explorer.runs import RUN_NEEDLES, TOOL_NEEDLES, matching_run_ids, select_runs, summarize_runs
+from ._explorer.reader import Counts, collect_run, expand_inputs, read_lines, run_id_needle, spooled_stdin
+from ._explorer.runs import (
+    ERROR_NEEDLES,
+    PROOF_NEEDLES,
+    RUN_NEEDLES,
+    TOOL_NEEDLES,
+    RunBuilder,
+    build_runs,
+    matching_run_ids,
+    select_runs,
+)
 from ._explorer.stats import STATS_NEEDLES, compute_stats
-from ._explorer.text import reading_problems, runs_table, safe, show_text, stats_text, style_for
+from ._explorer.text import Style, reading_problems, safe, show_text, stats_text, style_for
 from ._explorer.times import parse_moment
 from ._explorer.tree import build_tree, trace_lines
-from ._explorer.views import inert_json
+from ._explorer.views import diff_text, failure_line, inert_json, run_line, runs_table
 from ._version import __version__
 from ._vocabulary import ERROR, OK
 
@@ -69,15 +82,42 @@ def _build_parser() -> argparse.ArgumentParser:
 
     runs = commands.add_parser("runs", help="one row per run, newest first")
     _add_common(runs)
-    runs.add_argument("--status", choices=(OK, ERROR), help="only runs that ended so")
+    _add_run_filters(runs)
     runs.add_argument(
-        "--since", type=_moment, help="runs started at or after (2026-11-22T03:00:00Z, or 2h, 30m, 1d ago)"
+        "--sort",
+        choices=SORTS,
+        default="start",
+        help="newest first (start, the default), or longest, most tokens, most errors first",
     )
-    runs.add_argument("--until", type=_moment, help="runs started before")
-    runs.add_argument("--user", help="only this user's runs")
-    runs.add_argument("--service", help="only this service's runs")
-    runs.add_argument("--tool", help="only runs that called this tool")
     runs.add_argument("--limit", type=int, default=0, help="at most this many rows")
+
+    tail = commands.add_parser(
+        "tail",
+        help="follow growing files like tail -F: each run as it finishes, each failure as it happens",
+    )
+    tail.add_argument("files", nargs="+", metavar="FILE", help="log files (or directories) to follow, or -")
+    tail.add_argument(
+        "--from-start", action="store_true", help="read what the files hold first (default: from their end)"
+    )
+    tail.add_argument(
+        "--interval",
+        type=_seconds,
+        default=0.5,
+        metavar="SECONDS",
+        help="how often to look for new lines (default: %(default)s)",
+    )
+    tail.add_argument("--json", action="store_true", help="print one JSON object per line instead of text")
+    tail.add_argument(
+        "--color", choices=("auto", "always", "never"), default="auto", help="colour the output"
+    )
+    _add_run_filters(tail)
+
+    diff = commands.add_parser(
+        "diff", help="two runs side by side: steps and calls aligned, the first divergence marked"
+    )
+    diff.add_argument("run_a", metavar="RUN_A", help="a run_id or a unique prefix of it")
+    diff.add_argument("run_b", metavar="RUN_B", help="the run to compare it with")
+    _add_common(diff)
 
     show = commands.add_parser("show", help="one run as a tree and timeline, the failure marked")
     show.add_argument(
@@ -124,23 +164,224 @@ def _report_counts(counts: Counts, err: IO[str]) -> None:
 
 
 def _cmd_runs(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    counts = Counts()
-    needles = RUN_NEEDLES + (TOOL_NEEDLES if args.tool else ())
-    runs = summarize_runs(read_lines(args.files, counts, needles, count_all=True))
+    chosen = _run_filter(args)
+    with spooled_stdin(args.files) as files:
+        counts = Counts()
+        needles = (
+            RUN_NEEDLES + (TOOL_NEEDLES if args.tool else ()) + (ERROR_NEEDLES if args.error_class else ())
+        )
+        builder = build_runs(read_lines(files, counts, needles, count_all=True))
+        _prove_unfinished(builder, files, chosen)
     selected = select_runs(
-        runs,
+        builder.summaries(),
+        status=chosen.status,
+        failed=chosen.failed,
+        since=chosen.since,
+        until=chosen.until,
+        user=chosen.user,
+        service=chosen.service,
+        session=chosen.session,
+        request=chosen.request,
+        tool=chosen.tool,
+        error_class=chosen.error_class,
+        meta=chosen.meta,
+        min_duration_ms=chosen.min_duration_ms,
+        sort=args.sort,
+        limit=args.limit,
+    )
+    if args.json:
+        out.write(inert_json([run.as_dict() for run in selected]) + "\n")
+    else:
+        print(runs_table(selected, style_for(args.color, out)), file=out)
+    _report_counts(counts, err)
+    return 0
+
+
+_FEW_RUNS = 8
+"""Up to this many unfinished runs are looked for by their IDs; more, by the events that prove them."""
+
+
+def _prove_unfinished(builder: RunBuilder, files: list[str], chosen: RunFilter) -> None:
+    """Read again the lines that prove the steps and calls of the unfinished runs *chosen* may keep.
+
+    The first pass reads only the lines that start and finish runs; a run
+    with no ``run_finished`` line is counted from its own lines, found here.
+    """
+    if chosen.status in (OK, ERROR):
+        return
+    wanted = {
+        run.run_id
+        for run in builder.summaries()
+        if run.unfinished and chosen.matches_start(run) and (not chosen.tool or chosen.tool in run.tools)
+    }
+    if not wanted:
+        return
+    needles = tuple(run_id_needle(run_id) for run_id in wanted) if len(wanted) <= _FEW_RUNS else PROOF_NEEDLES
+    for line in read_lines(files, Counts(), needles):
+        if line.get("run_id") in wanted:
+            builder.add(line)
+
+
+def _add_run_filters(parser: argparse.ArgumentParser) -> None:
+    """The filters `runs` and `tail` share."""
+    parser.add_argument(
+        "--status", choices=OUTCOMES, help="only runs that ended so, or unfinished ones (no run_finished)"
+    )
+    parser.add_argument(
+        "--failed",
+        action="store_true",
+        help="only runs that failed or recovered from a failure (errors >= 1)",
+    )
+    parser.add_argument(
+        "--since", type=_moment, help="runs started at or after (2026-11-22T03:00:00Z, or 2h, 30m, 1d ago)"
+    )
+    parser.add_argument("--until", type=_moment, help="runs started before")
+    parser.add_argument("--user", help="only this user's runs")
+    parser.add_argument("--service", help="only this service's runs")
+    parser.add_argument("--session", help="only runs of this session_id")
+    parser.add_argument("--request", help="only runs of this request_id")
+    parser.add_argument("--tool", help="only runs that called this tool")
+    parser.add_argument(
+        "--error-class", help="only runs where a call, a step or the run failed with this class"
+    )
+    parser.add_argument(
+        "--meta",
+        type=_meta,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="only runs whose metadata has KEY=VALUE (repeat for more)",
+    )
+    parser.add_argument(
+        "--min-duration",
+        type=_duration,
+        metavar="DURATION",
+        help="only runs that took at least this (2s, 500ms)",
+    )
+
+
+def _run_filter(args: argparse.Namespace) -> RunFilter:
+    return RunFilter(
         status=args.status,
+        failed=args.failed,
         since=args.since,
         until=args.until,
         user=args.user,
         service=args.service,
+        session=args.session,
+        request=args.request,
         tool=args.tool,
-        limit=args.limit,
+        error_class=args.error_class,
+        meta=tuple(args.meta),
+        min_duration_ms=args.min_duration,
     )
-    if args.json:
-        _print_json([run.as_dict() for run in selected], out)
+
+
+def _meta(text: str) -> tuple[str, str]:
+    pair = parse_meta(text)
+    if pair is None:
+        raise argparse.ArgumentTypeError(f"not KEY=VALUE: {text!r}")
+    return pair
+
+
+def _duration(text: str) -> float:
+    duration = parse_duration(text)
+    if duration is None:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (use 500ms, 2s, 1.5m, 1h)")
+    return duration
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0.01 <= seconds <= 3600:
+        raise argparse.ArgumentTypeError(f"not a number of seconds between 0.01 and 3600: {text!r}")
+    return seconds
+
+
+def _cmd_tail(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    chosen = _run_filter(args)
+    followers: list[FileFollower | StreamFollower] = []
+    for name in dict.fromkeys(expand_inputs(args.files)):
+        if name == "-":
+            followers.append(StreamFollower())
+        elif is_compressed(name):
+            print(
+                f"agentlog: {safe(name)} is compressed: tail follows plain files (read it with runs)",
+                file=err,
+            )
+            return 2
+        else:
+            followers.append(FileFollower(name, from_start=args.from_start))
+    style = style_for(args.color, out)
+    tail = Tail(followers, chosen)
+    try:
+        if not args.from_start:
+            tail.prime()
+        for event in tail.events(args.interval):
+            _print_event(event, args.json, style, out, err)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C: the way out of following
+    finally:
+        tail.close()
+    if chosen.status == "unfinished":
+        for event in tail.unfinished():
+            _print_event(event, args.json, style, out, err)
+    return 0
+
+
+def _print_event(
+    event: Failure | Finished | Notice, as_json: bool, style: Style, out: IO[str], err: IO[str]
+) -> None:
+    if isinstance(event, Notice):
+        print(f"agentlog: {safe(event.message)}", file=err)
+        return
+    if as_json:
+        out.write(inert_json(event.as_dict(), indent=False) + "\n")
+    elif isinstance(event, Finished):
+        out.write(run_line(event.run, style) + "\n")
     else:
-        print(runs_table(selected, style_for(args.color, out)), file=out)
+        out.write(failure_line(event, style) + "\n")
+    out.flush()
+
+
+def _cmd_diff(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    prefixes = []
+    for given in (args.run_a, args.run_b):
+        prefix = given.strip().lower()
+        if len(prefix) < 4 or not _RUN_ID_PREFIX.fullmatch(prefix):
+            print(
+                f"agentlog: not a run_id or a prefix of one (4 or more hex digits): {safe(given)!r}", file=err
+            )
+            if os.path.exists(given):
+                print("agentlog: the two runs come first: agentlog diff RUN_A RUN_B FILE...", file=err)
+            return 2
+        prefixes.append(prefix)
+    with spooled_stdin(args.files) as files:
+        counts = Counts()
+        trees = []
+        for index, prefix in enumerate(prefixes):
+            found = find_run(files, prefix, counts if index == 0 else Counts())
+            if found.tree is None and not found.candidates:
+                print(f"agentlog: no run matches {safe(prefix)!r}", file=err)
+                _report_counts(counts, err)
+                return 1
+            if found.tree is None:
+                print(
+                    f"agentlog: {safe(prefix)!r} matches {len(found.candidates)} runs; give more characters:",
+                    file=err,
+                )
+                for candidate in found.candidates:
+                    print(f"  {safe(candidate)}", file=err)
+                return 2
+            trees.append(found.tree)
+    diff = diff_runs(trees[0], trees[1])
+    if args.json:
+        out.write(inert_json(diff.as_dict()) + "\n")
+    else:
+        print(diff_text(diff, style_for(args.color, out)), file=out)
     _report_counts(counts, err)
     return 0
 
@@ -242,6 +483,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(args.output, runs=args.runs, seed=args.seed, out=out)
         handler = {
             "runs": _cmd_runs,
+            "tail": _cmd_tail,
+            "diff": _cmd_diff,
             "show": _cmd_show,
             "report": _cmd_report,
             "stats": _cmd_stats,

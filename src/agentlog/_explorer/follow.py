@@ -158,6 +158,7 @@ class FileFollower:
         self._missing_said = False
         self._start_at_end = not from_start
         self._opened_once = False
+        self._open()  # the end is where the file ends now, when following starts
 
     @property
     def too_long(self) -> int:
