@@ -183,3 +183,17 @@ def test_show_json_is_valid_and_inert(tmp_path: Path, capsys: pytest.CaptureFixt
     out = capsys.readouterr().out
     assert not any(raw in out for raw in ("\x1b", "\u202e", "\u061c", "\x9b"))
     assert orjson.loads(out)["metadata"] == {"prompt_version": hostile}
+
+
+def test_lines_with_ids_of_the_wrong_type_make_a_report(tmp_path: Path) -> None:
+    """Run, span and parent IDs that are lists or objects (a hostile file) are skipped, not fatal."""
+    path = _log(tmp_path)
+    odd = [
+        {**_line("run_started", 1, TOP), "run_id": [TOP]},
+        {**_line("hello", 60.2, TOP), "span_id": {"a": 1}, "parent_span_id": [TOP]},
+        {**_line("tool_call", 60.3, TOP), "parent_run_id": {"x": 1}, "span_id": [1]},
+    ]
+    with path.open("ab") as handle:
+        handle.write(b"".join(orjson.dumps(line) + b"\n" for line in odd))
+    data = _data(build_report([str(path)], Counts()))
+    assert {row["run_id"] for row in data["runs"]} == {TOP, CHILD, FAILED, NEWEST}

@@ -400,3 +400,18 @@ def test_bounded_cuts_values_nested_deeper_than_the_limit() -> None:
     kept = bounded({"value": deep}, depth=3)
     assert kept == {"value": [["…(list nested too deep)"]]}
     orjson.dumps(bounded(deep))
+
+
+def test_ids_of_the_wrong_type_are_ignored_not_fatal() -> None:
+    """A line whose run, span or parent ID is a list or an object (a hostile file) is left out or placed."""
+    odd = [
+        {**_line("hello", 1), "run_id": ["x"]},
+        {**_line("hello", 1), "span_id": {"a": 1}, "parent_span_id": [1]},
+        {**_line("tool_call", 2), "span_id": ["t"], "parent_span_id": {"s": 1}, "tool": "x"},
+    ]
+    tree = build_tree([*_run(), *odd], RUN)
+    assert [(node.kind, node.span_id) for node, _, _ in walk(tree.root)] == [
+        ("run", "r0"),
+        ("log", None),
+        ("tool", None),
+    ]

@@ -411,7 +411,8 @@ def build_report(files: list[str], counts: Counts, max_views: int = DEFAULT_MAX_
     grouped: dict[str, list[dict[str, Any]]] = {root: [] for root in chosen}
     if members:
         for line in read_lines(files, Counts()):
-            root = members.get(line.get(RUN_ID))  # type: ignore[arg-type]
+            run_id = line.get(RUN_ID)
+            root = members.get(run_id) if isinstance(run_id, str) else None
             if root is not None:
                 grouped[root].append(line)
     trees = [build_tree(grouped[root], root) for root in chosen]

@@ -274,7 +274,7 @@ def build_tree(lines: list[dict[str, Any]], root_run_id: str) -> RunTree:
     """
     keep = descendants(lines, root_run_id)
     own = sorted(
-        (line for line in lines if line.get(RUN_ID) in keep),
+        (line for line in lines if _text_or_none(line.get(RUN_ID)) in keep),
         key=lambda line: epoch(line.get(TIMESTAMP)) or 0.0,
     )
     spans: dict[str, Node] = {}
