@@ -160,7 +160,7 @@ def test_matching_run_ids_are_distinct_and_sorted() -> None:
 
 # -- only typed lines define a run ---------------------------------------------------------
 
-_SHAPE = {"task_hash": None, "request_id": None, "session_id": None}
+_SHAPE: dict[str, Any] = {"task_hash": None, "request_id": None, "session_id": None}
 
 
 def test_a_marked_line_never_starts_finishes_or_reattributes_a_run() -> None:
@@ -205,7 +205,7 @@ def test_a_run_started_with_the_typed_shape_replaces_one_without() -> None:
 
 def test_a_run_finished_with_the_typed_shape_replaces_one_without() -> None:
     """A run_finished lacking the totals loses to the typed one, which then stays."""
-    totals = {"total_steps": 1, "tool_calls": 2, "llm_calls": 0, "errors": 1}
+    totals: dict[str, Any] = {"total_steps": 1, "tool_calls": 2, "llm_calls": 0, "errors": 1}
     lines = [
         _line("run_finished", second=5, status="error", stop_reason="bogus"),
         _line("run_finished", second=6, status="ok", stop_reason="completed", **totals),
@@ -405,3 +405,29 @@ def test_builders_of_consecutive_parts_merge_into_what_one_builder_builds() -> N
         merged = build_runs(lines[:cut])
         merged.merge(build_runs(lines[cut:]))
         assert [run.as_dict() for run in merged.summaries()] == whole, cut
+
+
+def test_a_marked_line_opens_no_span_and_counts_in_no_figure() -> None:
+    """In show's tree a free_form 'tool_result' is a log line, not a failed call; stats do not count it."""
+    from agentlog._explorer.stats import compute_stats
+    from agentlog._explorer.tree import build_tree
+
+    call = {"span_id": "t1", "parent_span_id": "r0", "tool": "search", "tool_call_id": "c1"}
+    lines = [
+        _line("run_started", span_id="r0", **_SHAPE),
+        _line("tool_call", second=1, **call),
+        _line("tool_result", second=2, status="ok", latency_ms=5.0, **call),
+        _line("tool_result", second=3, span_id="t1", status="error", error_class="Fake", free_form=True),
+        _line("decision", second=4, span_id="r0", kind="route", free_form=True),
+        _line("run_started", second=5, span_id="r0", user_id="mallory", free_form=True, **_SHAPE),
+        _finished(span_id="r0", tool_calls=1),
+    ]
+    tree = build_tree(lines, A)
+    kinds = [(child.kind, child.name) for child in tree.root.children]
+    assert kinds == [("tool", "search"), ("log", "decision"), ("log", "run_started")]
+    tool = tree.root.children[0]
+    assert [(child.kind, child.name) for child in tool.children] == [("log", "tool_result")]
+    assert tree.failure is None and tool.status == "ok"
+    assert tree.metadata == {} and tree.runs[0].user_id is None
+    stats = compute_stats(lines)
+    assert [(row["tool"], row["calls"], row["errors"]) for row in stats["tools"]] == [("search", 1, 0)]

@@ -41,6 +41,7 @@ from agentlog._vocabulary import (
 
 from .runs import RunSummary, run_metadata, summarize_runs
 from .times import epoch
+from .typed import typed_event
 from .values import number
 
 __all__ = [
@@ -283,10 +284,11 @@ def build_tree(lines: list[dict[str, Any]], root_run_id: str) -> RunTree:
     for line in own:
         moment = epoch(line.get(TIMESTAMP))
         event = line.get(EVENT)
+        typed = typed_event(line)  # None for a log line, also one named like a typed event (free_form)
         span_id = _text_or_none(line.get(SPAN_ID))
         run_id = _text_or_none(line.get(RUN_ID))
-        opens = SPAN_KIND_OPENED.get(event) if isinstance(event, str) else None
-        closes = SPAN_KIND_CLOSED.get(event) if isinstance(event, str) else None
+        opens = SPAN_KIND_OPENED.get(typed) if typed else None
+        closes = SPAN_KIND_CLOSED.get(typed) if typed else None
         node = spans.get(span_id) if span_id else None
         # A line that opens its span too (an LLM call, written once when it ends) is always a new span.
         if opens is None and closes is not None and node is not None and node.kind == closes:
@@ -321,7 +323,7 @@ def build_tree(lines: list[dict[str, Any]], root_run_id: str) -> RunTree:
         error_message = line.get(ERROR_MESSAGE)
         placed.append(
             Node(
-                kind="decision" if event == DECISION else "log",
+                kind="decision" if typed == DECISION else "log",
                 span_id=span_id,
                 parent_span_id=span_id,
                 run_id=run_id,
