@@ -1,4 +1,4 @@
-"""The ``agentlog`` command: demo, runs, show, stats, validate.
+"""The ``agentlog`` command: demo, runs, tail, show, diff, report, stats, validate.
 
 Argument parsing and dispatch only: the work is done by `agentlog._explorer`
 (see its docstring for the data flow), the demo by `agentlog._demo`.
@@ -190,7 +190,11 @@ def _cmd_runs(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         limit=args.limit,
     )
     if args.json:
-        out.write(inert_json([run.as_dict() for run in selected]) + "\n")
+        # Tools and error classes come from lines read only for --tool and --error-class.
+        unread = {"tools"} - ({"tools"} if args.tool else set())
+        unread |= {"error_classes"} - ({"error_classes"} if args.error_class else set())
+        rows = [{key: value for key, value in run.as_dict().items() if key not in unread} for run in selected]
+        out.write(inert_json(rows) + "\n")
     else:
         print(runs_table(selected, style_for(args.color, out)), file=out)
     _report_counts(counts, err)

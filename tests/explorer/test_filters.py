@@ -321,3 +321,13 @@ def test_started_times_of_the_fixture_are_real(incident: dict[str, Any]) -> None
     runs = summarize_runs(read_lines([incident["path"]], Counts()))
     assert len(runs) == 5
     assert all(epoch(run.started) is not None for run in runs)
+
+
+def test_runs_json_lists_tools_and_error_classes_only_when_they_were_read(
+    capsys: pytest.CaptureFixture[str], incident: dict[str, Any]
+) -> None:
+    """They come from lines read only for --tool and --error-class: without those, left out, not partial."""
+    row = next(row for row in _runs(capsys, incident) if row["run_id"] == incident["recovered"])
+    assert "tools" not in row and "error_classes" not in row
+    [row] = _runs(capsys, incident, "--tool", "search", "--error-class", "ConnectionError")
+    assert (row["tools"], row["error_classes"]) == (["fetch", "search"], ["ConnectionError"])

@@ -114,7 +114,7 @@ def failure_line(failure: Failure, style: Style) -> str:
     error = f"{safe(failure.error_class or 'error', 80)}: {safe(failure.error_message or '', 300)}"
     latency = f"  {_ms(failure.latency_ms)}" if failure.latency_ms is not None else ""
     return (
-        f"{safe(failure.timestamp or '?', 40)}  {style.red('FAILED'.ljust(10))}"
+        f"{safe(failure.timestamp or '?', 40)}  {style.red('FAILED'.ljust(10))}  "
         f"run {safe(failure.run_id, 40)}  " + " › ".join(where) + "  " + style.red(error) + latency
     )
 
