@@ -31,7 +31,7 @@ from ._explorer.runs import (
     matching_run_ids,
     select_runs,
 )
-from ._explorer.stats import STATS_NEEDLES, compute_stats
+from ._explorer.stats import stats_of_files
 from ._explorer.text import Style, reading_problems, safe, show_text, stats_text, style_for
 from ._explorer.times import parse_moment
 from ._explorer.tree import build_tree, trace_lines
@@ -452,7 +452,7 @@ def _cmd_report(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 def _cmd_stats(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     counts = Counts()
-    stats = compute_stats(read_lines(args.files, counts, STATS_NEEDLES, count_all=True))
+    stats = stats_of_files(args.files, counts)
     if args.json:
         _print_json(stats, out)
     else:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import mmap
 import os
 import sys
 from pathlib import Path
@@ -125,13 +124,13 @@ def test_read_lines_count_all_still_counts_malformed_lines(tmp_path: Path) -> No
     assert (counts.parsed, counts.skipped) == (1, 1)
 
 
-def test_read_lines_finds_lines_across_search_windows(
+def test_read_lines_finds_lines_across_blocks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Lines that straddle the mapped search windows are found whole, once each."""
+    """Lines that straddle the blocks a file is read in are found whole, once each."""
     lines = [_line("tool_call", tool="t", padding="x" * 300, n=n) for n in range(60)]
     path = _write(tmp_path / "a.jsonl", _jsonl(*lines))
-    monkeypatch.setattr(reader, "_WINDOW", mmap.PAGESIZE)
+    monkeypatch.setattr(reader, "_BLOCK", 4096)
     found = list(read_lines([path], Counts(), (b"tool_call",)))
     assert [line["n"] for line in found] == list(range(60))
 

@@ -1,41 +1,67 @@
 """Reading agentlog lines back: files, directories, gzip, stdin; any profile.
 
-Log files are large, so lines are filtered on their raw bytes before any is
-parsed: a caller names the byte strings a wanted line must contain, the file
-is read in large blocks, and only the lines around a match are decoded. A line
-that is not JSON, or not an agentlog line in any profile, is skipped and
-counted, never fatal.
+Log files are large and hostile input is possible, so reading is bounded:
+
+- A file is read in blocks into one reused buffer (never memory-mapped: a
+  file truncated while it is read, as ``copytruncate`` rotation does, then
+  just ends early instead of killing the process with SIGBUS). Gzip is
+  decompressed a block at a time, so a small file holding a huge line costs
+  time in proportion to its decompressed size and memory in proportion to
+  the block.
+- A line longer than `MAX_LINE_BYTES` is skipped and counted, and said once
+  per file; every byte is looked at a bounded number of times, so time is
+  linear in the input whatever its line lengths.
+- Lines are filtered on their raw bytes before any is parsed: a caller names
+  the byte strings a wanted line must contain, each block is searched for
+  them in place, and only the lines around a match are decoded. A line that
+  is not JSON, or not an agentlog line in any profile, is skipped and
+  counted, never fatal.
+- The same file named twice (or reached twice through a directory, a link)
+  is read once, and so is a file whose content another input repeats (the
+  ``x.jsonl`` and ``x.jsonl.gz`` of one log): the lines they share are read
+  from one of them only.
+- Large plain files are split across processes where that is safe
+  (`map_parts`), each part reduced to a small result the caller merges.
 
 Everything the other modules need from a file comes through the public
-functions here: `read_lines` and `collect_run` for flat lines, `numbered_lines`
-for the raw lines validation checks one by one.
+functions here: `read_lines`, `map_parts` and `collect_run` for flat lines,
+`numbered_lines` for the raw lines validation checks one by one, and
+`input_problems` for what is wrong with the inputs before any is read.
 """
 
 from __future__ import annotations
 
 import gzip
-import mmap
+import io
 import os
+import pickle
+import re
 import shutil
+import stat
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+import threading
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar, cast
 
 import orjson
 
-from agentlog._vocabulary import RUN_ID, TRACE_ID
+from agentlog._vocabulary import PARENT_RUN_ID, RUN_ID, TRACE_ID
 
 from .profiles import to_flat
 
 __all__ = [
+    "MAX_LINE_BYTES",
     "Counts",
     "collect_run",
     "expand_inputs",
     "first_match",
+    "input_problems",
+    "map_parts",
     "numbered_lines",
     "parse",
     "read_lines",
@@ -43,205 +69,406 @@ __all__ = [
     "spooled_stdin",
 ]
 
-_BLOCK = 4 * 1024 * 1024
+MAX_LINE_BYTES = 16 * 1024 * 1024
+"""The longest line read (64 times the largest line agentlog writes by default); longer ones are skipped."""
+
+_BLOCK = 8 * 1024 * 1024  # bytes read at a time
+_PART = 64 * 1024 * 1024  # the least a process is given of a file split across processes
+_MAX_WORKERS = 8
+_PREFIX = 64 * 1024  # bytes compared to tell whether two inputs hold the same log
 _SUFFIXES = (".jsonl", ".ndjson", ".json", ".log", ".gz")
+_GZIP_MAGIC = b"\x1f\x8b"
+# A line that does not start with "{": a candidate for counting as skipped (blank lines are not).
+_NOT_AN_OBJECT = re.compile(rb"\n[^{\n]")
+
+T = TypeVar("T")
 
 
 @dataclass
 class Counts:
-    """What reading found: lines parsed, and lines skipped."""
+    """What reading found: lines parsed and skipped, files read, and what went wrong."""
 
     parsed: int = 0
     skipped: int = 0
     files: int = 0
     problems: list[str] = field(default_factory=list)
+    too_long: int = 0
+    """Lines longer than `MAX_LINE_BYTES`, skipped (and said in `problems`)."""
+    repeated: int = 0
+    """Inputs, or parts of inputs, left out because another input holds the same lines."""
+
+    def add(self, other: Counts) -> None:
+        """Add *other*'s figures and problems to these."""
+        self.parsed += other.parsed
+        self.skipped += other.skipped
+        self.files += other.files
+        self.problems.extend(other.problems)
+        self.too_long += other.too_long
+        self.repeated += other.repeated
+
+
+# -- inputs ---------------------------------------------------------------------------------
+
+
+def _walk(name: str) -> list[str]:
+    """The log files under directory *name*, at any depth, sorted."""
+    return [
+        str(found)
+        for found in sorted(Path(name).rglob("*"))
+        if found.is_file() and found.name.endswith(_SUFFIXES)
+    ]
 
 
 def expand_inputs(inputs: Iterable[str]) -> list[str]:
-    """Files as given; directories walked for ``.jsonl``/``.ndjson``/``.json``/``.log``/``.gz``."""
+    """Files as given; directories walked for ``.jsonl``/``.ndjson``/``.json``/``.log``/``.gz``.
+
+    A file reached twice (named twice, named and inside a directory given,
+    or through a link) is kept once, where it first appears. Names that
+    cannot be looked at (missing files, ``-``) are kept as given.
+    """
     paths: list[str] = []
+    seen: set[tuple[int, int]] = set()
     for name in inputs:
-        if name != "-" and os.path.isdir(name):
-            for found in sorted(Path(name).rglob("*")):
-                if found.is_file() and found.name.endswith(_SUFFIXES):
-                    paths.append(str(found))
-        else:
-            paths.append(name)
+        found = _walk(name) if name != "-" and os.path.isdir(name) else [name]
+        for path in found:
+            try:
+                info = os.stat(path) if path != "-" else None
+            except OSError:
+                info = None
+            if info is not None and stat.S_ISREG(info.st_mode):
+                identity = (info.st_dev, info.st_ino)
+                if identity in seen:
+                    continue
+                seen.add(identity)
+            paths.append(path)
     return paths
+
+
+def input_problems(inputs: Sequence[str]) -> list[str]:
+    """What makes an input unusable, one message each: missing, unreadable, an empty directory.
+
+    Checked before anything is read, so that a mistyped name is an error
+    rather than an empty answer. ``-`` (stdin) is always usable.
+    """
+    problems = []
+    for name in inputs:
+        if name == "-":
+            continue
+        try:
+            info = os.stat(name)
+        except FileNotFoundError:
+            problems.append(f"{name}: no such file or directory")
+            continue
+        except OSError as exc:
+            problems.append(f"{name}: {exc.strerror or exc}")
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            if not os.access(name, os.R_OK | os.X_OK):
+                problems.append(f"{name}: permission denied")
+            elif not _walk(name):
+                problems.append(f"{name}: a directory with no {', '.join(_SUFFIXES)} files in it")
+            continue
+        try:
+            with open(name, "rb"):
+                pass
+        except OSError as exc:
+            problems.append(f"{name}: {exc.strerror or exc}")
+    return problems
 
 
 def _open(name: str) -> IO[bytes]:
     """*name* opened for reading bytes: stdin for ``-``, decompressed if it starts as gzip does."""
     if name == "-":
         return sys.stdin.buffer
-    with open(name, "rb") as probe:
-        compressed = probe.read(2) == b"\x1f\x8b"
+    raw = open(name, "rb", buffering=0)  # noqa: SIM115 - returned open, closed by the caller
+    try:
+        compressed = raw.read(2) == _GZIP_MAGIC
+        raw.seek(0)
+    except OSError:
+        raw.close()
+        raise
     if compressed:
-        return gzip.open(name, "rb")  # type: ignore[return-value] # closed by the caller
-    return open(name, "rb")
+        return cast("IO[bytes]", gzip.GzipFile(fileobj=raw, mode="rb"))  # it leaves raw open: see _close
+    return raw
 
 
-def _raw_lines(stream: IO[bytes], needles: tuple[bytes, ...]) -> Iterator[bytes]:
-    """Yield raw lines, only those containing a needle when needles are given."""
-    rest = b""
-    while True:
-        block = stream.read(_BLOCK)
-        if not block:
-            break
-        block = rest + block
-        cut = block.rfind(b"\n")
-        if cut < 0:
-            rest = block
-            continue
-        rest = block[cut + 1 :]
-        yield from _matching(block[: cut + 1], needles)
-    if rest:
-        yield from _matching(rest, needles)
-
-
-def _matching(block: bytes, needles: tuple[bytes, ...]) -> Iterator[bytes]:
-    """The whole lines of *block* that contain a needle (every line when there are none), once each."""
-    if not needles:
-        yield from block.splitlines()
+def _close(stream: IO[bytes]) -> None:
+    """Close *stream* and, for gzip, the file under it; stdin stays open."""
+    if stream is sys.stdin.buffer:
         return
-    starts: set[int] = set()
-    for needle in needles:
-        position = block.find(needle)
-        while position >= 0:
-            start = block.rfind(b"\n", 0, position) + 1
-            starts.add(start)
-            end = block.find(b"\n", position)
-            position = block.find(needle, end if end >= 0 else len(block))
-    for start in sorted(starts):
-        end = block.find(b"\n", start)
-        yield block[start : end if end >= 0 else len(block)]
+    inner = getattr(stream, "fileobj", None)
+    stream.close()
+    if inner is not None:
+        inner.close()
 
 
-def _mapped(name: str) -> bool:
-    """Whether *name* is a plain (not compressed) regular file, searched in place with mmap."""
-    if name == "-" or not os.path.isfile(name):
+def _is_plain(name: str) -> bool:
+    """Whether *name* is a regular file that does not start as gzip does: one read from any offset."""
+    if name == "-":
         return False
-    with open(name, "rb") as probe:
-        return probe.read(2) != b"\x1f\x8b" and os.fstat(probe.fileno()).st_size > 0
+    try:
+        with open(name, "rb") as probe:
+            return stat.S_ISREG(os.fstat(probe.fileno()).st_mode) and probe.read(2) != _GZIP_MAGIC
+    except OSError:
+        return False
 
 
-_WINDOW = 16 * 1024 * 1024
+# -- finding bytes ----------------------------------------------------------------------------
 
 
-def _mapped_lines(
-    name: str,
-    needles: tuple[bytes, ...],
-    first_only: bool = False,
-    start: int = 0,
-    trace_of: Callable[[dict[str, Any]], bytes | None] | None = None,
-    trace_only: bool = False,
-) -> Iterator[tuple[int, bytes]]:
-    """(offset, line) for each line of a file that contains a needle, from byte *start* on.
+def _libc_memmem() -> Callable[[int, int, bytes, int], int | None] | None:
+    """The C library's ``memmem`` (several times faster than ``bytes.find`` on long blocks), if any."""
+    if os.environ.get("AGENTLOG_NO_MEMMEM") or not sys.platform.startswith(("linux", "darwin")):
+        return None
+    try:
+        import ctypes
 
-    The file is memory-mapped and searched in place, window by window; pages
-    already searched are released, so memory stays small whatever the file's
-    size.
+        function = ctypes.CDLL(None).memmem
+    except (ImportError, OSError, AttributeError, TypeError):
+        return None
+    function.restype = ctypes.c_void_p
+    function.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
+    return function
+
+
+_MEMMEM = _libc_memmem()
+
+
+class _Buffer:
+    """A reusable block buffer, searched in place (with ``memmem`` where the C library has it)."""
+
+    def __init__(self, size: int) -> None:
+        self.data = bytearray(size)
+        self.view = memoryview(self.data)
+        """The same bytes, sliced without copying."""
+        self._address = 0
+        self._view: Any = None
+        if _MEMMEM is not None:
+            import ctypes
+
+            self._view = (ctypes.c_char * size).from_buffer(self.data)
+            self._address = ctypes.addressof(self._view)
+
+    def find(self, needle: bytes, start: int, end: int) -> int:
+        """Where *needle* first occurs within ``data[start:end]``, or -1."""
+        if _MEMMEM is None or end - start < 4096:
+            return self.data.find(needle, start, end)
+        found = _MEMMEM(self._address + start, end - start, needle, len(needle))
+        return -1 if not found else found - self._address
+
+
+class _Reader:
+    """Blocks of whole lines from a stream, over-long lines skipped, in time linear in the input.
+
+    Args:
+        stream: Read from its current position.
+        counts: ``too_long`` is counted here.
+        drop_first: Leave out the bytes up to and including the first newline
+            (the end of a line that started before the part to read).
+        limit: Stop after the line that holds this many bytes into the stream
+            (None: read to the end).
+        origin: The stream's offset to start with, for `block_start`.
     """
-    page = mmap.PAGESIZE
-    with open(name, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-        size = len(mapped)
-        spans: set[tuple[int, int]] = set()
-        window_start = start
-        while window_start < size:
-            window_end = min(window_start + _WINDOW, size)
-            for needle in needles:
-                # A match may begin before window_end and run past it.
-                position = mapped.find(needle, window_start, min(size, window_end + len(needle) - 1))
-                while position >= 0:
-                    line_start = mapped.rfind(b"\n", 0, position) + 1
-                    line_end = mapped.find(b"\n", position)
-                    line_end = size if line_end < 0 else line_end
-                    spans.add((line_start, line_end))
-                    if first_only:
-                        break
-                    if trace_of is not None:
-                        # The run's trace, learnt from its first line: search for it too, from here on.
-                        first = parse(mapped[line_start:line_end])
-                        extra = trace_of(first) if first is not None else None
-                        if extra is not None:
-                            needles = (extra,) if trace_only else (*needles, extra)
-                            trace_of = None
-                            window_end = window_start  # search this window again with both
-                            break
-                    position = mapped.find(needle, position + 1, min(size, window_end + len(needle) - 1))
-                if window_end == window_start:
-                    break
-            if window_end == window_start:
+
+    def __init__(
+        self,
+        stream: IO[bytes],
+        counts: Counts,
+        *,
+        drop_first: bool = False,
+        limit: int | None = None,
+        origin: int = 0,
+    ) -> None:
+        self.stream = stream
+        self.origin = origin
+        self.block_start = origin
+        """The stream offset of the block last yielded."""
+        self.counts = counts
+        self.cap = MAX_LINE_BYTES
+        self.buffer = _Buffer(min(_BLOCK, self.cap + 1))
+        self.consumed = 0  # stream bytes read so far
+        self.drop_first = drop_first
+        self.limit = limit
+
+    def _read_into(self, start: int) -> int:
+        count = self.stream.readinto(self.buffer.view[start:])  # type: ignore[attr-defined]
+        self.consumed += count or 0
+        return int(count or 0)
+
+    def _drop_line(self) -> int:
+        """Read on past the end of the current line; return how many bytes after it are in the buffer."""
+        data = self.buffer.data
+        while True:
+            count = self._read_into(0)
+            if count == 0:
+                return 0
+            newline = data.find(b"\n", 0, count)
+            if newline >= 0:
+                rest = count - newline - 1
+                data[:rest] = data[newline + 1 : count]
+                return rest
+
+    def blocks(self) -> Iterator[tuple[_Buffer, int]]:
+        """(buffer, end): ``buffer.data[:end]`` holds whole lines; valid until the next block is asked for.
+
+        The last block of the input may end without a newline.
+        """
+        filled = 0  # bytes in the buffer
+        scanned = 0  # of which the first are known to hold no newline
+        base = 0  # stream offset of the buffer's first byte
+        if self.drop_first:
+            filled = self._drop_line()
+            base = self.consumed - filled
+        while True:
+            if filled == len(self.buffer.data):
+                if filled > self.cap:
+                    self.counts.too_long += 1
+                    filled = scanned = self._drop_line()
+                    base = self.consumed - filled
+                    continue
+                bigger = _Buffer(min(2 * filled, self.cap + 1))
+                bigger.data[:filled] = self.buffer.data[:filled]
+                self.buffer = bigger
+            count = self._read_into(filled)
+            if count == 0:
+                if filled > self.cap:
+                    self.counts.too_long += 1
+                elif filled:
+                    self.block_start = self.origin + base
+                    yield self.buffer, filled
+                return
+            end = filled + count
+            data = self.buffer.data
+            cut = data.rfind(b"\n", scanned, end)
+            if cut < 0:
+                filled = scanned = end
                 continue
-            if first_only and spans:
+            if self.limit is not None and base + cut + 1 >= self.limit:
+                # The part ends in this block: after the line that holds its last byte.
+                self.block_start = self.origin + base
+                yield self.buffer, data.find(b"\n", max(self.limit - 1 - base, 0), end) + 1
+                return
+            self.block_start = self.origin + base
+            yield self.buffer, cut + 1
+            rest = end - cut - 1
+            data[:rest] = data[cut + 1 : end]
+            base += cut + 1
+            filled = rest
+            scanned = 0
+
+
+def _line_spans(buffer: _Buffer, end: int, needles: tuple[bytes, ...]) -> list[tuple[int, int]]:
+    """(start, end) of each line in ``buffer.data[:end]`` that contains a needle, in order, once each."""
+    data = buffer.data
+    find, rfind, search = data.find, data.rfind, buffer.find
+    spans: list[tuple[int, int]] = []
+    for needle in needles:
+        position = search(needle, 0, end)
+        while position >= 0:
+            start = rfind(b"\n", 0, position) + 1
+            stop = find(b"\n", position, end)
+            if stop < 0:
+                spans.append((start, end))
                 break
-            released = (window_start // page) * page
-            if window_end - released >= page and hasattr(mapped, "madvise"):
-                mapped.madvise(mmap.MADV_DONTNEED, released, ((window_end - released) // page) * page)
-            window_start = window_end
-        for line_start, line_end in sorted(spans):
-            yield line_start, mapped[line_start:line_end]
+            spans.append((start, stop))
+            position = search(needle, stop, end)
+    return _in_order(spans) if len(needles) > 1 else spans
 
 
-def collect_run(
-    inputs: Iterable[str], needle: bytes, counts: Counts, *, unique: bool = False
-) -> list[dict[str, Any]]:
-    """Every line naming *needle* (a run ID or prefix) and every line of its run's trace.
+def _in_order(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """*spans* sorted, each line once."""
+    spans.sort()
+    return [span for index, span in enumerate(spans) if not index or spans[index - 1][0] != span[0]]
 
-    One pass over each mapped file: the trace ID is learnt from the first line
-    naming the run, and from there each window is searched for both — or, when
-    *needle* is a whole run ID (*unique*), for the trace alone, since every
-    later line of the run carries it. Files read before the trace ID was known
-    are searched again for it alone.
+
+def _pattern_spans(data: bytearray, end: int, pattern: re.Pattern[bytes]) -> list[tuple[int, int]]:
+    """(start, end) of each line in ``data[:end]`` where *pattern* matches, in order, once each."""
+    find, rfind = data.find, data.rfind
+    spans: list[tuple[int, int]] = []
+    last = -1
+    for match in pattern.finditer(data, 0, end):
+        position = match.start()
+        if position <= last:
+            continue  # another match on a line already taken
+        start = rfind(b"\n", 0, position) + 1
+        last = find(b"\n", position, end)
+        if last < 0:
+            last = end
+        spans.append((start, last))
+    return spans
+
+
+class _Selection:
+    """Which lines to parse: those holding a needle, or naming one of some events; all when neither.
+
+    An event is matched on its key, in any spacing: ``"event":"tool_result"``
+    in the json profile, ``"message":"tool_result"`` in ecs and datadog (only
+    looked for in a block that has a ``"message"`` key at all).
     """
-    lines: list[dict[str, Any]] = []
-    trace: bytes | None = None
-    searched_without_trace: list[str] = []
-    for name in expand_inputs(inputs):
-        if not _mapped(name):
-            searched_without_trace.append(name)
-            lines.extend(read_lines([name], counts, (needle,)))
+
+    def __init__(self, needles: tuple[bytes, ...] = (), events: Iterable[str] = ()) -> None:
+        self.needles = needles
+        names = b"|".join(re.escape(event.encode()) for event in sorted(set(events)))
+        self.by_event = re.compile(rb'"event"\s*:\s*"(?:' + names + rb')"') if names else None
+        self.by_message = re.compile(rb'"message"\s*:\s*"(?:' + names + rb')"') if names else None
+
+    @property
+    def everything(self) -> bool:
+        """Whether every line is taken."""
+        return not self.needles and self.by_event is None
+
+    def spans(self, buffer: _Buffer, end: int) -> list[tuple[int, int]]:
+        """(start, end) of the chosen lines of the block, in order."""
+        if self.everything:
+            return _every_span(buffer, end)
+        if self.by_event is None or self.by_message is None:
+            return _line_spans(buffer, end, self.needles)
+        spans = _pattern_spans(buffer.data, end, self.by_event)
+        merge = bool(self.needles)
+        if buffer.find(b'"message"', 0, end) >= 0:
+            spans.extend(_pattern_spans(buffer.data, end, self.by_message))
+            merge = True
+        if self.needles:
+            spans.extend(_line_spans(buffer, end, self.needles))
+        return _in_order(spans) if merge else spans
+
+
+def _every_span(buffer: _Buffer, end: int) -> list[tuple[int, int]]:
+    """(start, end) of every line in ``buffer.data[:end]``."""
+    data = buffer.data
+    spans = []
+    start = 0
+    while start < end:
+        stop = data.find(b"\n", start, end)
+        stop = end if stop < 0 else stop
+        spans.append((start, stop))
+        start = stop + 1
+    return spans
+
+
+def _count_not_objects(buffer: _Buffer, end: int, chosen: list[tuple[int, int]]) -> int:
+    """How many lines of the block, other than *chosen* ones, are neither blank nor a JSON object."""
+    data = buffer.data
+    starts = [0] if end and data[:1] != b"{" else []
+    starts.extend(match.start() + 1 for match in _NOT_AN_OBJECT.finditer(data, 0, end))
+    if not starts:
+        return 0
+    taken = {start for start, _ in chosen}
+    skipped = 0
+    for start in starts:
+        if start in taken or start >= end:
             continue
-        counts.files += 1
-        needles = (needle,) if trace is None else (trace,) if unique else (needle, trace)
-        learn = _trace_needle if trace is None else None
-        for _, raw in _mapped_lines(name, needles, trace_of=learn, trace_only=unique):
-            line = parse(raw)
-            if line is None:
-                counts.skipped += 1
-                continue
-            counts.parsed += 1
-            lines.append(line)
-            if trace is None and _trace_needle(line) is not None:
-                trace = _trace_needle(line)
-        if trace is None:
-            searched_without_trace.append(name)
-    if trace is not None:
-        lines.extend(read_lines(searched_without_trace, counts, (trace,)))
-    return lines
+        stop = data.find(b"\n", start, end)
+        line = data[start : end if stop < 0 else stop].strip()
+        if line and not (line[:1] == b"{" and line[-1:] == b"}"):
+            skipped += 1
+    return skipped
 
 
-def _trace_needle(line: dict[str, Any]) -> bytes | None:
-    """The bytes every line of *line*'s trace contains: its quoted trace ID."""
-    trace_id = line.get(TRACE_ID)
-    return f'"{trace_id}"'.encode() if isinstance(trace_id, str) and trace_id else None
+# -- parsing ----------------------------------------------------------------------------------
 
 
-def first_match(inputs: Iterable[str], needle: bytes) -> tuple[str, int, dict[str, Any]] | None:
-    """(file, offset, line) of the first agentlog line containing *needle*, searching file by file."""
-    for name in expand_inputs(inputs):
-        if _mapped(name):
-            for offset, raw in _mapped_lines(name, (needle,), first_only=True):
-                line = parse(raw)
-                if line is not None:
-                    return name, offset, line
-            continue
-        for line in read_lines([name], Counts(), (needle,)):
-            return name, 0, line
-    return None
-
-
-def parse(raw: bytes) -> dict[str, Any] | None:
+def parse(raw: bytes | bytearray) -> dict[str, Any] | None:
     """Parse one raw line into the flat form; None if it is not an agentlog line."""
     raw = raw.strip()
     if not raw or raw[:1] != b"{":
@@ -253,16 +480,253 @@ def parse(raw: bytes) -> dict[str, Any] | None:
     return to_flat(value) if isinstance(value, dict) else None
 
 
-def _every_line(stream: IO[bytes], needles: tuple[bytes, ...], counts: Counts) -> Iterator[bytes]:
-    """Every line is looked at: malformed ones counted, those with a needle yielded."""
-    for raw in _raw_lines(stream, ()):
-        stripped = raw.strip()
-        if not stripped:
+def _parsed(raws: Iterable[bytes], counts: Counts) -> Iterator[dict[str, Any]]:
+    """The flat lines of *raws*; the rest counted as skipped (blank lines are not)."""
+    for raw in raws:
+        line = parse(raw)
+        if line is None:
+            if raw.strip():
+                counts.skipped += 1
             continue
-        if stripped[:1] != b"{" or stripped[-1:] != b"}":
-            counts.skipped += 1
-        elif any(needle in stripped for needle in needles):
-            yield stripped
+        counts.parsed += 1
+        yield line
+
+
+# -- the same lines twice ---------------------------------------------------------------------
+
+
+def _head(name: str) -> bytes:
+    """The first bytes *name* holds (decompressed, up to 64 KiB); empty if it cannot be read."""
+    try:
+        stream = _open(name)
+    except OSError:
+        return b""
+    try:
+        return stream.read(_PREFIX)
+    except (OSError, EOFError, zlib.error):
+        return b""
+    finally:
+        _close(stream)
+
+
+def _read_fully(stream: IO[bytes], size: int) -> bytes:
+    """*size* bytes of *stream*, fewer only at its end."""
+    pieces = []
+    while size > 0:
+        piece = stream.read(size)
+        if not piece:
+            break
+        pieces.append(piece)
+        size -= len(piece)
+    return b"".join(pieces)
+
+
+def _common_length(left: bytes, right: bytes) -> int:
+    """How many leading bytes *left* and *right* share (by halving, so in C-speed comparisons)."""
+    low, high = 0, min(len(left), len(right))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if left[low:middle] == right[low:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _shared_lines(first: str, second: str) -> tuple[int, bool]:
+    """(bytes of whole lines *second* shares with *first* from the start, whether that is all of *second*)."""
+    one, two = _open(first), _open(second)
+    offset = whole = 0  # bytes equal so far; of which whole lines
+    try:
+        while True:
+            right = _read_fully(two, _BLOCK)
+            if not right:
+                return offset, True
+            left = _read_fully(one, len(right))
+            same = len(right) if left == right else _common_length(left, right)
+            newline = right.rfind(b"\n", 0, same)
+            if newline >= 0:
+                whole = offset + newline + 1
+            if same < len(right):
+                return whole, False
+            offset += same
+    except (OSError, EOFError, zlib.error):
+        return whole, False
+    finally:
+        _close(one)
+        _close(two)
+
+
+def _plan(inputs: Iterable[str], counts: Counts) -> list[tuple[str, int]]:
+    """(file, bytes to leave out at its start) for each input to read; what another input repeats is left out.
+
+    Two inputs hold the same log when the first 64 KiB (decompressed) of one
+    start the other: the ``x.jsonl`` and ``x.jsonl.gz`` of one log, or a copy
+    of a log that has grown since. The lines they share are read from the
+    first of them only, and an input they all repeat is not read at all.
+    """
+    plan: list[tuple[str, int]] = []
+    heads: list[tuple[bytes, str]] = []
+    for name in expand_inputs(inputs):
+        head = _head(name) if name != "-" else b""
+        earlier = next(
+            (
+                other
+                for other_head, other in heads
+                if head
+                and b"\n" in head[:-1]
+                and (other_head.startswith(head) or head.startswith(other_head))
+            ),
+            None,
+        )
+        if earlier is None:
+            if head:
+                heads.append((head, name))
+            plan.append((name, 0))
+            continue
+        skip, repeated = _shared_lines(earlier, name)
+        counts.repeated += 1
+        if not repeated:
+            plan.append((name, skip))
+    return plan
+
+
+def _skip(stream: IO[bytes], count: int) -> None:
+    """Leave out the first *count* bytes of *stream* (seeking where it can, else reading them in blocks)."""
+    if count <= 0:
+        return
+    if isinstance(stream, io.FileIO):
+        stream.seek(count, io.SEEK_CUR)
+        return
+    while count > 0:
+        dropped = len(stream.read(min(count, _BLOCK)))
+        if not dropped:
+            return
+        count -= dropped
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):g} MiB"
+
+
+def _tell(stream: IO[bytes]) -> int:
+    try:
+        return stream.tell()
+    except (OSError, ValueError):
+        return 0
+
+
+def _note_file_problems(name: str, too_long: int, stream: IO[bytes], counts: Counts) -> None:
+    """Say once per file what reading it left out or noticed: over-long lines, a file that shrank."""
+    if too_long:
+        plural = "s" if too_long > 1 else ""
+        counts.problems.append(f"{name}: {too_long} line{plural} longer than {_mib(MAX_LINE_BYTES)} skipped")
+    if isinstance(stream, io.FileIO) and not stream.closed:
+        try:
+            size = os.fstat(stream.fileno()).st_size
+        except OSError:
+            return
+        if size < _tell(stream):
+            counts.problems.append(f"{name}: it was cut short while being read (truncated or rotated?)")
+
+
+@contextmanager
+def _blocks_of(
+    name: str, counts: Counts, *, skip: int = 0, stop: int | None = None, part: bool = False
+) -> Iterator[_Reader]:
+    """The blocks of one file, from the first line that starts at or after *skip* to the one holding *stop*.
+
+    A file that cannot be opened has no blocks; one that turns out
+    unreadable part way, or that is cut short while it is read, ends there.
+    Each is noted in *counts*, as are over-long lines; a file opened is
+    counted in ``files`` unless it is read as one *part* of several.
+    """
+    try:
+        stream = _open(name)
+    except OSError as exc:
+        counts.problems.append(f"{name}: {exc.strerror or exc}")
+        yield _Reader(io.BytesIO(), counts)
+        return
+    counts.files += 0 if part else 1
+    too_long = counts.too_long
+    try:
+        if skip > 0:
+            _skip(stream, skip - 1)  # the byte before: a newline when a line starts at skip
+        limit = None if stop is None else stop - max(skip - 1, 0)
+        yield _Reader(stream, counts, drop_first=skip > 0, limit=limit, origin=max(skip - 1, 0))
+    except (OSError, EOFError, zlib.error) as exc:
+        counts.problems.append(f"{name}: {exc}")
+    finally:
+        _note_file_problems(name, counts.too_long - too_long, stream, counts)
+        _close(stream)
+
+
+def _read_file(
+    name: str,
+    select: _Selection,
+    counts: Counts,
+    *,
+    count_all: bool,
+    skip: int = 0,
+    stop: int | None = None,
+    part: bool = False,
+) -> Iterator[bytes]:
+    """The raw lines of one file that *select* takes, problems noted."""
+    with _blocks_of(name, counts, skip=skip, stop=stop, part=part) as reader:
+        for buffer, end in reader.blocks():
+            spans = select.spans(buffer, end)
+            if count_all and not select.everything:
+                counts.skipped += _count_not_objects(buffer, end, spans)
+            data = buffer.data
+            for start, finish in spans:
+                yield bytes(data[start:finish])
+
+
+def _flat_lines(
+    name: str,
+    select: _Selection,
+    counts: Counts,
+    *,
+    count_all: bool,
+    skip: int = 0,
+    stop: int | None = None,
+    part: bool = False,
+) -> Iterator[dict[str, Any]]:
+    """The flat lines of one file that *select* takes; the lines that are not agentlog's counted.
+
+    `_parsed` of `_read_file`, in one loop that parses each line where it
+    lies in the block (the hot path of ``stats`` and ``runs``).
+    """
+    loads, error, flat = orjson.loads, orjson.JSONDecodeError, to_flat
+    with _blocks_of(name, counts, skip=skip, stop=stop, part=part) as reader:
+        for buffer, end in reader.blocks():
+            spans = select.spans(buffer, end)
+            if count_all and not select.everything:
+                counts.skipped += _count_not_objects(buffer, end, spans)
+            data, view = buffer.data, buffer.view
+            parsed = 0
+            for start, finish in spans:
+                if start == finish:
+                    continue
+                if data[start] == 0x7B and data[finish - 1] == 0x7D:  # {…}: no space around
+                    try:
+                        value = loads(view[start:finish])
+                    except error:
+                        value = None
+                    line = flat(value) if type(value) is dict else None
+                else:
+                    line = parse(data[start:finish])
+                    if line is None and not data[start:finish].strip():
+                        continue
+                if line is None:
+                    counts.skipped += 1
+                    continue
+                parsed += 1
+                yield line
+            counts.parsed += parsed
 
 
 def read_lines(
@@ -271,81 +735,287 @@ def read_lines(
     needles: tuple[bytes, ...] = (),
     *,
     count_all: bool = False,
-    starts: dict[str, int] | None = None,
+    events: Iterable[str] = (),
 ) -> Iterator[dict[str, Any]]:
     """Yield flat lines from *inputs* (paths, or ``-`` for stdin) in file order.
 
+    With neither *needles* nor *events* every line is parsed; with either or
+    both, a line is parsed if it holds a needle or names one of the events.
+
     Args:
         inputs: Files, directories, ``.gz`` files, or ``-``.
-        counts: Updated with how many lines were parsed and skipped.
-        needles: When given, only lines containing one of these bytes are parsed.
-        count_all: With needles, still look at every line, so that lines that
-            are not JSON objects are counted as skipped (slower than jumping
-            from needle to needle, which is what `show` does).
-        starts: For some files, the byte offset to start searching at.
+        counts: Updated with how many lines were parsed and skipped, and with
+            what went wrong (a file that cannot be opened is noted there, and
+            the others are read).
+        needles: Parse the lines containing one of these bytes.
+        count_all: With needles or events, still count the lines that are not
+            JSON objects as skipped (they are found without being parsed).
+        events: Parse the lines whose event is one of these (``"event"`` in
+            the json profile, ``"message"`` in ecs and datadog). Faster than
+            the same names as needles: one pass over the bytes for them all.
+    """
+    select = _Selection(needles, events)
+    for name, skip in _plan(inputs, counts):
+        yield from _flat_lines(name, select, counts, count_all=count_all, skip=skip)
+
+
+# -- in parallel ------------------------------------------------------------------------------
+
+
+def _can_fork() -> bool:
+    """Whether parts of a file may be read in forked processes: on Linux, with no other thread running."""
+    return (
+        sys.platform.startswith("linux")
+        and hasattr(os, "fork")
+        and threading.active_count() == 1
+        and not os.environ.get("AGENTLOG_NO_PARALLEL")
+    )
+
+
+def _workers() -> int:
+    """How many processes may share the reading: the CPUs this process may run on, at most 8."""
+    count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(count, _MAX_WORKERS)) if _can_fork() else 1
+
+
+def _parts(name: str, skip: int, workers: int) -> list[tuple[int, int | None]]:
+    """Byte ranges [start, stop) of *name*, one per process (one range when not worth splitting)."""
+    if workers < 2 or not _is_plain(name):
+        return [(skip, None)]
+    try:
+        size = os.path.getsize(name)
+    except OSError:
+        return [(skip, None)]
+    count = min(workers, (size - skip) // _PART)
+    if count < 2:
+        return [(skip, None)]
+    step = (size - skip) // count
+    bounds = [skip + index * step for index in range(count)]
+    return [(bounds[index], bounds[index + 1] if index + 1 < count else None) for index in range(count)]
+
+
+def _in_child(task: Callable[[], Any]) -> tuple[int, int]:
+    """Start *task* in a forked process; (its pid, the pipe its pickled answer comes through)."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child; its answer is what the tests check
+        code = 0
+        try:
+            os.close(read_end)
+            try:
+                answer = pickle.dumps((True, task()), protocol=pickle.HIGHEST_PROTOCOL)
+            except BaseException as exc:  # sent to the parent, which raises it
+                answer = pickle.dumps((False, f"{type(exc).__name__}: {exc}"))
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(answer)
+        except BaseException:  # a child must never return into its parent's code
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    return pid, read_end
+
+
+def _answer(pid: int, read_end: int) -> Any:
+    """What a forked child sent; RuntimeError if it failed."""
+    with os.fdopen(read_end, "rb") as pipe:
+        answer = pipe.read()
+    os.waitpid(pid, 0)
+    if not answer:
+        raise RuntimeError("a reading process ended without an answer")
+    ok, value = pickle.loads(answer)  # noqa: S301 - our own child's answer, through our own pipe
+    if not ok:
+        raise RuntimeError(value)
+    return value
+
+
+def map_parts(
+    inputs: Iterable[str],
+    counts: Counts,
+    needles: tuple[bytes, ...],
+    consume: Callable[[Iterator[dict[str, Any]]], T],
+    *,
+    count_all: bool = True,
+    events: Iterable[str] = (),
+    workers: int | None = None,
+) -> list[T]:
+    """*consume* applied to the flat lines of each part of *inputs*; the answers in file order.
+
+    A part is an input, or a range of the lines of a large plain file read in
+    a forked process (on Linux, when no other thread runs), so that the
+    cores share the work. Memory holds a block per process and what
+    *consume* keeps; its answer must pickle, and the caller merges them.
+
+    Args:
+        inputs: Files, directories, ``.gz`` files, or ``-``.
+        counts: Updated as `read_lines` updates it.
+        needles: Parse the lines containing one of these bytes (see `read_lines`).
+        consume: Reduces the flat lines of one part to an answer.
+        count_all: Count the lines that are not JSON objects as skipped, chosen or not.
+        events: Parse the lines naming one of these events (see `read_lines`).
+        workers: At most this many processes (default: one per CPU, at most 8).
+    """
+    workers = _workers() if workers is None else min(workers, _workers())
+    select = _Selection(needles, events)
+    answers: list[T] = []
+    for name, skip in _plan(inputs, counts):
+        parts = _parts(name, skip, workers)
+
+        def part(start: int, stop: int | None, own: Counts, name: str = name, first: int = parts[0][0]) -> T:
+            return consume(
+                _flat_lines(
+                    name, select, own, count_all=count_all, skip=start, stop=stop, part=start != first
+                )
+            )
+
+        children = []
+        for start, stop in parts[1:]:
+
+            def task(start: int = start, stop: int | None = stop) -> tuple[T, Counts]:
+                own = Counts()
+                return part(start, stop, own), own
+
+            children.append(_in_child(task))
+        answers.append(part(parts[0][0], parts[0][1], counts))
+        for pid, read_end in children:
+            answer, child_counts = _answer(pid, read_end)
+            counts.add(child_counts)
+            answers.append(answer)
+    return answers
+
+
+# -- one run ----------------------------------------------------------------------------------
+
+
+def run_id_needle(prefix: str) -> bytes:
+    """The bytes every line of a run whose ID starts with *prefix* contains, in every profile and spacing.
+
+    A JSON string that starts with the prefix: ``"run_id":"…"`` in the
+    ``json`` profile (or ``"run_id": "…"`` written with spaces), nested or
+    dotted under ``agentlog`` in ecs and datadog. A child run's
+    ``"parent_run_id":"…"`` matches too; so may another ID that happens to
+    start the same way, which `collect_run` leaves out.
+    """
+    return b'"' + prefix.encode()
+
+
+def _names_run(line: dict[str, Any], prefix: str) -> bool:
+    """Whether *line* is of a run whose ID starts with *prefix*, or names such a run as its parent."""
+    for key in (RUN_ID, PARENT_RUN_ID):
+        value = line.get(key)
+        if isinstance(value, str) and value.startswith(prefix):
+            return True
+    return False
+
+
+def _trace_of(line: dict[str, Any]) -> str | None:
+    trace_id = line.get(TRACE_ID)
+    return trace_id if isinstance(trace_id, str) and trace_id else None
+
+
+def _trace_needle(trace_id: str) -> bytes:
+    """The bytes every line of a trace contains: its quoted ID."""
+    return b'"' + trace_id.encode() + b'"'
+
+
+def collect_run(
+    inputs: Iterable[str], needle: bytes, counts: Counts, *, unique: bool = False
+) -> list[dict[str, Any]]:
+    """Every line of the runs *needle* (a `run_id_needle`) names, and every line of their trace.
+
+    One pass over each file: the trace ID is learnt from the first line of
+    the run, and from there each block is searched for both — or, when
+    *needle* is a whole run ID (*unique*), for the trace alone, since every
+    later line of the run carries it. Files read before the trace ID was
+    known are searched again for it alone. A line that holds the prefix in
+    some other field only is left out.
+    """
+    prefix = needle.decode("utf-8", "replace").lstrip('"')
+    lines: list[dict[str, Any]] = []
+    trace_id: str | None = None
+    before_trace: list[tuple[str, int, int | None]] = []  # (file, from, to): read without the trace
+    for name, skip in _plan(inputs, counts):
+        with _blocks_of(name, counts, skip=skip) as reader:
+            for buffer, end in reader.blocks():
+                if trace_id is None:
+                    trace_id = _learn_trace(buffer, end, needle, prefix)
+                    if trace_id is not None and reader.block_start > skip:
+                        before_trace.append((name, skip, reader.block_start))
+                if trace_id is None:
+                    needles: tuple[bytes, ...] = (needle,)
+                else:
+                    needles = (_trace_needle(trace_id),) if unique else (needle, _trace_needle(trace_id))
+                for start, stop in _line_spans(buffer, end, needles):
+                    line = parse(buffer.data[start:stop])
+                    if line is None:
+                        counts.skipped += 1
+                    elif _names_run(line, prefix) or (trace_id is not None and _trace_of(line) == trace_id):
+                        counts.parsed += 1
+                        lines.append(line)
+        if trace_id is None:
+            before_trace.append((name, skip, None))
+    if trace_id is not None:
+        for name, skip, until in before_trace:
+            trace = _Selection((_trace_needle(trace_id),))
+            for raw in _read_file(name, trace, counts, count_all=False, skip=skip, stop=until, part=True):
+                line = parse(raw)
+                if line is not None and not _names_run(line, prefix) and _trace_of(line) == trace_id:
+                    counts.parsed += 1
+                    lines.append(line)
+    return lines
+
+
+def _learn_trace(buffer: _Buffer, end: int, needle: bytes, prefix: str) -> str | None:
+    """The trace ID of the first line in the block that is of the run (or a child of it)."""
+    for start, stop in _line_spans(buffer, end, (needle,)):
+        line = parse(buffer.data[start:stop])
+        if line is not None and _names_run(line, prefix):
+            trace_id = _trace_of(line)
+            if trace_id is not None:
+                return trace_id
+    return None
+
+
+def first_match(inputs: Iterable[str], needle: bytes) -> tuple[str, int, dict[str, Any]] | None:
+    """(file, offset, line) of the first agentlog line containing *needle*, searching file by file.
+
+    The offset is in the file's (decompressed) bytes.
     """
     for name in expand_inputs(inputs):
-        if needles and not count_all and _mapped(name):
-            counts.files += 1
-            for _, raw in _mapped_lines(name, needles, start=(starts or {}).get(name, 0)):
-                line = parse(raw)
-                if line is None:
-                    counts.skipped += 1
-                    continue
-                counts.parsed += 1
-                yield line
-            continue
-        try:
-            stream = _open(name)
-        except OSError as exc:
-            counts.problems.append(f"{name}: {exc.strerror or exc}")
-            continue
-        counts.files += 1
-        try:
-            raws = (
-                _every_line(stream, needles, counts) if needles and count_all else _raw_lines(stream, needles)
-            )
-            for raw in raws:
-                line = parse(raw)
-                if line is None:
-                    if raw.strip():
-                        counts.skipped += 1
-                    continue
-                counts.parsed += 1
-                yield line
-        except (OSError, EOFError) as exc:
-            counts.problems.append(f"{name}: {exc}")
-        finally:
-            if stream is not sys.stdin.buffer:
-                stream.close()
+        counts = Counts()
+        with _blocks_of(name, counts) as reader:
+            for buffer, end in reader.blocks():
+                for start, stop in _line_spans(buffer, end, (needle,)):
+                    line = parse(buffer.data[start:stop])
+                    if line is not None:
+                        return name, reader.block_start + start, line
+    return None
 
 
-def numbered_lines(inputs: Iterable[str]) -> Iterator[tuple[str, int, bytes]]:
+def numbered_lines(inputs: Iterable[str], counts: Counts | None = None) -> Iterator[tuple[str, int, bytes]]:
     """(file, line number, raw line) for every line that is not blank, file by file.
 
     Line numbers count from 1 and include blank lines, so they match an
     editor's. A file that cannot be opened or read raises (`OSError`), since
-    a check that silently skipped a file would pass it.
+    a check that silently skipped a file would pass it. A line longer than
+    `MAX_LINE_BYTES` is left out, and counted and said in *counts* if given.
     """
+    counts = counts if counts is not None else Counts()
     for name in expand_inputs(inputs):
         stream = _open(name)
+        too_long = counts.too_long
+        number = 0
         try:
-            for number, raw in enumerate(_raw_lines(stream, ()), start=1):
-                if raw.strip():
-                    yield name, number, raw
+            for buffer, end in _Reader(stream, counts).blocks():
+                data = buffer.data
+                for start, stop in _every_span(buffer, end):
+                    number += 1
+                    raw = bytes(data[start:stop])
+                    if raw.strip():
+                        yield name, number, raw
         finally:
-            if stream is not sys.stdin.buffer:
-                stream.close()
-
-
-def run_id_needle(prefix: str) -> bytes:
-    """The bytes every line of a run whose ID starts with *prefix* contains, in every profile.
-
-    The ``json`` profile writes ``"run_id":"…"``, ecs and datadog
-    ``"agentlog.run_id":"…"`` or a nested ``"run_id":"…"``. A child run's
-    ``"parent_run_id":"…"`` matches too.
-    """
-    return f'{RUN_ID}":"'.encode() + prefix.encode()
+            _note_file_problems(name, counts.too_long - too_long, stream, counts)
+            _close(stream)
 
 
 @contextmanager

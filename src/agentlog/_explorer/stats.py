@@ -1,31 +1,58 @@
-"""Figures across many runs: per tool, per model, stop reasons, slowest and repeated tool calls."""
+"""Figures across many runs: per tool, per model, stop reasons, slowest and repeated tool calls.
+
+Only agentlog's typed lines count (as `typed.typed_event` tells them): a log message named
+``tool_result`` adds nothing. The figures are built by a `StatsBuilder`, fed
+lines one by one; builders fed consecutive parts of a log merge into what one
+builder fed the whole would hold, which is how `stats_of_files` spreads a
+large file over the cores (`reader.map_parts`).
+
+Memory does not follow the file: the slowest calls are kept as a bounded
+heap, and the tool calls of a run are counted only until its ``run_finished``
+line, when its repeated calls (if any) enter a bounded heap too. What stays
+is per tool and per model (for exact percentiles, 8 bytes per timed call)
+and per stop reason: what the report shows.
+"""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable
+import heapq
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from agentlog._vocabulary import (
     ERROR,
     EVENT,
+    FREE_FORM,
     LLM_RESULT,
     RUN_FINISHED,
     RUN_ID,
+    RUN_STARTED,
     TOOL_CALL,
     TOOL_CALL_ID,
     TOOL_RESULT,
 )
 
+from .reader import Counts, map_parts
 from .values import count, number
 
-__all__ = ["STATS_NEEDLES", "compute_stats"]
+__all__ = ["STATS_EVENTS", "STATS_NEEDLES", "StatsBuilder", "compute_stats", "stats_of_files"]
 
-STATS_NEEDLES = tuple(event.encode() for event in (TOOL_RESULT, TOOL_CALL, LLM_RESULT, RUN_FINISHED))
-"""What a line must contain for `compute_stats` to need it (its reader's needles)."""
+STATS_EVENTS = (TOOL_RESULT, TOOL_CALL, LLM_RESULT, RUN_FINISHED, RUN_STARTED)
+"""The events `compute_stats` looks at (its reader's ``events``)."""
+STATS_NEEDLES = tuple(f'"{event}"'.encode() for event in STATS_EVENTS)
+"""The same, as bytes a line must contain (its reader's needles, for a reader without ``events``).
+
+Quoted, so ``"tool_call"`` does not also pick every ``"tool_call_id"``; the
+quotes are there in every profile and however the JSON is spaced.
+"""
+
+_WANTED = frozenset(STATS_EVENTS)
+_Calls = Counter[tuple[str, str]]  # (tool, args_hash) -> calls, in one run
 
 
-def _percentile(values: list[float], fraction: float) -> float | None:
+def _percentile(values: array[float], fraction: float) -> float | None:
     """The value at *fraction* of the way through the sorted values (nearest rank), to 3 places."""
     if not values:
         return None
@@ -34,86 +61,235 @@ def _percentile(values: list[float], fraction: float) -> float | None:
     return round(ordered[index], 3)
 
 
+class StatsBuilder:
+    """The figures of `compute_stats`, built up line by line; builders of consecutive parts merge.
+
+    Args:
+        top: How many of the slowest and of the most repeated tool calls to keep.
+    """
+
+    def __init__(self, top: int = 10) -> None:
+        self.top = top
+        self.tool_calls: Counter[str] = Counter()
+        self.tool_errors: Counter[str] = Counter()
+        self.tool_latency: dict[str, array[float]] = {}
+        self.model_calls: Counter[str] = Counter()
+        self.model_tokens: dict[str, list[int]] = {}
+        self.model_latency: dict[str, array[float]] = {}
+        self.stop_reasons: Counter[str] = Counter()
+        self.order = 0  # lines taken, so ties keep the order calls were seen in
+        # Heaps of the kept few: (latency, -order, call) and (calls, -order, (run, tool, args_hash)).
+        self.slowest: list[tuple[float, int, dict[str, Any]]] = []
+        self.repeated: list[tuple[int, int, tuple[str, str, str]]] = []
+        # Tool calls of runs still open here: run -> (started here, first seen, calls).
+        self.open: dict[str, tuple[bool, int, _Calls]] = {}
+        # Runs that finished here without starting here: an earlier part may hold more of their calls.
+        self.closed_elsewhere: dict[str, tuple[int, _Calls]] = {}
+
+    def add(self, line: dict[str, Any]) -> None:
+        """Take one flat line (only typed ``tool_result``/``tool_call``/``llm_result``/run lines count)."""
+        event = line.get(EVENT)
+        if event not in _WANTED or line.get(FREE_FORM) is True:
+            return  # not looked at, or a log message named like a typed event (`typed.typed_event`)
+        self.order += 1
+        if event == TOOL_RESULT:
+            tool = str(line.get("tool"))
+            self.tool_calls[tool] += 1
+            status = line.get("status")
+            if status == ERROR:
+                self.tool_errors[tool] += 1
+            latency = number(line.get("latency_ms"))
+            if latency is not None:
+                timed = self.tool_latency.get(tool)
+                if timed is None:
+                    timed = self.tool_latency[tool] = array("d")
+                timed.append(latency)
+                slowest = self.slowest
+                if len(slowest) < self.top or (self.top and latency > slowest[0][0]):
+                    call = {
+                        "tool": line.get("tool"),
+                        "latency_ms": latency,
+                        "run_id": line.get(RUN_ID),
+                        "tool_call_id": line.get(TOOL_CALL_ID),
+                        "status": status,
+                    }
+                    self._keep(slowest, (latency, -self.order, call))
+        elif event == TOOL_CALL:
+            args_hash = line.get("args_hash")
+            if isinstance(args_hash, str):
+                run_id = str(line.get(RUN_ID))
+                entry = self.open.get(run_id)
+                if entry is None:
+                    entry = self.open[run_id] = (False, self.order, Counter())
+                entry[2][(str(line.get("tool")), args_hash)] += 1
+        elif event == LLM_RESULT:
+            model = str(line.get("model"))
+            self.model_calls[model] += 1
+            tokens = self.model_tokens.get(model)
+            if tokens is None:
+                tokens = self.model_tokens[model] = [0, 0]
+            tokens[0] += count(line.get("input_tokens"))
+            tokens[1] += count(line.get("output_tokens"))
+            latency = number(line.get("latency_ms"))
+            if latency is not None:
+                timed = self.model_latency.get(model)
+                if timed is None:
+                    timed = self.model_latency[model] = array("d")
+                timed.append(latency)
+        elif event == RUN_STARTED:
+            run_id = str(line.get(RUN_ID))
+            if run_id not in self.open:
+                self.open[run_id] = (True, self.order, Counter())
+        else:  # RUN_FINISHED
+            self.stop_reasons[str(line.get("stop_reason"))] += 1
+            run_id = str(line.get(RUN_ID))
+            entry = self.open.pop(run_id, None)
+            if entry is not None and entry[0]:
+                self._settle(run_id, entry[1], entry[2])
+            elif run_id in self.closed_elsewhere:  # finished twice: count its calls anyway
+                self.closed_elsewhere[run_id][1].update(entry[2] if entry is not None else ())
+            else:
+                self.closed_elsewhere[run_id] = (
+                    (entry[1], entry[2]) if entry is not None else (self.order, Counter())
+                )
+
+    def _keep(self, heap: list[Any], item: Any) -> None:
+        """Put *item* in *heap*, keeping only the `top` largest."""
+        if len(heap) < self.top:
+            heapq.heappush(heap, item)
+        elif self.top and item > heap[0]:
+            heapq.heapreplace(heap, item)
+
+    def _settle(self, run_id: str, first: int, calls: _Calls) -> None:
+        """A run's tool calls are all counted: keep its repeated ones among the most repeated."""
+        for (tool, args_hash), times in calls.items():
+            if times > 1:
+                self._keep(self.repeated, (times, -first, (run_id, tool, args_hash)))
+
+    def merge(self, later: StatsBuilder) -> None:
+        """Take in what *later* built from the lines that follow this builder's."""
+        offset = self.order
+        self.tool_calls.update(later.tool_calls)
+        self.tool_errors.update(later.tool_errors)
+        self.model_calls.update(later.model_calls)
+        self.stop_reasons.update(later.stop_reasons)
+        for mine, theirs in (
+            (self.tool_latency, later.tool_latency),
+            (self.model_latency, later.model_latency),
+        ):
+            for key, values in theirs.items():
+                mine.setdefault(key, array("d")).extend(values)
+        for model, (tokens_in, tokens_out) in later.model_tokens.items():
+            tokens = self.model_tokens.setdefault(model, [0, 0])
+            tokens[0] += tokens_in
+            tokens[1] += tokens_out
+        for latency, order, call in later.slowest:
+            self._keep(self.slowest, (latency, order - offset, call))
+        for times, order, repeat in later.repeated:
+            self._keep(self.repeated, (times, order - offset, repeat))
+        for run_id, (first, calls) in later.closed_elsewhere.items():
+            entry = self.open.pop(run_id, None)
+            if entry is None:
+                earlier = self.closed_elsewhere.get(run_id)
+                if earlier is not None:
+                    earlier[1].update(calls)
+                else:
+                    self.closed_elsewhere[run_id] = (first + offset, calls)
+                continue
+            entry[2].update(calls)
+            if entry[0]:
+                self._settle(run_id, entry[1], entry[2])
+            else:
+                self.closed_elsewhere[run_id] = (entry[1], entry[2])
+        for run_id, (started, first, calls) in later.open.items():
+            entry = self.open.get(run_id)
+            if entry is None:
+                self.open[run_id] = (started, first + offset, calls)
+            else:
+                entry[2].update(calls)
+                self.open[run_id] = (entry[0] or started, entry[1], entry[2])
+        self.order += later.order
+
+    def result(self) -> dict[str, Any]:
+        """The figures, as `compute_stats` returns them."""
+        repeated = list(self.repeated)
+        for run_id, (_, first, calls) in self.open.items():
+            for (tool, args_hash), times in calls.items():
+                if times > 1:
+                    repeated.append((times, -first, (run_id, tool, args_hash)))
+        for run_id, (first, calls) in self.closed_elsewhere.items():
+            for (tool, args_hash), times in calls.items():
+                if times > 1:
+                    repeated.append((times, -first, (run_id, tool, args_hash)))
+        empty: array[float] = array("d")
+        return {
+            "tools": [
+                {
+                    "tool": tool,
+                    "calls": calls,
+                    "errors": self.tool_errors[tool],
+                    "error_rate": round(self.tool_errors[tool] / calls, 4),
+                    "p50_ms": _percentile(self.tool_latency.get(tool, empty), 0.5),
+                    "p95_ms": _percentile(self.tool_latency.get(tool, empty), 0.95),
+                    "p99_ms": _percentile(self.tool_latency.get(tool, empty), 0.99),
+                }
+                for tool, calls in self.tool_calls.most_common()
+            ],
+            "models": [
+                {
+                    "model": model,
+                    "calls": calls,
+                    "input_tokens": self.model_tokens[model][0],
+                    "output_tokens": self.model_tokens[model][1],
+                    "p50_ms": _percentile(self.model_latency.get(model, empty), 0.5),
+                    "p95_ms": _percentile(self.model_latency.get(model, empty), 0.95),
+                }
+                for model, calls in self.model_calls.most_common()
+            ],
+            "stop_reasons": dict(self.stop_reasons.most_common()),
+            "slowest_tool_calls": [call for _, _, call in sorted(self.slowest, reverse=True)[: self.top]],
+            "repeated_tool_calls": [
+                {"run_id": run_id, "tool": tool, "args_hash": args_hash, "count": times}
+                for times, _, (run_id, tool, args_hash) in sorted(repeated, reverse=True)[: self.top]
+            ],
+        }
+
+
 def compute_stats(lines: Iterable[dict[str, Any]], top: int = 10) -> dict[str, Any]:
     """Per tool, per model, stop reasons, slowest and most repeated tool calls.
 
     Args:
-        lines: Flat lines; only ``tool_call``, ``tool_result``, ``llm_result``
-            and ``run_finished`` lines are looked at.
+        lines: Flat lines; only agentlog's typed ``tool_call``,
+            ``tool_result``, ``llm_result`` and run lines are looked at.
         top: How many of the slowest and of the most repeated tool calls to list.
     """
-    tool_latency: dict[str, list[float]] = defaultdict(list)
-    tool_calls: Counter[str] = Counter()
-    tool_errors: Counter[str] = Counter()
-    model_calls: Counter[str] = Counter()
-    model_tokens: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    model_latency: dict[str, list[float]] = defaultdict(list)
-    stop_reasons: Counter[str] = Counter()
-    slowest: list[tuple[float, dict[str, Any]]] = []
-    repeats: Counter[tuple[str, str, str]] = Counter()
+    builder = StatsBuilder(top)
     for line in lines:
-        event = line.get(EVENT)
-        if event == TOOL_RESULT:
-            tool = str(line.get("tool"))
-            tool_calls[tool] += 1
-            if line.get("status") == ERROR:
-                tool_errors[tool] += 1
-            latency = number(line.get("latency_ms"))
-            if latency is not None:
-                tool_latency[tool].append(latency)
-                slowest.append((latency, line))
-                if len(slowest) > 4 * top:  # trimmed now and then, so memory stays small on big files
-                    slowest = sorted(slowest, key=lambda item: -item[0])[:top]
-        elif event == TOOL_CALL and isinstance(line.get("args_hash"), str):
-            repeats[(str(line.get(RUN_ID)), str(line.get("tool")), line["args_hash"])] += 1
-        elif event == LLM_RESULT:
-            model = str(line.get("model"))
-            model_calls[model] += 1
-            model_tokens[model][0] += count(line.get("input_tokens"))
-            model_tokens[model][1] += count(line.get("output_tokens"))
-            latency = number(line.get("latency_ms"))
-            if latency is not None:
-                model_latency[model].append(latency)
-        elif event == RUN_FINISHED:
-            stop_reasons[str(line.get("stop_reason"))] += 1
-    return {
-        "tools": [
-            {
-                "tool": tool,
-                "calls": calls,
-                "errors": tool_errors[tool],
-                "error_rate": round(tool_errors[tool] / calls, 4),
-                "p50_ms": _percentile(tool_latency[tool], 0.5),
-                "p95_ms": _percentile(tool_latency[tool], 0.95),
-                "p99_ms": _percentile(tool_latency[tool], 0.99),
-            }
-            for tool, calls in tool_calls.most_common()
-        ],
-        "models": [
-            {
-                "model": model,
-                "calls": calls,
-                "input_tokens": model_tokens[model][0],
-                "output_tokens": model_tokens[model][1],
-                "p50_ms": _percentile(model_latency[model], 0.5),
-                "p95_ms": _percentile(model_latency[model], 0.95),
-            }
-            for model, calls in model_calls.most_common()
-        ],
-        "stop_reasons": dict(stop_reasons.most_common()),
-        "slowest_tool_calls": [
-            {
-                "tool": line.get("tool"),
-                "latency_ms": latency,
-                "run_id": line.get(RUN_ID),
-                "tool_call_id": line.get(TOOL_CALL_ID),
-                "status": line.get("status"),
-            }
-            for latency, line in sorted(slowest, key=lambda item: -item[0])[:top]
-        ],
-        "repeated_tool_calls": [
-            {"run_id": run_id, "tool": tool, "args_hash": args_hash, "count": times}
-            for (run_id, tool, args_hash), times in repeats.most_common(top)
-            if times > 1
-        ],
-    }
+        builder.add(line)
+    return builder.result()
+
+
+def _build(top: int) -> Any:
+    def build(lines: Iterator[dict[str, Any]]) -> StatsBuilder:
+        builder = StatsBuilder(top)
+        add = builder.add
+        for line in lines:
+            add(line)
+        return builder
+
+    return build
+
+
+def stats_of_files(inputs: Iterable[str], counts: Counts, top: int = 10) -> dict[str, Any]:
+    """`compute_stats` of the lines of *inputs*, large files read by all the cores.
+
+    Args:
+        inputs: Files, directories, ``.gz`` files, or ``-``.
+        counts: Updated with what reading found (see `reader.read_lines`).
+        top: How many of the slowest and of the most repeated tool calls to list.
+    """
+    builders = map_parts(inputs, counts, (), _build(top), events=STATS_EVENTS)
+    whole = builders[0] if builders else StatsBuilder(top)
+    for later in builders[1:]:
+        whole.merge(later)
+    return whole.result()
