@@ -7,9 +7,12 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agentlog._explorer import html as html_module
 from agentlog._explorer.html import embed_json, html_page, run_view
+from agentlog._explorer.text import Style, show_text
 from agentlog._explorer.tree import build_tree
 
 RUN = "aaaaaaaa-0000-4000-8000-000000000001"
@@ -213,3 +216,46 @@ def test_the_run_page_embeds_the_view() -> None:
     assert f"<title>agentlog run {RUN}</title>" in page
     data = _data(page)
     assert data["mode"] == "run" and data["view"]["run_id"] == RUN
+
+
+_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
+_KEYS = st.sampled_from(
+    ["event", "run_id", "span_id", "parent_span_id", "parent_run_id", "timestamp", "status", "latency_ms",
+     "error_class", "error_message", "error_stack", "tool", "model", "metadata", "step_id", "level", "logger"]
+)  # fmt: skip
+_EVENTS = st.sampled_from(
+    ["run_started", "agent_step", "step_finished", "tool_call", "tool_result", "llm_result", "decision",
+     "run_finished", "hello"]
+)  # fmt: skip
+_LINES = st.lists(
+    st.builds(
+        lambda event, run, span, parent, second, extra: {
+            "event": event, "run_id": run, "span_id": span, "parent_span_id": parent, "level": "info",
+            "timestamp": f"2026-11-22T03:00:{second:02d}Z", **extra,
+        },
+        _EVENTS, st.sampled_from([RUN, CHILD]), st.sampled_from(["a", "b", "c"]),
+        st.sampled_from(["a", "b", "c", None]), st.integers(0, 59),
+        st.dictionaries(_KEYS, _VALUES, max_size=4),
+    ),
+    max_size=12,
+)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(_LINES)
+def test_any_lines_make_a_text_a_json_view_and_a_page(lines: list[dict[str, Any]]) -> None:
+    """Lines of any shape (IDs of any type, parents naming each other): no exception, valid JSON out."""
+    tree = build_tree(lines, RUN)
+    show_text(tree, Style(False))
+    orjson.dumps(tree.as_dict(), default=str)
+    page = html_page(tree)
+    assert page.count("<script") == 2 and "<!--" not in page
+    _data(page)

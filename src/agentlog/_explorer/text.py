@@ -120,8 +120,13 @@ def reading_problems(counts: Counts) -> list[str]:
     return messages
 
 
-def _status(style: Style, status: str | None, width: int = 0) -> str:
-    text = {ERROR: "ERROR", OK: "ok"}.get(status or "", safe(status or "?"))
+def _status(style: Style, status: Any, width: int = 0) -> str:
+    """A logged status (of any type: it is data) as the terminal shows it, coloured when known."""
+    text = (
+        {ERROR: "ERROR", OK: "ok"}.get(status, safe(status or "?"))
+        if isinstance(status, str)
+        else safe(status or "?")
+    )
     padded = text.ljust(width)
     if status == ERROR:
         return style.red(padded)
