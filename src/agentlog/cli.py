@@ -319,6 +319,9 @@ def _cmd_tail(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             return 2
         else:
             followers.append(FileFollower(name, from_start=args.from_start))
+    if not followers:
+        print("agentlog: no log file to follow in " + ", ".join(safe(name) for name in args.files), file=err)
+        return 2
     style = style_for(args.color, out)
     tail = Tail(followers, chosen)
     try:

@@ -455,3 +455,13 @@ def test_agentlog_writes_the_lines_tail_reads(tmp_path: Path) -> None:
         pass
     [event] = [event for event in tail.poll() if isinstance(event, Finished)]
     assert (event.run.run_id, event.run.user_id) == (run.run_id, "u-9")
+
+
+def test_tail_of_a_directory_without_log_files_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An empty directory leaves nothing to follow: exit 2 and say so, rather than exiting silently."""
+    from agentlog.cli import main
+
+    assert main(["tail", str(tmp_path)]) == 2
+    assert "no log file to follow" in capsys.readouterr().err
