@@ -40,7 +40,7 @@ from agentlog._vocabulary import (
 
 from .reader import Counts, read_lines
 from .runs import ERROR_NEEDLES, PROOF_NEEDLES, RUN_NEEDLES, TOOL_NEEDLES, RunSummary, build_runs
-from .stats import STATS_NEEDLES, compute_stats
+from .stats import stats_of_files
 from .text import safe
 from .times import epoch
 from .tree import SPAN_KINDS, Node, RunTree, build_tree, run_metadata, walk
@@ -354,7 +354,7 @@ def report_page(
 
     Args:
         runs: Every run's summary (the table's rows).
-        stats: What `compute_stats` found.
+        stats: What `stats.compute_stats` found.
         trees: The runs given a full view, each with its child runs.
         files: The inputs, named in the page's header.
         counts: What reading found (lines parsed and skipped, problems).
@@ -403,7 +403,7 @@ def build_report(files: list[str], counts: Counts, max_views: int = DEFAULT_MAX_
     """
     needles = RUN_NEEDLES + TOOL_NEEDLES + ERROR_NEEDLES + PROOF_NEEDLES  # every figure a filter needs
     runs = build_runs(read_lines(files, counts, needles, count_all=True)).summaries()
-    stats = compute_stats(read_lines(files, Counts(), STATS_NEEDLES))
+    stats = stats_of_files(files, Counts())  # as `agentlog stats` computes them
     top = _roots(runs)
     chosen = _chosen(runs, top, max_views)
     wanted = set(chosen)
