@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
 import os
 import pickle
 import re
@@ -61,6 +62,7 @@ __all__ = [
     "expand_inputs",
     "first_match",
     "input_problems",
+    "map_batches",
     "map_parts",
     "numbered_lines",
     "parse",
@@ -433,15 +435,16 @@ class _Selection:
         return _in_order(spans) if merge else spans
 
 
-def _every_span(buffer: _Buffer, end: int) -> list[tuple[int, int]]:
-    """(start, end) of every line in ``buffer.data[:end]``."""
+def _every_span(buffer: _Buffer, end: int, blank: bool = False) -> list[tuple[int, int]]:
+    """(start, end) of every line in ``buffer.data[:end]`` (empty ones too when *blank*)."""
     data = buffer.data
     spans = []
     start = 0
     while start < end:
         stop = data.find(b"\n", start, end)
         stop = end if stop < 0 else stop
-        spans.append((start, stop))
+        if blank or stop > start:
+            spans.append((start, stop))
         start = stop + 1
     return spans
 
@@ -685,6 +688,57 @@ def _read_file(
                 yield bytes(data[start:finish])
 
 
+def _parse_spans(buffer: _Buffer, spans: list[tuple[int, int]], counts: Counts) -> list[dict[str, Any]]:
+    """The flat lines at *spans* of the block, parsed where they lie; the others counted as skipped.
+
+    Most blocks hold only good lines: they are parsed in one comprehension,
+    and only a block where one fails is gone through line by line.
+    """
+    view, flat = buffer.view, to_flat
+    try:
+        values = [orjson.loads(view[start:stop]) for start, stop in spans]
+    except orjson.JSONDecodeError:
+        data = buffer.data
+        lines = []
+        for start, stop in spans:
+            line = parse(data[start:stop])
+            if line is not None:
+                lines.append(line)
+            elif data[start:stop].strip():
+                counts.skipped += 1
+        counts.parsed += len(lines)
+        return lines
+    lines = [
+        line
+        for line in [flat(value) if type(value) is dict else None for value in values]
+        if line is not None
+    ]
+    counts.parsed += len(lines)
+    counts.skipped += len(values) - len(lines)
+    return lines
+
+
+def _flat_blocks(
+    name: str,
+    select: _Selection,
+    counts: Counts,
+    *,
+    count_all: bool,
+    skip: int = 0,
+    stop: int | None = None,
+    part: bool = False,
+) -> Iterator[list[dict[str, Any]]]:
+    """The flat lines of one file that *select* takes, a list per block; the lines not agentlog's counted."""
+    with _blocks_of(name, counts, skip=skip, stop=stop, part=part) as reader:
+        for buffer, end in reader.blocks():
+            spans = select.spans(buffer, end)
+            if count_all and not select.everything:
+                counts.skipped += _count_not_objects(buffer, end, spans)
+            lines = _parse_spans(buffer, spans, counts)
+            if lines:
+                yield lines
+
+
 def _flat_lines(
     name: str,
     select: _Selection,
@@ -695,38 +749,9 @@ def _flat_lines(
     stop: int | None = None,
     part: bool = False,
 ) -> Iterator[dict[str, Any]]:
-    """The flat lines of one file that *select* takes; the lines that are not agentlog's counted.
-
-    `_parsed` of `_read_file`, in one loop that parses each line where it
-    lies in the block (the hot path of ``stats`` and ``runs``).
-    """
-    loads, error, flat = orjson.loads, orjson.JSONDecodeError, to_flat
-    with _blocks_of(name, counts, skip=skip, stop=stop, part=part) as reader:
-        for buffer, end in reader.blocks():
-            spans = select.spans(buffer, end)
-            if count_all and not select.everything:
-                counts.skipped += _count_not_objects(buffer, end, spans)
-            data, view = buffer.data, buffer.view
-            parsed = 0
-            for start, finish in spans:
-                if start == finish:
-                    continue
-                if data[start] == 0x7B and data[finish - 1] == 0x7D:  # {…}: no space around
-                    try:
-                        value = loads(view[start:finish])
-                    except error:
-                        value = None
-                    line = flat(value) if type(value) is dict else None
-                else:
-                    line = parse(data[start:finish])
-                    if line is None and not data[start:finish].strip():
-                        continue
-                if line is None:
-                    counts.skipped += 1
-                    continue
-                parsed += 1
-                yield line
-            counts.parsed += parsed
+    """The lines of `_flat_blocks`, one by one."""
+    for lines in _flat_blocks(name, select, counts, count_all=count_all, skip=skip, stop=stop, part=part):
+        yield from lines
 
 
 def read_lines(
@@ -855,6 +880,26 @@ def map_parts(
         events: Parse the lines naming one of these events (see `read_lines`).
         workers: At most this many processes (default: one per CPU, at most 8).
     """
+
+    def batches_to_lines(batches: Iterator[list[dict[str, Any]]]) -> T:
+        return consume(itertools.chain.from_iterable(batches))
+
+    return map_batches(
+        inputs, counts, needles, batches_to_lines, count_all=count_all, events=events, workers=workers
+    )
+
+
+def map_batches(
+    inputs: Iterable[str],
+    counts: Counts,
+    needles: tuple[bytes, ...],
+    consume: Callable[[Iterator[list[dict[str, Any]]]], T],
+    *,
+    count_all: bool = True,
+    events: Iterable[str] = (),
+    workers: int | None = None,
+) -> list[T]:
+    """`map_parts`, with *consume* given the flat lines a list per block (for consumers working in bulk)."""
     workers = _workers() if workers is None else min(workers, _workers())
     select = _Selection(needles, events)
     answers: list[T] = []
@@ -862,10 +907,9 @@ def map_parts(
         parts = _parts(name, skip, workers)
 
         def part(start: int, stop: int | None, own: Counts, name: str = name, first: int = parts[0][0]) -> T:
+            split = start != first
             return consume(
-                _flat_lines(
-                    name, select, own, count_all=count_all, skip=start, stop=stop, part=start != first
-                )
+                _flat_blocks(name, select, own, count_all=count_all, skip=start, stop=stop, part=split)
             )
 
         children = []
@@ -1008,7 +1052,7 @@ def numbered_lines(inputs: Iterable[str], counts: Counts | None = None) -> Itera
         try:
             for buffer, end in _Reader(stream, counts).blocks():
                 data = buffer.data
-                for start, stop in _every_span(buffer, end):
+                for start, stop in _every_span(buffer, end, blank=True):
                     number += 1
                     raw = bytes(data[start:stop])
                     if raw.strip():

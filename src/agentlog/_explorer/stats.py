@@ -18,7 +18,7 @@ from __future__ import annotations
 import heapq
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from agentlog._vocabulary import (
@@ -34,8 +34,8 @@ from agentlog._vocabulary import (
     TOOL_RESULT,
 )
 
-from .reader import Counts, map_parts
-from .values import count, number
+from .reader import Counts, map_batches
+from .values import count
 
 __all__ = ["STATS_EVENTS", "STATS_NEEDLES", "StatsBuilder", "compute_stats", "stats_of_files"]
 
@@ -88,70 +88,81 @@ class StatsBuilder:
 
     def add(self, line: dict[str, Any]) -> None:
         """Take one flat line (only typed ``tool_result``/``tool_call``/``llm_result``/run lines count)."""
-        event = line.get(EVENT)
-        if event not in _WANTED or line.get(FREE_FORM) is True:
-            return  # not looked at, or a log message named like a typed event (`typed.typed_event`)
-        self.order += 1
-        if event == TOOL_RESULT:
-            tool = str(line.get("tool"))
-            self.tool_calls[tool] += 1
-            status = line.get("status")
-            if status == ERROR:
-                self.tool_errors[tool] += 1
-            latency = number(line.get("latency_ms"))
-            if latency is not None:
-                timed = self.tool_latency.get(tool)
-                if timed is None:
-                    timed = self.tool_latency[tool] = array("d")
-                timed.append(latency)
-                slowest = self.slowest
-                if len(slowest) < self.top or (self.top and latency > slowest[0][0]):
-                    call = {
-                        "tool": line.get("tool"),
-                        "latency_ms": latency,
-                        "run_id": line.get(RUN_ID),
-                        "tool_call_id": line.get(TOOL_CALL_ID),
-                        "status": status,
-                    }
-                    self._keep(slowest, (latency, -self.order, call))
-        elif event == TOOL_CALL:
-            args_hash = line.get("args_hash")
-            if isinstance(args_hash, str):
+        self.add_all((line,))
+
+    def add_all(self, lines: Iterable[dict[str, Any]]) -> None:
+        """Take flat lines in order (`add` for each, in one loop: the hot path of ``stats``)."""
+        wanted, keep, top = _WANTED, self._keep, self.top
+        tool_calls, tool_errors, tool_latency = self.tool_calls, self.tool_errors, self.tool_latency
+        model_calls, model_tokens, model_latency = self.model_calls, self.model_tokens, self.model_latency
+        slowest, calls_open, closed_elsewhere = self.slowest, self.open, self.closed_elsewhere
+        order = self.order
+        for line in lines:
+            event = line.get(EVENT)
+            if event not in wanted or line.get(FREE_FORM) is True:
+                continue  # not looked at, or a log message named like a typed event (`typed.typed_event`)
+            order += 1
+            if event == TOOL_RESULT:
+                tool = str(line.get("tool"))
+                tool_calls[tool] = tool_calls.get(tool, 0) + 1
+                status = line.get("status")
+                if status == ERROR:
+                    tool_errors[tool] = tool_errors.get(tool, 0) + 1
+                latency = line.get("latency_ms")
+                if type(latency) is float or type(latency) is int:  # `values.number`, inlined
+                    latency = float(latency)
+                    timed = tool_latency.get(tool)
+                    if timed is None:
+                        timed = tool_latency[tool] = array("d")
+                    timed.append(latency)
+                    if len(slowest) < top or (top and latency > slowest[0][0]):
+                        call = {
+                            "tool": line.get("tool"),
+                            "latency_ms": latency,
+                            "run_id": line.get(RUN_ID),
+                            "tool_call_id": line.get(TOOL_CALL_ID),
+                            "status": status,
+                        }
+                        keep(slowest, (latency, -order, call))
+            elif event == TOOL_CALL:
+                args_hash = line.get("args_hash")
+                if isinstance(args_hash, str):
+                    run_id = str(line.get(RUN_ID))
+                    entry = calls_open.get(run_id)
+                    if entry is None:
+                        entry = calls_open[run_id] = (False, order, Counter())
+                    entry[2][(str(line.get("tool")), args_hash)] += 1
+            elif event == LLM_RESULT:
+                model = str(line.get("model"))
+                model_calls[model] = model_calls.get(model, 0) + 1
+                tokens = model_tokens.get(model)
+                if tokens is None:
+                    tokens = model_tokens[model] = [0, 0]
+                tokens[0] += count(line.get("input_tokens"))
+                tokens[1] += count(line.get("output_tokens"))
+                latency = line.get("latency_ms")
+                if type(latency) is float or type(latency) is int:
+                    timed = model_latency.get(model)
+                    if timed is None:
+                        timed = model_latency[model] = array("d")
+                    timed.append(float(latency))
+            elif event == RUN_STARTED:
                 run_id = str(line.get(RUN_ID))
-                entry = self.open.get(run_id)
-                if entry is None:
-                    entry = self.open[run_id] = (False, self.order, Counter())
-                entry[2][(str(line.get("tool")), args_hash)] += 1
-        elif event == LLM_RESULT:
-            model = str(line.get("model"))
-            self.model_calls[model] += 1
-            tokens = self.model_tokens.get(model)
-            if tokens is None:
-                tokens = self.model_tokens[model] = [0, 0]
-            tokens[0] += count(line.get("input_tokens"))
-            tokens[1] += count(line.get("output_tokens"))
-            latency = number(line.get("latency_ms"))
-            if latency is not None:
-                timed = self.model_latency.get(model)
-                if timed is None:
-                    timed = self.model_latency[model] = array("d")
-                timed.append(latency)
-        elif event == RUN_STARTED:
-            run_id = str(line.get(RUN_ID))
-            if run_id not in self.open:
-                self.open[run_id] = (True, self.order, Counter())
-        else:  # RUN_FINISHED
-            self.stop_reasons[str(line.get("stop_reason"))] += 1
-            run_id = str(line.get(RUN_ID))
-            entry = self.open.pop(run_id, None)
-            if entry is not None and entry[0]:
-                self._settle(run_id, entry[1], entry[2])
-            elif run_id in self.closed_elsewhere:  # finished twice: count its calls anyway
-                self.closed_elsewhere[run_id][1].update(entry[2] if entry is not None else ())
-            else:
-                self.closed_elsewhere[run_id] = (
-                    (entry[1], entry[2]) if entry is not None else (self.order, Counter())
-                )
+                if run_id not in calls_open:
+                    calls_open[run_id] = (True, order, Counter())
+            else:  # RUN_FINISHED
+                self.stop_reasons[str(line.get("stop_reason"))] += 1
+                run_id = str(line.get(RUN_ID))
+                entry = calls_open.pop(run_id, None)
+                if entry is not None and entry[0]:
+                    self._settle(run_id, entry[1], entry[2])
+                elif run_id in closed_elsewhere:  # finished twice: count its calls anyway
+                    closed_elsewhere[run_id][1].update(entry[2] if entry is not None else ())
+                else:
+                    closed_elsewhere[run_id] = (
+                        (entry[1], entry[2]) if entry is not None else (order, Counter())
+                    )
+        self.order = order
 
     def _keep(self, heap: list[Any], item: Any) -> None:
         """Put *item* in *heap*, keeping only the `top` largest."""
@@ -264,17 +275,17 @@ def compute_stats(lines: Iterable[dict[str, Any]], top: int = 10) -> dict[str, A
         top: How many of the slowest and of the most repeated tool calls to list.
     """
     builder = StatsBuilder(top)
-    for line in lines:
-        builder.add(line)
+    builder.add_all(lines)
     return builder.result()
 
 
-def _build(top: int) -> Any:
-    def build(lines: Iterator[dict[str, Any]]) -> StatsBuilder:
+def _build(top: int) -> Callable[[Iterator[list[dict[str, Any]]]], StatsBuilder]:
+    """What a part of the input is reduced to: a builder fed its lines, a block at a time."""
+
+    def build(batches: Iterator[list[dict[str, Any]]]) -> StatsBuilder:
         builder = StatsBuilder(top)
-        add = builder.add
-        for line in lines:
-            add(line)
+        for lines in batches:
+            builder.add_all(lines)
         return builder
 
     return build
@@ -288,7 +299,7 @@ def stats_of_files(inputs: Iterable[str], counts: Counts, top: int = 10) -> dict
         counts: Updated with what reading found (see `reader.read_lines`).
         top: How many of the slowest and of the most repeated tool calls to list.
     """
-    builders = map_parts(inputs, counts, (), _build(top), events=STATS_EVENTS)
+    builders = map_batches(inputs, counts, (), _build(top), events=STATS_EVENTS)
     whole = builders[0] if builders else StatsBuilder(top)
     for later in builders[1:]:
         whole.merge(later)
