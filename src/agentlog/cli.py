@@ -20,7 +20,15 @@ from ._explorer.diff import diff_runs, find_run
 from ._explorer.filters import OUTCOMES, SORTS, RunFilter, parse_duration, parse_meta
 from ._explorer.follow import Failure, FileFollower, Finished, Notice, StreamFollower, Tail, is_compressed
 from ._explorer.html import DEFAULT_MAX_VIEWS, build_report, html_page
-from ._explorer.reader import Counts, collect_run, expand_inputs, read_lines, run_id_needle, spooled_stdin
+from ._explorer.reader import (
+    Counts,
+    collect_run,
+    expand_inputs,
+    input_problems,
+    read_lines,
+    run_id_needle,
+    spooled_stdin,
+)
 from ._explorer.runs import (
     ERROR_NEEDLES,
     PROOF_NEEDLES,
@@ -472,11 +480,41 @@ def _cmd_validate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     except JsonschemaMissingError:
         print("agentlog: validate needs jsonschema: python3 -m pip install jsonschema", file=err)
         return 2
+    except OSError as exc:  # a file unreadable part way: a corrupt .gz, an I/O error
+        print(f"agentlog: {safe(exc)}", file=err)
+        return 2
     if args.json:
         _print_json(result.as_dict(), out)
     else:
         print(result.as_text(), file=out)
     return 1 if result.invalid else 0
+
+
+_ID_ARGUMENTS = {"show": ("run_id",), "diff": ("run_a", "run_b")}
+
+
+def _inputs_usable(args: argparse.Namespace, err: IO[str]) -> bool:
+    """Whether every input can be read; if not, say which and why (and spot run IDs and files swapped).
+
+    Shared by every command that reads files: a missing or unreadable input
+    is an error (exit 2), not an empty answer.
+    """
+    problems = input_problems(args.files)
+    for problem in problems:
+        print(f"agentlog: {safe(problem)}", file=err)
+    names = _ID_ARGUMENTS.get(args.command, ())
+    swapped = [getattr(args, name) for name in names if os.path.exists(getattr(args, name))]
+    missing_ids = [
+        name for name in args.files if _RUN_ID_PREFIX.fullmatch(name.lower()) and not os.path.exists(name)
+    ]
+    if problems and swapped and missing_ids:
+        usage = " ".join(name.upper() for name in names)
+        print(
+            f"agentlog: {safe(missing_ids[0])!r} looks like a run ID and {safe(swapped[0])!r} is a file: "
+            f"the run comes first: agentlog {args.command} {usage} FILE...",
+            file=err,
+        )
+    return not problems
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -488,6 +526,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ._demo import run_demo
 
             return run_demo(args.output, runs=args.runs, seed=args.seed, out=out)
+        if args.command != "tail" and not _inputs_usable(args, err):  # tail waits for files, as tail -F
+            return 2
         handler = {
             "runs": _cmd_runs,
             "tail": _cmd_tail,

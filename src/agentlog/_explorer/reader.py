@@ -325,32 +325,36 @@ class _Reader:
             if filled == len(self.buffer.data):
                 if filled > self.cap:
                     self.counts.too_long += 1
-                    filled = scanned = self._drop_line()
+                    filled = self._drop_line()
+                    scanned = 0
                     base = self.consumed - filled
                     continue
                 bigger = _Buffer(min(2 * filled, self.cap + 1))
                 bigger.data[:filled] = self.buffer.data[:filled]
                 self.buffer = bigger
             count = self._read_into(filled)
-            if count == 0:
-                if filled > self.cap:
-                    self.counts.too_long += 1
-                elif filled:
-                    self.block_start = self.origin + base
-                    yield self.buffer, filled
-                return
             end = filled + count
+            if not end:
+                return
             data = self.buffer.data
-            cut = data.rfind(b"\n", scanned, end)
+            cut = data.rfind(b"\n", scanned, end) if count else end - 1  # the input's end ends a line
             if cut < 0:
                 filled = scanned = end
                 continue
+            self.block_start = self.origin + base
             if self.limit is not None and base + cut + 1 >= self.limit:
                 # The part ends in this block: after the line that holds its last byte.
-                self.block_start = self.origin + base
-                yield self.buffer, data.find(b"\n", max(self.limit - 1 - base, 0), end) + 1
+                stop = data.find(b"\n", max(self.limit - 1 - base, 0), end)
+                yield self.buffer, stop + 1 if stop >= 0 else end
                 return
-            self.block_start = self.origin + base
+            if not count:
+                last = data.rfind(b"\n", 0, end) + 1
+                if end - last > self.cap:  # the last line, without a newline, is too long
+                    self.counts.too_long += 1
+                    end = last
+                if end:
+                    yield self.buffer, end
+                return
             yield self.buffer, cut + 1
             rest = end - cut - 1
             data[:rest] = data[cut + 1 : end]
@@ -563,28 +567,22 @@ def _shared_lines(first: str, second: str) -> tuple[int, bool]:
 def _plan(inputs: Iterable[str], counts: Counts) -> list[tuple[str, int]]:
     """(file, bytes to leave out at its start) for each input to read; what another input repeats is left out.
 
-    Two inputs hold the same log when the first 64 KiB (decompressed) of one
-    start the other: the ``x.jsonl`` and ``x.jsonl.gz`` of one log, or a copy
-    of a log that has grown since. The lines they share are read from the
-    first of them only, and an input they all repeat is not read at all.
+    Two inputs that start with the same line hold the same log, or copies of
+    it taken at different times: the ``x.jsonl`` and ``x.jsonl.gz`` of one
+    log, a copy of a log that has grown since. The lines they share from
+    the start are read from the first of them only, and an input all of
+    whose lines another holds is not read at all.
     """
     plan: list[tuple[str, int]] = []
-    heads: list[tuple[bytes, str]] = []
+    first_lines: dict[bytes, str] = {}
     for name in expand_inputs(inputs):
         head = _head(name) if name != "-" else b""
-        earlier = next(
-            (
-                other
-                for other_head, other in heads
-                if head
-                and b"\n" in head[:-1]
-                and (other_head.startswith(head) or head.startswith(other_head))
-            ),
-            None,
-        )
+        newline = head.find(b"\n")
+        first = head[: newline + 1] if newline > 0 and head[:newline].strip() else b""
+        earlier = first_lines.get(first) if first else None
         if earlier is None:
-            if head:
-                heads.append((head, name))
+            if first:
+                first_lines[first] = name
             plan.append((name, 0))
             continue
         skip, repeated = _shared_lines(earlier, name)
@@ -1036,29 +1034,37 @@ def first_match(inputs: Iterable[str], needle: bytes) -> tuple[str, int, dict[st
     return None
 
 
-def numbered_lines(inputs: Iterable[str], counts: Counts | None = None) -> Iterator[tuple[str, int, bytes]]:
+def numbered_lines(inputs: Iterable[str]) -> Iterator[tuple[str, int, bytes | None]]:
     """(file, line number, raw line) for every line that is not blank, file by file.
 
     Line numbers count from 1 and include blank lines, so they match an
-    editor's. A file that cannot be opened or read raises (`OSError`), since
-    a check that silently skipped a file would pass it. A line longer than
-    `MAX_LINE_BYTES` is left out, and counted and said in *counts* if given.
+    editor's. A line longer than `MAX_LINE_BYTES` is not read: its raw line
+    is None. A file that cannot be opened or read raises (`OSError`, naming
+    the file), since a check that silently skipped a file would pass it.
     """
-    counts = counts if counts is not None else Counts()
     for name in expand_inputs(inputs):
         stream = _open(name)
-        too_long = counts.too_long
+        counts = Counts()
         number = 0
         try:
             for buffer, end in _Reader(stream, counts).blocks():
+                while counts.too_long > 0:  # dropped just before this block's first line
+                    counts.too_long -= 1
+                    number += 1
+                    yield name, number, None
                 data = buffer.data
                 for start, stop in _every_span(buffer, end, blank=True):
                     number += 1
                     raw = bytes(data[start:stop])
                     if raw.strip():
                         yield name, number, raw
+            while counts.too_long > 0:
+                counts.too_long -= 1
+                number += 1
+                yield name, number, None
+        except (OSError, EOFError, zlib.error) as exc:
+            raise OSError(f"{name}: line {number + 1}: {exc}") from exc
         finally:
-            _note_file_problems(name, counts.too_long - too_long, stream, counts)
             _close(stream)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from agentlog._schema import event_schema
 
+from . import reader
 from .reader import numbered_lines, parse
 from .text import safe
 
@@ -47,7 +48,9 @@ def validate(inputs: Iterable[str], max_errors: int = 20) -> Validation:
     Args:
         inputs: Files, directories, ``.gz`` files, or ``-`` for stdin.
         max_errors: How many problems to describe (all are counted). Each
-            reads ``file:line: where: what``, the logged text made safe to print.
+            reads ``file:line: where: what``, the file name and the logged
+            text made safe to print. A line longer than `reader.MAX_LINE_BYTES` is
+            invalid, unread.
 
     Raises:
         JsonschemaMissingError: ``jsonschema`` cannot be imported.
@@ -62,8 +65,12 @@ def validate(inputs: Iterable[str], max_errors: int = 20) -> Validation:
     result = Validation()
     for name, number, raw in numbered_lines(inputs):
         result.checked += 1
-        line = parse(raw)
-        problem = "not an agentlog JSON line" if line is None else None
+        problem: str | None
+        if raw is None:
+            line, problem = None, f"longer than {reader.MAX_LINE_BYTES / (1024 * 1024):g} MiB: not checked"
+        else:
+            line = parse(raw)
+            problem = "not an agentlog JSON line" if line is None else None
         if line is not None:
             error = jsonschema.exceptions.best_match(validator.iter_errors(line))
             if error is not None:
@@ -72,5 +79,5 @@ def validate(inputs: Iterable[str], max_errors: int = 20) -> Validation:
         if problem is not None:
             result.invalid += 1
             if len(result.errors) < max_errors:
-                result.errors.append(f"{name}:{number}: {safe(problem, 200)}")
+                result.errors.append(f"{safe(name)}:{number}: {safe(problem, 200)}")
     return result
