@@ -9,8 +9,8 @@ median (and min/max) over rounds, in nanoseconds per event, with each
 contender's ratio to the floor and to structlog's fastest configuration.
 
 Environment: BENCH_ROUNDS (default 15), BENCH_EVENTS (events per round,
-default 20000), BENCH_LOG_BYTES (size of the explorer's log file, default
-1e9; 0 skips the explorer figures), BENCH_JSON (write the results there),
+default 20000), BENCH_EXPLORER_BYTES and BENCH_EXPLORER_ROUNDS (the run
+explorer's log and rounds: see benchmarks/explorer.py), BENCH_JSON (write the results there),
 BENCH_PROFILE (a contender's name, or part of it: profile that one contender
 under cProfile and print where its time goes, instead of the tables),
 BENCH_ADAPTER_ROUNDS (rounds per framework adapter, default 5; 0 skips them).
@@ -25,21 +25,15 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import gc
-import gzip  # noqa: F401 - keeps import time out of the explorer figures
 import hashlib
-import io
 import json
 import logging
 import os
 import platform
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -53,7 +47,6 @@ from agentlog import events
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "15"))
 EVENTS = int(os.environ.get("BENCH_EVENTS", "20000"))
-LOG_BYTES = int(float(os.environ.get("BENCH_LOG_BYTES", "1e9")))
 ADAPTER_ROUNDS = int(os.environ.get("BENCH_ADAPTER_ROUNDS", "5"))
 ADAPTERS = (
     "openai_agents",
@@ -711,93 +704,6 @@ def measure_huge_capture() -> dict[str, float]:
     }
 
 
-# -- the explorer ---------------------------------------------------------------------------
-
-
-def _make_log(path: Path, size: int) -> str:
-    """A log of many runs (unique run and trace IDs); returns a run_id from the middle."""
-    buffer = io.BytesIO()
-    agentlog.configure(output=buffer, service="bench", stdlib=False)
-    log = agentlog.get_logger("bench")
-    for index in range(300):
-        with agentlog.run(task=index, user_id=f"u{index % 7}"):
-            for step in range(3):
-                with (
-                    agentlog.step("tool"),
-                    agentlog.tool_call(("search", "fetch", "calc")[step], {"i": index % 5}) as call,
-                ):
-                    log.info("working", index=index)
-                    call.result = step
-            with agentlog.llm_call("gpt-4o", provider="openai") as llm:
-                llm.set_usage(100, 20, "stop")
-    template = buffer.getvalue()
-    lines = template.splitlines()
-    run_ids = sorted({orjson.loads(line)["run_id"] for line in lines})
-    trace_ids = sorted({orjson.loads(line)["trace_id"] for line in lines})
-    written, target_run = 0, ""
-    with open(path, "wb") as handle:
-        while written < size:
-            block = template
-            for old in run_ids:
-                block = block.replace(old.encode(), str(uuid.uuid4()).encode())
-            for old in trace_ids:
-                block = block.replace(old.encode(), uuid.uuid4().hex.encode())
-            if written >= size // 2 and not target_run:
-                target_run = orjson.loads(block.splitlines()[0])["run_id"]
-            handle.write(block)
-            written += len(block)
-    return target_run
-
-
-def _time(command: list[str], stdin: Any = None, runs: int = 3) -> float:
-    best = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        with open(os.devnull, "wb") as sink, tempfile.TemporaryFile() as out:
-            subprocess.run(command, stdout=out, stderr=sink, stdin=stdin, check=True)
-        best.append(time.perf_counter() - started)
-    return statistics.median(best)
-
-
-def measure_explorer() -> dict[str, Any]:
-    """Agentlog show vs grep -F on a large file; agentlog stats vs jq and DuckDB."""
-    if LOG_BYTES <= 0:
-        return {}
-    folder = Path(tempfile.mkdtemp(prefix="agentlog-bench-"))
-    try:
-        path = folder / "agent.jsonl"
-        run_id = _make_log(path, LOG_BYTES)
-        size = path.stat().st_size
-        subprocess.run(["cat", str(path)], stdout=subprocess.DEVNULL, check=True)  # page cache, for everyone
-        agentlog_cli = [sys.executable, "-m", "agentlog"]
-        result: dict[str, Any] = {"file_bytes": size}
-        result["grep_s"] = _time(["grep", "-F", run_id, str(path)])
-        result["show_full_id_s"] = _time([*agentlog_cli, "show", run_id, str(path)])
-        result["show_8_chars_s"] = _time([*agentlog_cli, "show", run_id[:8], str(path)])
-        result["stats_s"] = _time([*agentlog_cli, "stats", str(path), "--json"], runs=1)
-        if shutil.which("jq"):
-            program = 'select(.event == "tool_result") | [.tool, .status, .latency_ms]'
-            result["jq_s"] = _time(["jq", "-c", program, str(path)], runs=1)
-        try:
-            import duckdb
-
-            query = (
-                "SELECT tool, count(*) AS calls, avg(CASE WHEN status = 'error' THEN 1 ELSE 0 END) AS error_rate, "
-                "quantile_cont(latency_ms, [0.5, 0.95, 0.99]) AS p FROM read_json_auto(?, format='newline_delimited', "
-                "ignore_errors=true, union_by_name=true) WHERE event = 'tool_result' GROUP BY tool"
-            )
-            started = time.perf_counter()
-            relation = duckdb.sql(query.replace("?", f"'{path}'"))
-            assert relation is not None
-            relation.fetchall()
-            result["duckdb_s"] = time.perf_counter() - started
-        except ImportError:
-            pass
-        return result
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 # -- report ---------------------------------------------------------------------------------
 
 
@@ -906,22 +812,11 @@ def main() -> None:
         f"capture of a {huge['result_bytes'] / 1e6:.1f} MB tool result: redacted {huge['redacted_s'] * 1000:.0f} ms, "
         f"hash {huge['hash_s'] * 1000:.0f} ms (the scrub alone {huge['scrub_only_s'] * 1000:.2f} ms)"
     )
-    figures["explorer"] = measure_explorer()
-    explorer = figures["explorer"]
-    if explorer:
-        grep_s = explorer["grep_s"]
-        print(
-            f"explorer on a {explorer['file_bytes'] / 1e9:.2f} GB file: grep -F {grep_s:.2f} s; "
-            f"agentlog show (full run_id) {explorer['show_full_id_s']:.2f} s ({explorer['show_full_id_s'] / grep_s:.1f}x), "
-            f"(8 characters) {explorer['show_8_chars_s']:.2f} s ({explorer['show_8_chars_s'] / grep_s:.1f}x)"
-        )
-        mb = explorer["file_bytes"] / 1e6
-        parts = [f"agentlog stats {mb / explorer['stats_s']:.0f} MB/s"]
-        if "jq_s" in explorer:
-            parts.append(f"jq {mb / explorer['jq_s']:.0f} MB/s")
-        if "duckdb_s" in explorer:
-            parts.append(f"DuckDB read_json {mb / explorer['duckdb_s']:.0f} MB/s")
-        print("per-tool aggregation throughput: " + ", ".join(parts))
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks import explorer  # the run explorer against DuckDB and grep: see its docstring
+
+    figures["explorer"] = explorer.measure()
+    explorer.report(figures["explorer"])
     figures["adapters"] = measure_adapters()
     if figures["adapters"]:
         print(
