@@ -75,7 +75,7 @@ MAX_LINE_BYTES = 16 * 1024 * 1024
 """The longest line read (64 times the largest line agentlog writes by default); longer ones are skipped."""
 
 _BLOCK = 8 * 1024 * 1024  # bytes read at a time
-_PART = 64 * 1024 * 1024  # the least a process is given of a file split across processes
+_PART = 16 * 1024 * 1024  # the least a process is given of a file split across processes
 _MAX_WORKERS = 8
 _PREFIX = 64 * 1024  # bytes compared to tell whether two inputs hold the same log
 _SUFFIXES = (".jsonl", ".ndjson", ".json", ".log", ".gz")
@@ -587,7 +587,10 @@ def _plan(inputs: Iterable[str], counts: Counts) -> list[tuple[str, int]]:
             continue
         skip, repeated = _shared_lines(earlier, name)
         counts.repeated += 1
-        if not repeated:
+        if repeated:
+            counts.problems.append(f"{name}: the same lines as {earlier}: read once")
+        else:
+            counts.problems.append(f"{name}: starts with {skip} bytes of {earlier}'s lines: those read once")
             plan.append((name, skip))
     return plan
 
