@@ -8,6 +8,7 @@ are in ``benchmarks/explorer.py``; here the limits are made small instead.
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import signal
@@ -382,3 +383,31 @@ def test_collect_run_leaves_out_a_line_that_only_holds_the_prefix_elsewhere(tmp_
     path.write_bytes(_jsonl([decoy, *_run()]))
     lines = collect_run([str(path)], run_id_needle(RUN[:8]), Counts())
     assert {line["run_id"] for line in lines} == {RUN}
+
+
+class _Stdin:
+    """Stands in for sys.stdin: only its byte buffer is read."""
+
+    def __init__(self, data: bytes) -> None:
+        self.buffer = io.BufferedReader(io.BytesIO(data))
+
+
+def test_gzip_on_stdin_is_decompressed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`zcat`-less: a gzip stream piped in is recognised by its first bytes, which are not lost."""
+    monkeypatch.setattr(sys, "stdin", _Stdin(gzip.compress(_jsonl(_run()))))
+    assert [line["event"] for line in read_lines(["-"], Counts())][::3] == ["run_started", "run_finished"]
+
+
+def test_a_pipe_is_read_whole(tmp_path: Path) -> None:
+    """A named pipe (as `<(zcat x.gz)` gives) is read once, from its first byte: nothing is peeked away."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    data = gzip.compress(_jsonl(_run(tools=2)))
+    writer = subprocess.Popen([sys.executable, "-c", f"open({str(fifo)!r}, 'wb').write({data!r})"])
+    try:
+        counts = Counts()
+        lines = list(read_lines([str(fifo)], counts))
+    finally:
+        writer.wait(timeout=30)
+    assert lines[0]["event"] == "run_started" and len(lines) == 6
+    assert counts.problems == []

@@ -179,28 +179,38 @@ def input_problems(inputs: Sequence[str]) -> list[str]:
 
 
 def _open(name: str) -> IO[bytes]:
-    """*name* opened for reading bytes: stdin for ``-``, decompressed if it starts as gzip does."""
+    """*name* opened for reading bytes (stdin for ``-``), decompressed if it starts as gzip does.
+
+    A pipe (``<(zcat …)``, stdin) is peeked at rather than read back, so
+    nothing of it is lost to the test.
+    """
     if name == "-":
-        return sys.stdin.buffer
-    raw = open(name, "rb", buffering=0)  # noqa: SIM115 - returned open, closed by the caller
-    try:
-        compressed = raw.read(2) == _GZIP_MAGIC
-        raw.seek(0)
-    except OSError:
-        raw.close()
-        raise
+        stream: IO[bytes] = sys.stdin.buffer
+        compressed = isinstance(stream, io.BufferedReader) and stream.peek(2)[:2] == _GZIP_MAGIC
+    else:
+        raw = open(name, "rb", buffering=0)  # noqa: SIM115 - returned open, closed by the caller
+        try:
+            if raw.seekable():
+                compressed = raw.read(2) == _GZIP_MAGIC
+                raw.seek(0)
+                stream = raw
+            else:
+                stream = io.BufferedReader(raw)
+                compressed = stream.peek(2)[:2] == _GZIP_MAGIC
+        except OSError:
+            raw.close()
+            raise
     if compressed:
-        return cast("IO[bytes]", gzip.GzipFile(fileobj=raw, mode="rb"))  # it leaves raw open: see _close
-    return raw
+        return cast("IO[bytes]", gzip.GzipFile(fileobj=stream, mode="rb"))  # leaves stream open: see _close
+    return stream
 
 
 def _close(stream: IO[bytes]) -> None:
     """Close *stream* and, for gzip, the file under it; stdin stays open."""
-    if stream is sys.stdin.buffer:
-        return
     inner = getattr(stream, "fileobj", None)
-    stream.close()
-    if inner is not None:
+    if stream is not sys.stdin.buffer:
+        stream.close()
+    if inner is not None and inner is not sys.stdin.buffer:
         inner.close()
 
 
@@ -503,8 +513,10 @@ def _parsed(raws: Iterable[bytes], counts: Counts) -> Iterator[dict[str, Any]]:
 
 
 def _head(name: str) -> bytes:
-    """The first bytes *name* holds (decompressed, up to 64 KiB); empty if it cannot be read."""
+    """The first bytes *name* holds (decompressed, up to 64 KiB); empty if it cannot be read, or is a pipe."""
     try:
+        if not stat.S_ISREG(os.stat(name).st_mode):
+            return b""  # read once only: what is read here would be lost to the reading
         stream = _open(name)
     except OSError:
         return b""
