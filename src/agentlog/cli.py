@@ -20,32 +20,14 @@ from ._explorer.diff import diff_runs, find_run
 from ._explorer.filters import OUTCOMES, SORTS, RunFilter, parse_duration, parse_meta
 from ._explorer.follow import Failure, FileFollower, Finished, Notice, StreamFollower, Tail, is_compressed
 from ._explorer.html import DEFAULT_MAX_VIEWS, build_report, html_page
-from ._explorer.reader import (
-    Counts,
-    collect_run,
-    expand_inputs,
-    input_problems,
-    read_lines,
-    run_id_needle,
-    spooled_stdin,
-)
-from ._explorer.runs import (
-    ERROR_NEEDLES,
-    PROOF_NEEDLES,
-    RUN_NEEDLES,
-    TOOL_NEEDLES,
-    RunBuilder,
-    build_runs,
-    matching_run_ids,
-    select_runs,
-)
+from ._explorer.reader import Counts, collect_run, expand_inputs, input_problems, run_id_needle, spooled_stdin
+from ._explorer.runs import matching_run_ids, runs_of_files, select_runs
 from ._explorer.stats import stats_of_files
 from ._explorer.text import Style, reading_problems, safe, show_text, stats_text, style_for
 from ._explorer.times import parse_moment
 from ._explorer.tree import build_tree, trace_lines
 from ._explorer.views import diff_text, failure_line, inert_json, run_line, runs_table
 from ._version import __version__
-from ._vocabulary import ERROR, OK
 
 __all__ = ["main"]
 
@@ -175,11 +157,7 @@ def _cmd_runs(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     chosen = _run_filter(args)
     with spooled_stdin(args.files) as files:
         counts = Counts()
-        needles = (
-            RUN_NEEDLES + (TOOL_NEEDLES if args.tool else ()) + (ERROR_NEEDLES if args.error_class else ())
-        )
-        builder = build_runs(read_lines(files, counts, needles, count_all=True))
-        _prove_unfinished(builder, files, chosen)
+        builder = runs_of_files(files, counts, chosen, tools=bool(args.tool), errors=bool(args.error_class))
     selected = select_runs(
         builder.summaries(),
         status=chosen.status,
@@ -207,31 +185,6 @@ def _cmd_runs(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         print(runs_table(selected, style_for(args.color, out)), file=out)
     _report_counts(counts, err)
     return 0
-
-
-_FEW_RUNS = 8
-"""Up to this many unfinished runs are looked for by their IDs; more, by the events that prove them."""
-
-
-def _prove_unfinished(builder: RunBuilder, files: list[str], chosen: RunFilter) -> None:
-    """Read again the lines that prove the steps and calls of the unfinished runs *chosen* may keep.
-
-    The first pass reads only the lines that start and finish runs; a run
-    with no ``run_finished`` line is counted from its own lines, found here.
-    """
-    if chosen.status in (OK, ERROR):
-        return
-    wanted = {
-        run.run_id
-        for run in builder.summaries()
-        if run.unfinished and chosen.matches_start(run) and (not chosen.tool or chosen.tool in run.tools)
-    }
-    if not wanted:
-        return
-    needles = tuple(run_id_needle(run_id) for run_id in wanted) if len(wanted) <= _FEW_RUNS else PROOF_NEEDLES
-    for line in read_lines(files, Counts(), needles):
-        if line.get("run_id") in wanted:
-            builder.add(line)
 
 
 def _add_run_filters(parser: argparse.ArgumentParser) -> None:

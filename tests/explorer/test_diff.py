@@ -205,7 +205,7 @@ def test_diff_resolves_prefixes_and_refuses_what_it_cannot(
     assert main(["diff", "ab", good[:8], str(log)]) == 2
     assert "not a run_id" in capsys.readouterr().err
     assert main(["diff", str(log), good[:8], good[:8]]) == 2
-    assert "the two runs come first" in capsys.readouterr().err
+    assert "agentlog diff RUN_A RUN_B FILE..." in capsys.readouterr().err
 
 
 def test_an_ambiguous_prefix_lists_the_runs_it_matches(

@@ -32,6 +32,7 @@ from agentlog._vocabulary import (
     LLM_RESULT,
     LOGGER,
     METADATA,
+    OK,
     PARENT_RUN_ID,
     PARENT_SPAN_ID,
     PROCESSOR_ERROR,
@@ -52,13 +53,16 @@ from agentlog._vocabulary import (
 )
 
 from .filters import RunFilter, sort_runs
+from .reader import Counts, map_parts, read_lines, run_id_needle
 from .times import epoch
 from .typed import has_typed_shape, typed_event
 from .values import count
 
 __all__ = [
     "ERROR_NEEDLES",
+    "PROOF_EVENTS",
     "PROOF_NEEDLES",
+    "RUN_EVENTS",
     "RUN_NEEDLES",
     "TOOL_NEEDLES",
     "RunBuilder",
@@ -66,6 +70,7 @@ __all__ = [
     "build_runs",
     "matching_run_ids",
     "run_metadata",
+    "runs_of_files",
     "select_runs",
     "summarize_runs",
 ]
@@ -77,10 +82,14 @@ TOOL_NEEDLES = (TOOL_CALL.encode(),)
 ERROR_NEEDLES = (b'error_class"', b'"failure"')
 """Also needed when runs are picked by error class: the failed calls and steps (``error_class`` in
 the json profile, an outcome of ``failure`` in ecs and datadog)."""
-PROOF_NEEDLES = tuple(
-    event.encode() for event in (AGENT_STEP, TOOL_CALL, TOOL_RESULT, LLM_RESULT, STEP_FINISHED)
-)
-"""What an unfinished run's steps, calls and errors are counted from."""
+PROOF_EVENTS = (AGENT_STEP, TOOL_CALL, TOOL_RESULT, LLM_RESULT, STEP_FINISHED)
+"""What an unfinished run's steps, calls, failures, tokens and last moment are counted from."""
+PROOF_NEEDLES = tuple(event.encode() for event in PROOF_EVENTS)
+"""The same, as bytes a line must contain."""
+RUN_EVENTS = (RUN_STARTED, RUN_FINISHED)
+"""The events `runs_of_files` reads first (its reader's ``events``)."""
+_FEW_RUNS = 8
+"""Up to this many unfinished runs are looked for by their IDs; more, by the events that prove them."""
 
 _RUN_STARTED_FIELDS = frozenset(
     {
@@ -173,7 +182,7 @@ class RunSummary:
         """The reported total latency; for an unfinished run, first to last typed line seen."""
         if self.total_latency_ms is not None:
             return float(self.total_latency_ms)
-        start, last = epoch(self.started), epoch(self.last_seen)
+        start, last = epoch(self.started), epoch(self.last_seen or self.started)
         if self.unfinished and start is not None and last is not None and last >= start:
             return round((last - start) * 1000, 3)
         return None
@@ -206,7 +215,7 @@ class _Proof:
     call_failures: set[Any] = field(default_factory=set)
     failed_in_step: set[tuple[Any, str | None]] = field(default_factory=set)
     step_failures: dict[Any, str | None] = field(default_factory=dict)
-    last: float | None = None
+    last: str | None = None
 
     def errors(self) -> int:
         """Failed calls, and failed steps whose exception no failed call inside them accounts for."""
@@ -236,6 +245,22 @@ _FINISH_FIELDS = (
 def _takes(mine: bool | None, theirs: bool | None) -> bool:
     """Whether a later line (shaped or not: *theirs*) replaces an earlier one (*mine*) of the same kind."""
     return theirs is not None and (mine is None or (not mine and theirs))
+
+
+def _later(stamp: Any, than: str | None) -> bool:
+    """Whether timestamp *stamp* is later than *than* (None: anything is).
+
+    agentlog's own stamps (UTC, ``Z``, a fixed number of digits) compare as
+    text, which is cheap; any other form is compared as a time.
+    """
+    if not isinstance(stamp, str):
+        return False
+    if than is None:
+        return epoch(stamp) is not None
+    if len(stamp) == len(than) and stamp[-1:] == than[-1:] == "Z":
+        return stamp > than
+    moment, before = epoch(stamp), epoch(than)
+    return moment is not None and (before is None or moment > before)
 
 
 def _key(*candidates: Any) -> Any:
@@ -325,9 +350,14 @@ class RunBuilder:
                 setattr(mine, name, getattr(theirs, name))
             self._proof.pop(run_id, None)
         proof, other = self._proof.get(run_id), later._proof.get(run_id)
-        if proof is None or other is None:
-            if proof is not None and run_id in self._end_shaped:
-                del self._proof[run_id]
+        if mine.ended:
+            self._proof.pop(run_id, None)
+            return
+        if other is None:
+            return
+        if proof is None:
+            self._proof[run_id] = other
+            mine.last_seen = other.last
             return
         proof.steps |= other.steps
         proof.tools |= other.tools
@@ -335,8 +365,8 @@ class RunBuilder:
         proof.call_failures |= other.call_failures
         proof.failed_in_step |= other.failed_in_step
         proof.step_failures.update(other.step_failures)
-        if other.last is not None and (proof.last is None or other.last > proof.last):
-            proof.last, mine.last_seen = other.last, theirs.last_seen
+        if _later(other.last, proof.last):
+            proof.last = mine.last_seen = other.last
 
     def add(self, line: dict[str, Any]) -> RunSummary | None:
         """Take one flat line; the run's summary if the line finished it, else None."""
@@ -347,7 +377,6 @@ class RunBuilder:
         summary = self._runs.get(run_id)
         if summary is None:
             summary = self._runs[run_id] = RunSummary(run_id)
-            self._proof[run_id] = _Proof()
         if event == RUN_STARTED:
             self._start(summary, line)
         elif event == RUN_FINISHED:
@@ -358,8 +387,10 @@ class RunBuilder:
             summary.error_classes.add(line[ERROR_CLASS])
         if summary.started is None:
             summary.started = _text(line.get(TIMESTAMP))
-        proof = self._proof.get(run_id)
-        if proof is not None:
+        if event != RUN_STARTED and not summary.ended:
+            proof = self._proof.get(run_id)
+            if proof is None:
+                proof = self._proof[run_id] = _Proof()
             self._prove(summary, proof, event, line)
         return None
 
@@ -375,9 +406,6 @@ class RunBuilder:
         summary.session_id = _text(line.get(SESSION_ID))
         summary.request_id = _text(line.get(REQUEST_ID))
         summary.metadata = run_metadata(line)
-        proof = self._proof.get(summary.run_id)
-        if proof is not None:
-            self._seen(summary, proof, line)
 
     def _finish(self, summary: RunSummary, line: dict[str, Any]) -> RunSummary | None:
         shaped = has_typed_shape(line)
@@ -407,15 +435,11 @@ class RunBuilder:
             summary.started = summary.finished
         return summary
 
-    def _seen(self, summary: RunSummary, proof: _Proof, line: dict[str, Any]) -> None:
-        moment = epoch(line.get(TIMESTAMP))
-        if moment is not None and (proof.last is None or moment > proof.last):
-            proof.last = moment
-            summary.last_seen = line[TIMESTAMP]
-
     def _prove(self, summary: RunSummary, proof: _Proof, event: str, line: dict[str, Any]) -> None:
         """Count what *line* proves of an unfinished run: a step, a call, a failure, tokens."""
-        self._seen(summary, proof, line)
+        stamp = line.get(TIMESTAMP)
+        if _later(stamp, proof.last):
+            proof.last = summary.last_seen = stamp
         failed = line.get("status") == ERROR
         error_class = _text(line.get(ERROR_CLASS))
         if event == AGENT_STEP:
@@ -454,6 +478,60 @@ def build_runs(lines: Iterable[dict[str, Any]]) -> RunBuilder:
     for line in lines:
         builder.add(line)
     return builder
+
+
+def runs_of_files(
+    inputs: list[str],
+    counts: Counts,
+    chosen: RunFilter | None = None,
+    *,
+    tools: bool = False,
+    errors: bool = False,
+) -> RunBuilder:
+    """The runs of *inputs* (re-readable files: spool stdin first), large files read by all the cores.
+
+    Only the lines that start and finish runs are parsed (with *tools* the
+    tool calls too, with *errors* the failed lines); then, when runs without
+    a ``run_finished`` line could pass *chosen*, their own lines are read
+    once more to count what they prove: by run ID for a few, else every step
+    and call line (`PROOF_EVENTS`), parsed by all the cores and kept only
+    for those runs.
+
+    Args:
+        inputs: Files, directories, ``.gz`` files (not ``-``: read twice).
+        counts: Updated with what the first reading found.
+        chosen: The filters the runs will be picked by (None: all runs).
+        tools: Also read the tool calls (for the tools each run called).
+        errors: Also read the failed calls and steps (for their error classes).
+    """
+    events = RUN_EVENTS + ((TOOL_CALL,) if tools else ())
+    builders = map_parts(inputs, counts, ERROR_NEEDLES if errors else (), build_runs, events=events)
+    whole = builders[0] if builders else RunBuilder()
+    for later in builders[1:]:
+        whole.merge(later)
+    chosen = chosen or RunFilter()
+    if chosen.status in (OK, ERROR):
+        return whole
+    wanted = {
+        run.run_id
+        for run in whole.summaries()
+        if run.unfinished and chosen.matches_start(run) and (not chosen.tool or chosen.tool in run.tools)
+    }
+    if not wanted:
+        return whole
+    if len(wanted) <= _FEW_RUNS:
+        needles = tuple(run_id_needle(run_id) for run_id in wanted)
+        for line in read_lines(inputs, Counts(), needles):
+            if line.get(RUN_ID) in wanted:
+                whole.add(line)
+        return whole
+
+    def proofs(lines: Iterable[dict[str, Any]]) -> RunBuilder:
+        return build_runs(line for line in lines if line.get(RUN_ID) in wanted)
+
+    for proof in map_parts(inputs, Counts(), (), proofs, count_all=False, events=PROOF_EVENTS):
+        whole.merge(proof)
+    return whole
 
 
 def summarize_runs(lines: Iterable[dict[str, Any]]) -> list[RunSummary]:
