@@ -411,3 +411,24 @@ def test_a_pipe_is_read_whole(tmp_path: Path) -> None:
         writer.wait(timeout=30)
     assert lines[0]["event"] == "run_started" and len(lines) == 6
     assert counts.problems == []
+
+
+def test_a_reading_process_that_dies_is_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A forked process killed before it answers: its part is read again here, and nothing is lost."""
+    lines = [line for index in range(200) for line in _run(f"{index:08d}-0000-4000-8000-000000000000")]
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(_jsonl(lines))
+    monkeypatch.setattr(reader, "_PART", 8 * 1024)
+    monkeypatch.setattr(reader, "_workers", lambda: 3)
+    in_child = reader._in_child
+
+    def dying(task: Any) -> tuple[int, int]:
+        pid, read_end = in_child(lambda: (time.sleep(60), task())[1])  # killed long before it answers
+        os.kill(pid, signal.SIGKILL)
+        return pid, read_end
+
+    monkeypatch.setattr(reader, "_in_child", dying)
+    counts = Counts()
+    stats = stats_of_files([str(path)], counts)
+    assert stats["stop_reasons"] == {"completed": 200}
+    assert counts.parsed == len(lines)

@@ -934,8 +934,13 @@ def map_batches(
 
             children.append(_in_child(task))
         answers.append(part(parts[0][0], parts[0][1], counts))
-        for pid, read_end in children:
-            answer, child_counts = _answer(pid, read_end)
+        for (start, stop), (pid, read_end) in zip(parts[1:], children, strict=True):
+            try:
+                answer, child_counts = _answer(pid, read_end)
+            except (RuntimeError, OSError, EOFError, pickle.UnpicklingError):
+                # The process failed (killed, out of memory …): read its part here instead.
+                child_counts = Counts()
+                answer = part(start, stop, child_counts)
             counts.add(child_counts)
             answers.append(answer)
     return answers
