@@ -245,14 +245,14 @@ def _run_filter(args: argparse.Namespace) -> RunFilter:
 def _meta(text: str) -> tuple[str, str]:
     pair = parse_meta(text)
     if pair is None:
-        raise argparse.ArgumentTypeError(f"not KEY=VALUE: {text!r}")
+        raise argparse.ArgumentTypeError(f"not KEY=VALUE: '{safe(text)}'")
     return pair
 
 
 def _duration(text: str) -> float:
     duration = parse_duration(text)
     if duration is None:
-        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (use 500ms, 2s, 1.5m, 1h)")
+        raise argparse.ArgumentTypeError(f"not a duration: '{safe(text)}' (use 500ms, 2s, 1.5m, 1h)")
     return duration
 
 
@@ -262,7 +262,7 @@ def _seconds(text: str) -> float:
     except ValueError:
         seconds = -1.0
     if not 0.01 <= seconds <= 3600:
-        raise argparse.ArgumentTypeError(f"not a number of seconds between 0.01 and 3600: {text!r}")
+        raise argparse.ArgumentTypeError(f"not a number of seconds between 0.01 and 3600: '{safe(text)}'")
     return seconds
 
 

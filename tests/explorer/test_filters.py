@@ -331,3 +331,13 @@ def test_runs_json_lists_tools_and_error_classes_only_when_they_were_read(
     assert "tools" not in row and "error_classes" not in row
     [row] = _runs(capsys, incident, "--tool", "search", "--error-class", "ConnectionError")
     assert (row["tools"], row["error_classes"]) == (["fetch", "search"], ["ConnectionError"])
+
+
+def test_a_refused_filter_value_is_echoed_inert(
+    capsys: pytest.CaptureFixture[str], incident: dict[str, Any]
+) -> None:
+    """The value quoted back in the usage error has its escapes and bidi marks escaped."""
+    with pytest.raises(SystemExit):
+        main(["runs", incident["path"], "--meta", "\x1b[2J\u202eevil"])
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\u202e" not in err and "\\x1b[2J\\u202eevil" in err
