@@ -418,17 +418,23 @@ def test_a_reading_process_that_dies_is_replaced(tmp_path: Path, monkeypatch: py
     lines = [line for index in range(200) for line in _run(f"{index:08d}-0000-4000-8000-000000000000")]
     path = tmp_path / "a.jsonl"
     path.write_bytes(_jsonl(lines))
+    whole = Counts()
+    expected = stats_of_files([str(path)], whole, workers=1)
     monkeypatch.setattr(reader, "_PART", 8 * 1024)
     monkeypatch.setattr(reader, "_workers", lambda: 3)
     in_child = reader._in_child
 
     def dying(task: Any) -> tuple[int, int]:
-        pid, read_end = in_child(lambda: (time.sleep(60), task())[1])  # killed long before it answers
+        def slow() -> Any:
+            time.sleep(60)  # killed long before it answers
+            return task()
+
+        pid, read_end = in_child(slow)
         os.kill(pid, signal.SIGKILL)
         return pid, read_end
 
     monkeypatch.setattr(reader, "_in_child", dying)
     counts = Counts()
-    stats = stats_of_files([str(path)], counts)
-    assert stats["stop_reasons"] == {"completed": 200}
-    assert counts.parsed == len(lines)
+    assert stats_of_files([str(path)], counts) == expected
+    assert expected["stop_reasons"] == {"completed": 200}
+    assert counts.parsed == whole.parsed

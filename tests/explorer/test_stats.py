@@ -98,3 +98,34 @@ def test_other_lines_are_ignored() -> None:
         {},
         [],
     )
+
+
+def test_a_finished_runs_calls_are_not_kept() -> None:
+    """Memory does not grow with runs: once a run_finished counts all its tool calls, they are let go."""
+    from agentlog._explorer.stats import StatsBuilder
+
+    builder = StatsBuilder()
+    for index in range(100):
+        run_id = f"{index:08d}-0000-4000-8000-000000000000"
+        calls = [_line("tool_call", run_id, tool="search", args_hash="h") for _ in range(2)]
+        builder.add_all([*calls, _line("run_finished", run_id, stop_reason="completed", tool_calls=2)])
+    assert (builder.open, builder.closed_elsewhere) == ({}, {})
+    assert len(builder.result()["repeated_tool_calls"]) == 10
+
+
+def test_builders_of_consecutive_parts_merge_into_the_whole() -> None:
+    """Cut anywhere, two builders merged hold what one fed every line holds."""
+    from agentlog._explorer.stats import StatsBuilder
+
+    lines = []
+    for index, run_id in enumerate((A, B, A.replace("a", "c"))):
+        lines += [_line("tool_call", run_id, tool="t", args_hash="h") for _ in range(index + 1)]
+        lines += [_result("t", index * 10 + 1, tool_call_id=f"c{index}", run_id=run_id)]
+        lines += [_line("run_finished", run_id, stop_reason="completed", tool_calls=index + 1)]
+    whole = compute_stats(lines)
+    for cut in range(len(lines) + 1):
+        first, later = StatsBuilder(), StatsBuilder()
+        first.add_all(lines[:cut])
+        later.add_all(lines[cut:])
+        first.merge(later)
+        assert first.result() == whole, cut

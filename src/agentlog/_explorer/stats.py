@@ -8,7 +8,8 @@ large file over the cores (`reader.map_parts`).
 
 Memory does not follow the file: the slowest calls are kept as a bounded
 heap, and the tool calls of a run are counted only until its ``run_finished``
-line, when its repeated calls (if any) enter a bounded heap too. What stays
+line (which says how many it made), when its repeated calls (if any) enter a
+bounded heap too. What stays
 is per tool and per model (for exact percentiles, 8 bytes per timed call)
 and per stop reason: what the report shows.
 """
@@ -28,7 +29,6 @@ from agentlog._vocabulary import (
     LLM_RESULT,
     RUN_FINISHED,
     RUN_ID,
-    RUN_STARTED,
     TOOL_CALL,
     TOOL_CALL_ID,
     TOOL_RESULT,
@@ -39,7 +39,7 @@ from .values import count
 
 __all__ = ["STATS_EVENTS", "STATS_NEEDLES", "StatsBuilder", "compute_stats", "stats_of_files"]
 
-STATS_EVENTS = (TOOL_RESULT, TOOL_CALL, LLM_RESULT, RUN_FINISHED, RUN_STARTED)
+STATS_EVENTS = (TOOL_RESULT, TOOL_CALL, LLM_RESULT, RUN_FINISHED)
 """The events `compute_stats` looks at (its reader's ``events``)."""
 STATS_NEEDLES = tuple(f'"{event}"'.encode() for event in STATS_EVENTS)
 """The same, as bytes a line must contain (its reader's needles, for a reader without ``events``).
@@ -50,6 +50,8 @@ quotes are there in every profile and however the JSON is spaced.
 
 _WANTED = frozenset(STATS_EVENTS)
 _Calls = Counter[tuple[str, str]]  # (tool, args_hash) -> calls, in one run
+_Open = list[Any]  # [first seen, tool_call lines, _Calls]
+_Closed = list[Any]  # [first seen, tool_call lines, _Calls, the run_finished's tool_calls or None]
 
 
 def _percentile(values: array[float], fraction: float) -> float | None:
@@ -81,10 +83,11 @@ class StatsBuilder:
         # Heaps of the kept few: (latency, -order, call) and (calls, -order, (run, tool, args_hash)).
         self.slowest: list[tuple[float, int, dict[str, Any]]] = []
         self.repeated: list[tuple[int, int, tuple[str, str, str]]] = []
-        # Tool calls of runs still open here: run -> (started here, first seen, calls).
-        self.open: dict[str, tuple[bool, int, _Calls]] = {}
-        # Runs that finished here without starting here: an earlier part may hold more of their calls.
-        self.closed_elsewhere: dict[str, tuple[int, _Calls]] = {}
+        # Tool calls of runs still open here: run -> [first seen, tool_call lines, calls by arguments].
+        self.open: dict[str, _Open] = {}
+        # Runs that finished here with fewer tool_call lines than their run_finished counts: an earlier
+        # part holds the others. run -> [first seen, tool_call lines, calls by arguments, calls counted].
+        self.closed_elsewhere: dict[str, _Closed] = {}
 
     def add(self, line: dict[str, Any]) -> None:
         """Take one flat line (only typed ``tool_result``/``tool_call``/``llm_result``/run lines count)."""
@@ -95,7 +98,7 @@ class StatsBuilder:
         wanted, keep, top = _WANTED, self._keep, self.top
         tool_calls, tool_errors, tool_latency = self.tool_calls, self.tool_errors, self.tool_latency
         model_calls, model_tokens, model_latency = self.model_calls, self.model_tokens, self.model_latency
-        slowest, calls_open, closed_elsewhere = self.slowest, self.open, self.closed_elsewhere
+        slowest, calls_open = self.slowest, self.open
         order = self.order
         for line in lines:
             event = line.get(EVENT)
@@ -125,12 +128,13 @@ class StatsBuilder:
                         }
                         keep(slowest, (latency, -order, call))
             elif event == TOOL_CALL:
+                run_id = str(line.get(RUN_ID))
+                entry = calls_open.get(run_id)
+                if entry is None:
+                    entry = calls_open[run_id] = [order, 0, Counter()]
+                entry[1] += 1
                 args_hash = line.get("args_hash")
                 if isinstance(args_hash, str):
-                    run_id = str(line.get(RUN_ID))
-                    entry = calls_open.get(run_id)
-                    if entry is None:
-                        entry = calls_open[run_id] = (False, order, Counter())
                     entry[2][(str(line.get("tool")), args_hash)] += 1
             elif event == LLM_RESULT:
                 model = str(line.get("model"))
@@ -146,22 +150,10 @@ class StatsBuilder:
                     if timed is None:
                         timed = model_latency[model] = array("d")
                     timed.append(float(latency))
-            elif event == RUN_STARTED:
-                run_id = str(line.get(RUN_ID))
-                if run_id not in calls_open:
-                    calls_open[run_id] = (True, order, Counter())
             else:  # RUN_FINISHED
                 self.stop_reasons[str(line.get("stop_reason"))] += 1
                 run_id = str(line.get(RUN_ID))
-                entry = calls_open.pop(run_id, None)
-                if entry is not None and entry[0]:
-                    self._settle(run_id, entry[1], entry[2])
-                elif run_id in closed_elsewhere:  # finished twice: count its calls anyway
-                    closed_elsewhere[run_id][1].update(entry[2] if entry is not None else ())
-                else:
-                    closed_elsewhere[run_id] = (
-                        (entry[1], entry[2]) if entry is not None else (order, Counter())
-                    )
+                self._finish(run_id, calls_open.pop(run_id, None), line, order)
         self.order = order
 
     def _keep(self, heap: list[Any], item: Any) -> None:
@@ -176,6 +168,20 @@ class StatsBuilder:
         for (tool, args_hash), times in calls.items():
             if times > 1:
                 self._keep(self.repeated, (times, -first, (run_id, tool, args_hash)))
+
+    def _finish(self, run_id: str, entry: _Open | None, line: dict[str, Any], order: int) -> None:
+        """A run's ``run_finished``: its calls settled if all are here, else kept for an earlier part's."""
+        counted = line.get("tool_calls")
+        counted = counted if type(counted) is int else None
+        first, seen, calls = entry if entry is not None else (order, 0, Counter())
+        earlier = self.closed_elsewhere.get(run_id)
+        if earlier is not None:  # finished twice: count its calls anyway
+            earlier[1] += seen
+            earlier[2].update(calls)
+        elif counted is not None and seen >= counted:
+            self._settle(run_id, first, calls)
+        else:
+            self.closed_elsewhere[run_id] = [first, seen, calls, counted]
 
     def merge(self, later: StatsBuilder) -> None:
         """Take in what *later* built from the lines that follow this builder's."""
@@ -198,37 +204,39 @@ class StatsBuilder:
             self._keep(self.slowest, (latency, order - offset, call))
         for times, order, repeat in later.repeated:
             self._keep(self.repeated, (times, order - offset, repeat))
-        for run_id, (first, calls) in later.closed_elsewhere.items():
+        for run_id, (first, seen, calls, counted) in later.closed_elsewhere.items():
             entry = self.open.pop(run_id, None)
-            if entry is None:
-                earlier = self.closed_elsewhere.get(run_id)
-                if earlier is not None:
-                    earlier[1].update(calls)
-                else:
-                    self.closed_elsewhere[run_id] = (first + offset, calls)
-                continue
-            entry[2].update(calls)
-            if entry[0]:
-                self._settle(run_id, entry[1], entry[2])
+            earlier = self.closed_elsewhere.get(run_id)
+            if entry is not None:
+                entry[1] += seen
+                entry[2].update(calls)
+                first, seen, calls = entry
             else:
-                self.closed_elsewhere[run_id] = (entry[1], entry[2])
-        for run_id, (started, first, calls) in later.open.items():
+                first += offset
+            if earlier is not None:  # finished here too
+                earlier[1] += seen
+                earlier[2].update(calls)
+            elif counted is not None and seen >= counted:
+                self._settle(run_id, first, calls)
+            else:
+                self.closed_elsewhere[run_id] = [first, seen, calls, counted]
+        for run_id, (first, seen, calls) in later.open.items():
             entry = self.open.get(run_id)
             if entry is None:
-                self.open[run_id] = (started, first + offset, calls)
+                self.open[run_id] = [first + offset, seen, calls]
             else:
+                entry[1] += seen
                 entry[2].update(calls)
-                self.open[run_id] = (entry[0] or started, entry[1], entry[2])
         self.order += later.order
 
     def result(self) -> dict[str, Any]:
         """The figures, as `compute_stats` returns them."""
         repeated = list(self.repeated)
-        for run_id, (_, first, calls) in self.open.items():
+        for run_id, (first, _, calls) in self.open.items():
             for (tool, args_hash), times in calls.items():
                 if times > 1:
                     repeated.append((times, -first, (run_id, tool, args_hash)))
-        for run_id, (first, calls) in self.closed_elsewhere.items():
+        for run_id, (first, _, calls, _) in self.closed_elsewhere.items():
             for (tool, args_hash), times in calls.items():
                 if times > 1:
                     repeated.append((times, -first, (run_id, tool, args_hash)))
@@ -291,15 +299,18 @@ def _build(top: int) -> Callable[[Iterator[list[dict[str, Any]]]], StatsBuilder]
     return build
 
 
-def stats_of_files(inputs: Iterable[str], counts: Counts, top: int = 10) -> dict[str, Any]:
+def stats_of_files(
+    inputs: Iterable[str], counts: Counts, top: int = 10, *, workers: int | None = None
+) -> dict[str, Any]:
     """`compute_stats` of the lines of *inputs*, large files read by all the cores.
 
     Args:
         inputs: Files, directories, ``.gz`` files, or ``-``.
         counts: Updated with what reading found (see `reader.read_lines`).
         top: How many of the slowest and of the most repeated tool calls to list.
+        workers: At most this many processes (default: one per CPU).
     """
-    builders = map_batches(inputs, counts, (), _build(top), events=STATS_EVENTS)
+    builders = map_batches(inputs, counts, (), _build(top), events=STATS_EVENTS, workers=workers)
     whole = builders[0] if builders else StatsBuilder(top)
     for later in builders[1:]:
         whole.merge(later)
