@@ -12,19 +12,22 @@ Log files are large and hostile input is possible, so reading is bounded:
   per file; every byte is looked at a bounded number of times, so time is
   linear in the input whatever its line lengths.
 - Lines are filtered on their raw bytes before any is parsed: a caller names
-  the byte strings a wanted line must contain, each block is searched for
-  them in place, and only the lines around a match are decoded. A line that
-  is not JSON, or not an agentlog line in any profile, is skipped and
+  the byte strings a wanted line must contain, or the events it wants (found
+  on their key in one pass, in any profile and spacing); each block is
+  searched in place (with the C library's ``memmem`` where there is one),
+  and only the lines around a match are decoded, where they lie. A line
+  that is not JSON, or not an agentlog line in any profile, is skipped and
   counted, never fatal.
 - The same file named twice (or reached twice through a directory, a link)
   is read once, and so is a file whose content another input repeats (the
   ``x.jsonl`` and ``x.jsonl.gz`` of one log): the lines they share are read
   from one of them only.
 - Large plain files are split across processes where that is safe
-  (`map_parts`), each part reduced to a small result the caller merges.
+  (`map_parts`, `map_batches`), each part reduced to a small result the
+  caller merges.
 
 Everything the other modules need from a file comes through the public
-functions here: `read_lines`, `map_parts` and `collect_run` for flat lines,
+functions here: `read_lines`, `map_parts`/`map_batches` and `collect_run` for flat lines,
 `numbered_lines` for the raw lines validation checks one by one, and
 `input_problems` for what is wrong with the inputs before any is read.
 """
@@ -495,18 +498,6 @@ def parse(raw: bytes | bytearray) -> dict[str, Any] | None:
     except orjson.JSONDecodeError:
         return None
     return to_flat(value) if isinstance(value, dict) else None
-
-
-def _parsed(raws: Iterable[bytes], counts: Counts) -> Iterator[dict[str, Any]]:
-    """The flat lines of *raws*; the rest counted as skipped (blank lines are not)."""
-    for raw in raws:
-        line = parse(raw)
-        if line is None:
-            if raw.strip():
-                counts.skipped += 1
-            continue
-        counts.parsed += 1
-        yield line
 
 
 # -- the same lines twice ---------------------------------------------------------------------
