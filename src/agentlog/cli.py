@@ -452,7 +452,7 @@ def _inputs_usable(args: argparse.Namespace, err: IO[str]) -> bool:
     Shared by every command that reads files: a missing or unreadable input
     is an error (exit 2), not an empty answer.
     """
-    problems = input_problems(args.files)
+    problems = input_problems(getattr(args, "files", None) or [])
     for problem in problems:
         print(f"agentlog: {safe(problem)}", file=err)
     names = _ID_ARGUMENTS.get(args.command, ())
