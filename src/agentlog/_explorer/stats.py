@@ -1,17 +1,17 @@
 """Figures across many runs: per tool, per model, stop reasons, slowest and repeated tool calls.
 
-Only agentlog's typed lines count (as `typed.typed_event` tells them): a log message named
-``tool_result`` adds nothing. The figures are built by a `StatsBuilder`, fed
-lines one by one; builders fed consecutive parts of a log merge into what one
-builder fed the whole would hold, which is how `stats_of_files` spreads a
-large file over the cores (`reader.map_parts`).
+Only agentlog's typed lines count (as `typed.typed_event` tells them): a log
+message named ``tool_result`` adds nothing. The figures are built by a
+`StatsBuilder`, fed lines in order; builders fed consecutive parts of a log
+merge into what one builder fed the whole would hold, which is how
+`stats_of_files` spreads a large file over the cores (`reader.map_batches`).
 
-Memory does not follow the file: the slowest calls are kept as a bounded
-heap, and the tool calls of a run are counted only until its ``run_finished``
-line (which says how many it made), when its repeated calls (if any) enter a
-bounded heap too. What stays
-is per tool and per model (for exact percentiles, 8 bytes per timed call)
-and per stop reason: what the report shows.
+Memory does not follow the file: the slowest calls are kept in a bounded
+heap, and the tool calls of a run are counted only until its
+``run_finished`` line (which says how many it made), when its repeated calls
+(if any) enter a bounded heap too. What stays is per tool and per model (for
+exact percentiles, 8 bytes per timed call) and per stop reason: what the
+report shows.
 """
 
 from __future__ import annotations
