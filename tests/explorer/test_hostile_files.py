@@ -438,3 +438,31 @@ def test_a_reading_process_that_dies_is_replaced(tmp_path: Path, monkeypatch: py
     assert stats_of_files([str(path)], counts) == expected
     assert expected["stop_reasons"] == {"completed": 200}
     assert counts.parsed == whole.parsed
+
+
+def test_a_line_claiming_another_trace_does_not_hide_the_run(tmp_path: Path) -> None:
+    """A first line naming the run with a made-up trace: the run's own lines are still all found."""
+    spoof = _line("hello", RUN, trace_id="0" * 32, logger="x")
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(_jsonl([spoof, *_run(tools=2)]))
+    for given in (RUN, RUN[:8]):
+        lines = collect_run([str(path)], run_id_needle(given), Counts(), unique=len(given) == 36)
+        assert [line["event"] for line in lines if line.get("trace_id") == TRACE] == [
+            "run_started",
+            "tool_call",
+            "tool_result",
+            "tool_call",
+            "tool_result",
+            "run_finished",
+        ]
+
+
+def test_the_trace_is_not_learnt_from_a_free_form_line(tmp_path: Path) -> None:
+    """A log message marked free-form names the run first: the trace comes from agentlog's own line."""
+    child = "d8e5dbce-3bea-46f4-8052-774fd9781b9c"
+    spoof = _line("run_started", RUN, trace_id="0" * 32, free_form=True)
+    child_lines = [_line("hello", child, trace_id=TRACE)]
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(_jsonl([spoof, *_run(), *child_lines]))
+    lines = collect_run([str(path)], run_id_needle(RUN[:8]), Counts())
+    assert child in {line["run_id"] for line in lines}

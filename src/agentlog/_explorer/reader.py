@@ -54,7 +54,7 @@ from typing import IO, Any, TypeVar, cast
 
 import orjson
 
-from agentlog._vocabulary import PARENT_RUN_ID, RUN_ID, TRACE_ID
+from agentlog._vocabulary import FREE_FORM, PARENT_RUN_ID, RUN_ID, TRACE_ID
 
 from .profiles import to_flat
 
@@ -977,11 +977,13 @@ def collect_run(
     """Every line of the runs *needle* (a `run_id_needle`) names, and every line of their trace.
 
     One pass over each file: the trace ID is learnt from the first line of
-    the run, and from there each block is searched for both — or, when
-    *needle* is a whole run ID (*unique*), for the trace alone, since every
-    later line of the run carries it. Files read before the trace ID was
-    known are searched again for it alone. A line that holds the prefix in
-    some other field only is left out.
+    the run (not a log message marked free-form), and from there each block
+    is searched for both: the run's own lines are found by its ID whatever
+    trace a line claims (a line spoofing another trace cannot hide the run),
+    the child runs' by the trace. Files read before the trace ID was known
+    are searched again for it alone. A line that holds the prefix in some
+    other field only is left out. *unique* (the needle is a whole run ID) is
+    accepted for callers of an earlier version and changes nothing.
     """
     prefix = needle.decode("utf-8", "replace").lstrip('"')
     lines: list[dict[str, Any]] = []
@@ -997,7 +999,7 @@ def collect_run(
                 if trace_id is None:
                     needles: tuple[bytes, ...] = (needle,)
                 else:
-                    needles = (_trace_needle(trace_id),) if unique else (needle, _trace_needle(trace_id))
+                    needles = (needle, _trace_needle(trace_id))
                 for start, stop in _line_spans(buffer, end, needles):
                     line = parse(buffer.data[start:stop])
                     if line is None:
@@ -1022,7 +1024,7 @@ def _learn_trace(buffer: _Buffer, end: int, needle: bytes, prefix: str) -> str |
     """The trace ID of the first line in the block that is of the run (or a child of it)."""
     for start, stop in _line_spans(buffer, end, (needle,)):
         line = parse(buffer.data[start:stop])
-        if line is not None and _names_run(line, prefix):
+        if line is not None and _names_run(line, prefix) and line.get(FREE_FORM) is not True:
             trace_id = _trace_of(line)
             if trace_id is not None:
                 return trace_id
