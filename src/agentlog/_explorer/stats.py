@@ -54,13 +54,13 @@ _Open = list[Any]  # [first seen, tool_call lines, _Calls]
 _Closed = list[Any]  # [first seen, tool_call lines, _Calls, the run_finished's tool_calls or None]
 
 
-def _percentile(values: array[float], fraction: float) -> float | None:
-    """The value at *fraction* of the way through the sorted values (nearest rank), to 3 places."""
+def _percentiles(values: array[float], *fractions: float) -> list[float | None]:
+    """The values at *fractions* of the way through the sorted values (nearest rank), to 3 places."""
     if not values:
-        return None
+        return [None] * len(fractions)
     ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return round(ordered[index], 3)
+    last = len(ordered) - 1
+    return [round(ordered[min(last, max(0, round(fraction * last)))], 3) for fraction in fractions]
 
 
 class StatsBuilder:
@@ -241,30 +241,38 @@ class StatsBuilder:
                 if times > 1:
                     repeated.append((times, -first, (run_id, tool, args_hash)))
         empty: array[float] = array("d")
-        return {
-            "tools": [
+        tools = []
+        for tool, calls in self.tool_calls.most_common():
+            p50, p95, p99 = _percentiles(self.tool_latency.get(tool, empty), 0.5, 0.95, 0.99)
+            errors = self.tool_errors[tool]
+            tools.append(
                 {
                     "tool": tool,
                     "calls": calls,
-                    "errors": self.tool_errors[tool],
-                    "error_rate": round(self.tool_errors[tool] / calls, 4),
-                    "p50_ms": _percentile(self.tool_latency.get(tool, empty), 0.5),
-                    "p95_ms": _percentile(self.tool_latency.get(tool, empty), 0.95),
-                    "p99_ms": _percentile(self.tool_latency.get(tool, empty), 0.99),
+                    "errors": errors,
+                    "error_rate": round(errors / calls, 4),
+                    "p50_ms": p50,
+                    "p95_ms": p95,
+                    "p99_ms": p99,
                 }
-                for tool, calls in self.tool_calls.most_common()
-            ],
-            "models": [
+            )
+        models = []
+        for model, calls in self.model_calls.most_common():
+            p50, p95 = _percentiles(self.model_latency.get(model, empty), 0.5, 0.95)
+            tokens_in, tokens_out = self.model_tokens[model]
+            models.append(
                 {
                     "model": model,
                     "calls": calls,
-                    "input_tokens": self.model_tokens[model][0],
-                    "output_tokens": self.model_tokens[model][1],
-                    "p50_ms": _percentile(self.model_latency.get(model, empty), 0.5),
-                    "p95_ms": _percentile(self.model_latency.get(model, empty), 0.95),
+                    "input_tokens": tokens_in,
+                    "output_tokens": tokens_out,
+                    "p50_ms": p50,
+                    "p95_ms": p95,
                 }
-                for model, calls in self.model_calls.most_common()
-            ],
+            )
+        return {
+            "tools": tools,
+            "models": models,
             "stop_reasons": dict(self.stop_reasons.most_common()),
             "slowest_tool_calls": [call for _, _, call in sorted(self.slowest, reverse=True)[: self.top]],
             "repeated_tool_calls": [
