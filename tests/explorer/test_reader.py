@@ -124,9 +124,7 @@ def test_read_lines_count_all_still_counts_malformed_lines(tmp_path: Path) -> No
     assert (counts.parsed, counts.skipped) == (1, 1)
 
 
-def test_read_lines_finds_lines_across_blocks(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_read_lines_finds_lines_across_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Lines that straddle the blocks a file is read in are found whole, once each."""
     lines = [_line("tool_call", tool="t", padding="x" * 300, n=n) for n in range(60)]
     path = _write(tmp_path / "a.jsonl", _jsonl(*lines))
