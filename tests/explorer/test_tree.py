@@ -181,9 +181,11 @@ def test_a_line_in_an_http_client_span_hangs_under_the_span_that_made_the_reques
 
 def test_a_line_of_a_run_without_run_started_hangs_under_the_root() -> None:
     """When a run's own span is missing too, its lines go under the root run."""
-    lost = _line("hello", 2, CHILD, parent_run_id=RUN)
-    tree = build_tree([*_run(), lost], RUN)
-    assert [(node.kind, node.run_id) for node in tree.root.children] == [("log", CHILD)]
+    # The child's typed lines (a tool call) still name its parent run; its run_started is lost.
+    call = _line("tool_call", 2, CHILD, span_id="c1", tool="search", parent_run_id=RUN)
+    lost = _line("hello", 3, CHILD, parent_run_id=RUN)
+    tree = build_tree([*_run(), call, lost], RUN)
+    assert [(node.kind, node.run_id) for node in tree.root.children] == [("tool", CHILD), ("log", CHILD)]
 
 
 def test_a_run_with_no_lines_of_its_own_gets_a_placeholder_root() -> None:
@@ -271,16 +273,41 @@ def test_as_dict_names_the_failure() -> None:
     ]
 
 
+def _started(run_id: str, **fields: Any) -> dict[str, Any]:
+    """A ``run_started`` line with every field agentlog's writer puts on one."""
+    return _line("run_started", 0, run_id, task_hash="sha256:0", request_id=None, session_id=None, **fields)
+
+
 def test_descendants_finds_child_runs_at_any_depth() -> None:
     """The root and its children's children, but not unrelated runs; a cycle does not loop."""
     lines = [
-        _line("x", 0, CHILD, parent_run_id=RUN),
-        _line("x", 0, GRANDCHILD, parent_run_id=CHILD),
-        _line("x", 0, OTHER),
-        _line("x", 0, RUN, parent_run_id=GRANDCHILD),
+        _started(CHILD, parent_run_id=RUN),
+        _started(GRANDCHILD, parent_run_id=CHILD),
+        _started(OTHER),
+        _started(RUN, parent_run_id=GRANDCHILD),
     ]
     assert descendants(lines, RUN) == {RUN, CHILD, GRANDCHILD}
     assert descendants(lines, OTHER) == {OTHER}
+
+
+def test_descendants_ignores_parent_run_id_on_a_plain_log_line() -> None:
+    """A log line whose caller passed a parent_run_id field does not make its run a child of that one."""
+    lines = [_started(RUN), _started(OTHER), _line("user message", 1, OTHER, parent_run_id=RUN)]
+    assert descendants(lines, RUN) == {RUN}
+
+
+def test_descendants_ignores_a_free_form_line_named_like_a_typed_event() -> None:
+    """A line marked free_form (a log message "run_started") defines no parentage either."""
+    spoof = {**_started(OTHER, parent_run_id=RUN), "free_form": True}
+    assert descendants([_started(RUN), _started(OTHER), spoof], RUN) == {RUN}
+
+
+def test_a_spoofed_parent_run_id_does_not_pull_another_run_into_the_tree() -> None:
+    """build_tree leaves out a run that only a plain log line claims as a child."""
+    lines = _run() + _run(OTHER, "o0", 1, 2) + [_line("user message", 1.5, OTHER, parent_run_id=RUN)]
+    tree = build_tree(lines, RUN)
+    assert {node.run_id for node, _, _ in walk(tree.root)} == {RUN}
+    assert [run.run_id for run in tree.runs] == [RUN]
 
 
 def test_trace_lines_keeps_the_runs_trace() -> None:

@@ -3,8 +3,9 @@
 Lines are placed by their span IDs: a span opens with its first line and
 closes with its last (`agentlog._vocabulary.SPAN_KIND_OPENED` and
 ``SPAN_KIND_CLOSED``), and every line hangs under the span it names as its
-parent. Child runs started from the run (``parent_run_id``, at any depth)
-are part of the tree, so a failure deep inside one is found from the top.
+parent. Child runs started from the run (``parent_run_id`` on their typed
+lines, at any depth) are part of the tree, so a failure deep inside one is
+found from the top.
 
 A tree can be as deep as its input makes it (a chain of child runs thousands
 of levels deep, or span IDs that name each other as parents), so nothing here
@@ -233,9 +234,16 @@ def _close(node: Node, line: dict[str, Any], moment: float | None) -> None:
 
 
 def descendants(lines: list[dict[str, Any]], root_run_id: str) -> set[str]:
-    """The root run and every run started from it, at any depth."""
+    """The root run and every run started from it, at any depth.
+
+    Only agentlog's typed lines say which run started which (`typed_event`):
+    a plain log line whose caller passed a ``parent_run_id`` field, or a line
+    marked free-form, does not attach its run under another.
+    """
     children: dict[str, set[str]] = defaultdict(set)
     for line in lines:
+        if typed_event(line) is None:
+            continue
         parent, run_id = line.get(PARENT_RUN_ID), line.get(RUN_ID)
         if isinstance(parent, str) and isinstance(run_id, str):
             children[parent].add(run_id)
