@@ -288,3 +288,34 @@ def test_version_prints_the_package_version() -> None:
     code, out, _ = _run_cli("--version")
     assert code == 0
     assert out.strip() == f"agentlog {agentlog.__version__}"
+
+
+_KILLED_AGENT = """
+import os, sys, agentlog
+agentlog.configure(output=sys.argv[1], service="agent")
+with agentlog.run(task="t", user_id="u") as run, agentlog.step("tool"):
+    with agentlog.tool_call("search", {"q": 1}):
+        print(run.run_id, flush=True)
+        os._exit(9)
+"""
+
+
+def test_show_of_a_killed_process_run_says_unfinished(tmp_path: Path) -> None:
+    """A process killed in a tool call: `show` and `show --json` say unfinished, with a ≥ duration."""
+    log = tmp_path / "killed.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-c", _KILLED_AGENT, str(log)], capture_output=True, timeout=60, check=False
+    )
+    assert done.returncode == 9
+    run_id = done.stdout.decode().strip()
+    code, out, _ = _run_cli("show", run_id[:8], str(log))
+    assert code == 0
+    assert (
+        out.splitlines()[0]
+        == f"Run {run_id}  unfinished  no run_finished line: killed, crashed or still running"
+    )
+    assert " duration ≥" in out.splitlines()[1] and "stop_reason=unknown" not in out
+    code, out, _ = _run_cli("show", run_id[:8], str(log), "--json")
+    view = orjson.loads(out)
+    assert (view["outcome"], view["unfinished"], view["status"]) == ("unfinished", True, None)
+    assert view["duration_ms"] is not None and view["duration_ms"] >= 0

@@ -165,6 +165,15 @@ def test_an_unfinished_span_is_drawn_to_its_parents_end() -> None:
     assert (tool["start"], tool["end"], tool["shown_end"], tool["unfinished"]) == (2.0, None, 4.0, True)
 
 
+def test_the_view_of_an_unfinished_run_says_unfinished() -> None:
+    """A run with no run_finished line has outcome `unfinished` in its view, for the page's header."""
+    lines = [
+        line for line in _lines() if line["event"] not in ("tool_result", "step_finished", "run_finished")
+    ]
+    view = run_view(build_tree(lines, RUN))
+    assert (view["status"], view["outcome"], view["unfinished"]) == (None, "unfinished", True)
+
+
 def test_log_lines_are_listed_under_their_span() -> None:
     """The line written in the step is in the step's logs, with its offset, logger and fields."""
     [log] = _spans(run_view(build_tree(_lines(), RUN)))["s1"]["logs"]

@@ -409,6 +409,20 @@ def test_the_run_header_has_its_metadata(incident_tab: Tab) -> None:
     assert "sess-1" in text and "u-1" in text
 
 
+def test_the_view_of_a_killed_run_says_unfinished(browser: Chromium, tmp_path: Path) -> None:
+    """A run with no run_finished line: `unfinished` in the header, no stop reason yet, a ≥ duration."""
+    killed = [line for line in _other_runs() if line["run_id"] == KILLED]
+    tab = browser.open(_show_page(tmp_path, killed, "killed"))
+    try:
+        status = tab.evaluate("document.querySelector('.run-head h1 span').textContent")
+        fields = tab.evaluate("document.querySelector('.run-head dl').innerText").replace("\t", "\n")
+    finally:
+        tab.close()
+    assert status == "unfinished"
+    assert "stop reason\nnone, the run is unfinished (no run_finished line" in fields
+    assert "duration\n≥500.0 ms" in fields
+
+
 # -- hostile values --------------------------------------------------------------------------------
 
 
@@ -568,6 +582,14 @@ def test_the_report_lists_every_run_newest_first(report_tab: Tab) -> None:
 def test_the_report_filters_runs(report_tab: Tab, values: dict[str, Any], expected: list[str]) -> None:
     """Each filter control keeps the runs `agentlog runs` would keep with the same option."""
     assert _filter(report_tab, **values) == expected
+
+
+def test_the_report_gives_a_killed_runs_duration_as_at_least_what_its_lines_cover(report_tab: Tab) -> None:
+    """The killed run's row says unfinished and ≥ its lines' 500 ms, as `agentlog runs` writes it."""
+    _filter(report_tab)
+    row = f'#runs tr[data-run-id="{KILLED}"] td'
+    cells = report_tab.evaluate(f"Array.from(document.querySelectorAll('{row}')).map((td) => td.textContent)")
+    assert "unfinished" in cells and "≥500.0 ms" in cells
 
 
 def test_the_report_sorts_by_a_column(report_tab: Tab) -> None:

@@ -183,7 +183,7 @@ def test_show_text_draws_the_tree_and_names_the_failure() -> None:
     text = show_text(build_tree(_failing_run(), RUN), Style(False))
     assert text.splitlines()[0] == f"Run {RUN}  ERROR  stop_reason=step_error"
     assert "   +1.000s  └─ step 1 delegate  4.000 s  ERROR" in text
-    assert f"   +2.000s     └─ run {CHILD}  ?  \n" in text  # no run_finished: status unknown
+    assert f"   +2.000s     └─ run {CHILD}  unfinished  \n" in text  # no run_finished line
     assert "   +3.000s        └─ tool fetch [call-1]  1.000 s  ERROR  TimeoutError: " in text
     assert "◀ failed here" in text
     assert f"Failed at: child run {CHILD} › step 1 › tool fetch [call-1] › TimeoutError: " in text
@@ -197,10 +197,40 @@ def test_show_text_escapes_logged_values() -> None:
     assert "\\x1b[2J" in text
 
 
-def test_show_text_without_run_finished_says_the_stop_reason_is_unknown() -> None:
-    """A run that never finished (crashed, still running) says so instead of a stop reason."""
+def _killed_run() -> list[dict[str, Any]]:
+    """A run whose process was killed in a tool call: run_started, a step and a tool call, no ends."""
+    return [
+        _line("run_started", 0, span_id="r0", user_id="u-1", service="svc"),
+        _line("agent_step", 1, span_id="s1", parent_span_id="r0", step_id=1, step_type="tool"),
+        _line("tool_call", 3, span_id="t1", parent_span_id="s1", tool="fetch", tool_call_id="call-1"),
+    ]
+
+
+def test_show_text_without_run_finished_says_there_is_no_stop_reason_yet() -> None:
+    """A run that never finished (killed, crashed, still running) says so instead of a stop reason."""
     text = show_text(build_tree(_failing_run()[:-1], RUN), Style(False))
-    assert text.endswith("Stop reason: unknown (no run_finished line)")
+    assert text.endswith(
+        "Stop reason: none, the run is unfinished (no run_finished line: killed, crashed or still running)"
+    )
+
+
+def test_show_text_header_of_an_unfinished_run_says_unfinished() -> None:
+    """A killed run's header says `unfinished`, as `agentlog runs` does, not `?` and stop_reason=unknown."""
+    header = show_text(build_tree(_killed_run(), RUN), Style(False)).splitlines()[0]
+    assert header == f"Run {RUN}  unfinished  no run_finished line: killed, crashed or still running"
+
+
+def test_show_text_gives_an_unfinished_runs_duration_as_at_least_what_its_lines_cover() -> None:
+    """With no total latency logged, the duration is ≥ first to last line (3 s), not `?`."""
+    details = show_text(build_tree(_killed_run(), RUN), Style(False)).splitlines()[1]
+    assert "  duration ≥3.000 s  " in details and "steps=1 tools=1" in details
+
+
+def test_show_text_marks_spans_that_never_closed_unfinished() -> None:
+    """The step and the tool call the process died in say `unfinished` instead of `?`."""
+    text = show_text(build_tree(_killed_run(), RUN), Style(False))
+    tree_lines = [line for line in text.splitlines() if "─ " in line]
+    assert [line.rsplit("  ", 1)[-1] for line in tree_lines] == ["unfinished", "unfinished"]
 
 
 def test_stats_text_has_a_section_per_figure() -> None:

@@ -442,3 +442,18 @@ def test_ids_of_the_wrong_type_are_ignored_not_fatal() -> None:
         ("log", None),
         ("tool", None),
     ]
+
+
+def test_the_json_view_of_an_unfinished_run_says_unfinished() -> None:
+    """A killed run (no run_finished) has outcome `unfinished` and the ≥ duration its lines cover."""
+    lines = [_run()[0], *_step("s1", 1, 8)[:1], *_tool("t1", 2, 3)[:1]]
+    view = build_tree(lines, RUN).as_dict()
+    assert (view["status"], view["stop_reason"]) == (None, None)
+    assert (view["outcome"], view["unfinished"], view["duration_ms"]) == ("unfinished", True, 2000.0)
+
+
+def test_the_json_view_of_a_finished_run_gives_its_outcome() -> None:
+    """A finished run's outcome is its status, and its duration the latency it reported."""
+    lines = [*_run()[:1], {**_run()[1], "total_latency_ms": 9000}]
+    view = build_tree(lines, RUN).as_dict()
+    assert (view["outcome"], view["unfinished"], view["duration_ms"]) == ("ok", False, 9000.0)

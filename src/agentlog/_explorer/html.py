@@ -226,6 +226,8 @@ def run_view(tree: RunTree) -> dict[str, Any]:
         "run_id": root.run_id,
         "status": tree.status,
         "stop_reason": tree.stop_reason,
+        "outcome": _page_value(tree.outcome),
+        "unfinished": tree.unfinished,
         "metadata": _page_value(tree.metadata),
         "started": root.timestamp,
         "t0": t0,

@@ -162,7 +162,9 @@ def runs_table(runs: list[RunSummary], style: Style) -> str:
 def _describe(node: Node, style: Style) -> str:
     """One node of the tree, as its line of text (without the branch and the error)."""
     line = node.line
-    status = _status(style, node.status)
+    # A span opened by a line but never closed (its process killed) says so, as the page does.
+    unfinished = node.end is None and node.status is None and node.kind in ("run", "step", "tool")
+    status = "unfinished" if unfinished else _status(style, node.status)
     if node.kind == "run":
         service = f" service={safe(line.get('service'))}" if line.get("service") else ""
         stop_reason = safe(line.get("stop_reason") or "")
@@ -256,14 +258,17 @@ def show_text(tree: RunTree, style: Style) -> str:
     """
     root = tree.root
     t0 = root.start if root.start is not None else epoch(tree.lines[0].get(TIMESTAMP)) if tree.lines else 0.0
-    summary = next((run for run in tree.runs if run.run_id == root.run_id), None)
-    out = [
-        style.bold(f"Run {safe(root.run_id)}")
-        + f"  {_status(style, tree.status)}  stop_reason={safe(tree.stop_reason or 'unknown')}",
-    ]
+    summary = tree.summary
+    if tree.unfinished:  # no run_finished line: said as `runs` says it, with what the lines cover
+        head = f"  unfinished  {_UNFINISHED}"
+        duration = f"≥{_ms(tree.duration_ms)}" if tree.duration_ms is not None else "?"
+    else:
+        head = f"  {_status(style, tree.status)}  stop_reason={safe(tree.stop_reason or 'unknown')}"
+        duration = (_ms(summary.total_latency_ms) or "?") if summary is not None else "?"
+    out = [style.bold(f"Run {safe(root.run_id)}") + head]
     if summary is not None:
         out.append(
-            f"  started {safe(summary.started)}  duration {_ms(summary.total_latency_ms) or '?'}"
+            f"  started {safe(summary.started)}  duration {duration}"
             f"  user={safe(summary.user_id or '-')}  service={safe(summary.service or '-')}"
             f"  steps={summary.total_steps} tools={summary.tool_calls} llm={summary.llm_calls}"
             f" errors={summary.errors} tokens={summary.input_tokens}/{summary.output_tokens}"
@@ -297,8 +302,14 @@ def show_text(tree: RunTree, style: Style) -> str:
         stack_lines = _stack_of(tree.failure)
         if stack_lines is not None:
             out.extend(style.dim(line) for line in stack_text(stack_lines))
-    out.append(f"Stop reason: {safe(tree.stop_reason or 'unknown (no run_finished line)')}")
+    if tree.unfinished:
+        out.append(f"Stop reason: none, the run is unfinished ({_UNFINISHED})")
+    else:
+        out.append(f"Stop reason: {safe(tree.stop_reason or 'unknown (no run_finished line)')}")
     return "\n".join(out)
+
+
+_UNFINISHED = "no run_finished line: killed, crashed or still running"
 
 
 def _failed_at(failure: Node, root: Node, style: Style) -> str:

@@ -146,6 +146,29 @@ class RunTree:
     status: str | None
 
     @property
+    def summary(self) -> RunSummary | None:
+        """The root run's summary, or None when none of its typed lines is among the lines."""
+        return next((run for run in self.runs if run.run_id == self.root.run_id), None)
+
+    @property
+    def unfinished(self) -> bool:
+        """The root run has lines but no ``run_finished`` line: killed, crashed, or still running."""
+        summary = self.summary
+        return summary is not None and summary.unfinished
+
+    @property
+    def outcome(self) -> str:
+        """``ok``, ``error`` (or the status the run logged), ``unfinished``, or ``?`` with no line of it."""
+        summary = self.summary
+        return summary.outcome if summary is not None else "?"
+
+    @property
+    def duration_ms(self) -> float | None:
+        """The run's reported latency; an unfinished run's, what its lines cover (at least that long)."""
+        summary = self.summary
+        return summary.duration_ms if summary is not None else None
+
+    @property
     def metadata(self) -> dict[str, Any]:
         """The root run's metadata (see `run_metadata`), from its ``run_started`` line."""
         return run_metadata(self.root.opening) if self.root.opening.get(EVENT) == RUN_STARTED else {}
@@ -156,6 +179,11 @@ class RunTree:
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready view: the outcome, where it failed, the metadata, every run's summary, the nodes.
+
+        ``status`` and ``stop_reason`` are as the ``run_finished`` line gave
+        them (null without one); ``outcome`` is what `agentlog runs` says
+        (``unfinished`` for a run with no ``run_finished`` line, ``unfinished``
+        true, and ``duration_ms`` then the time its lines cover).
 
         The tree is given flat, since a nested one could be nested deeper than
         any JSON encoder allows: ``nodes`` lists every node depth first, each
@@ -178,6 +206,9 @@ class RunTree:
             "run_id": self.root.run_id,
             "status": self.status,
             "stop_reason": self.stop_reason,
+            "outcome": self.outcome,
+            "unfinished": self.unfinished,
+            "duration_ms": self.duration_ms,
             "metadata": bounded(self.metadata),
             "failure": _failure_view(self.failure),
             "runs": [run.as_dict() for run in self.runs],

@@ -52,6 +52,11 @@
   function statusOf(run) { return run.outcome || run.status || (run.finished ? "?" : "unfinished"); }
   /** The run's duration: as reported, or (unfinished) from its first to its last line. */
   function durationOf(run) { return isNum(run.duration_ms) ? run.duration_ms : run.total_latency_ms; }
+  /** The duration as text: an unfinished run's as "≥" what its lines cover, as `agentlog runs` writes it. */
+  function durationText(run) {
+    const duration = durationOf(run);
+    return (isNum(duration) && statusOf(run) === "unfinished" ? "≥" : "") + fmtMs(duration);
+  }
   function errorClassesOf(run) {
     if (Array.isArray(run.error_classes)) return run.error_classes;
     return typeof run.error_class === "string" ? [run.error_class] : [];
@@ -160,12 +165,14 @@
     container.replaceChildren();
     const head = add(container, "div", "run-head");
     const title = add(head, "h1", "", "Run " + vis(view.run_id) + "  ");
-    title.appendChild(statusCell(view.status || (view.stop_reason ? "?" : "unfinished")));
+    const outcome = view.outcome || view.status || (view.stop_reason ? "?" : "unfinished");
+    title.appendChild(statusCell(outcome));
     const summary = view.runs.find((run) => run.run_id === view.run_id) || {};
     kv(head, [
-      ["stop reason", vis(view.stop_reason || "unknown (no run_finished line)")],
+      ["stop reason", outcome === "unfinished" ? "none, the run is unfinished (no run_finished line: killed, " +
+        "crashed or still running)" : vis(view.stop_reason || "unknown (no run_finished line)")],
       ["started", vis(summary.started || view.started)],
-      ["duration", fmtMs(durationOf(summary))],
+      ["duration", durationText(summary)],
       ["user", vis(summary.user_id)],
       ["session", vis(summary.session_id || (view.spans[0] && view.spans[0].fields.session_id))],
       ["service", vis(summary.service)],
@@ -273,7 +280,7 @@
         add(row, "td", "mono", vis(run.run_id));
         add(row, "td").appendChild(statusCell(statusOf(run)));
         add(row, "td", "", vis(run.stop_reason));
-        add(row, "td", "", fmtMs(durationOf(run)));
+        add(row, "td", "", durationText(run));
         add(row, "td", "", String(run.errors || 0));
         add(row, "td", "mono", vis(run.parent_run_id));
         const index = view.run_span[run.run_id];
@@ -471,7 +478,7 @@
         if (run.failed) row.classList.add("failed");
         add(row, "td", "mono", vis(run.run_id).slice(0, 8)).title = vis(run.run_id);
         add(row, "td", "mono", vis(run.started));
-        add(row, "td", "num", fmtMs(durationOf(run)));
+        add(row, "td", "num", durationText(run));
         add(row, "td").appendChild(statusCell(statusOf(run)));
         add(row, "td", "", vis(run.stop_reason));
         add(row, "td", "num", String(run.total_steps || 0));
