@@ -184,6 +184,12 @@ def _cmd_runs(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     else:
         print(runs_table(selected, style_for(args.color, out)), file=out)
     _report_counts(counts, err)
+    if builder.uncounted:
+        print(
+            f"agentlog: too many runs open at once: {builder.uncounted} unfinished runs"
+            " are counted only up to then (their steps, calls and tokens are lower bounds)",
+            file=err,
+        )
     return 0
 
 

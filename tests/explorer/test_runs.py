@@ -431,3 +431,57 @@ def test_a_marked_line_opens_no_span_and_counts_in_no_figure() -> None:
     assert tree.metadata == {} and tree.runs[0].user_id is None
     stats = compute_stats(lines)
     assert [(row["tool"], row["calls"], row["errors"]) for row in stats["tools"]] == [("search", 1, 0)]
+
+
+def test_builders_of_three_parts_merge_into_what_one_builder_builds() -> None:
+    """Cut twice anywhere (open runs' lines on both sides of each cut): the merge is still one builder's."""
+    lines = [
+        _line("run_started", B, user_id="b", **_SHAPE),
+        *_killed_run(),
+        _line("agent_step", B, 6, step_id=1),
+        _line("tool_result", B, 7, tool="x", tool_call_id="c1", status="error", error_class="E"),
+        _line(
+            "run_finished",
+            B,
+            8,
+            status="ok",
+            stop_reason="completed",
+            total_steps=1,
+            tool_calls=1,
+            llm_calls=0,
+            errors=1,
+        ),
+        _line("agent_step", A, 9, step_id=7),
+    ]
+    whole = [run.as_dict() for run in summarize_runs(lines)]
+    for first in range(len(lines) + 1):
+        for second in range(first, len(lines) + 1):
+            merged = build_runs(lines[:first])
+            middle = build_runs(lines[first:second])
+            middle.merge(build_runs(lines[second:]))
+            merged.merge(middle)
+            assert [run.as_dict() for run in merged.summaries()] == whole, (first, second)
+
+
+def test_lines_of_open_runs_are_counted_when_many_wait(monkeypatch: Any) -> None:
+    """Lines waiting for their run to finish are counted in batches: the figures are the same."""
+    import agentlog._explorer.runs as runs
+
+    lines = [*_killed_run(), _line("run_started", B, 1, **_SHAPE), _line("agent_step", B, 2, step_id=1)]
+    expected = [run.as_dict() for run in summarize_runs(lines)]
+    monkeypatch.setattr(runs, "_PENDING", 1)
+    assert [run.as_dict() for run in summarize_runs(lines)] == expected
+
+
+def test_past_the_cap_the_oldest_open_run_is_counted_up_to_then() -> None:
+    """Past the cap of open runs, the oldest is settled as its lines so far prove; uncounted says so."""
+    builder = RunBuilder(open_runs=1)
+    builder.add(_line("agent_step", A, 1, step_id=1))
+    builder.add(_line("agent_step", B, 2, step_id=1))
+    builder.summaries()  # counts what waits: B is over the cap, A the oldest
+    builder.add(_line("agent_step", A, 3, step_id=2))
+    a, b = builder.summaries()
+    assert (a.run_id, a.total_steps, b.total_steps) == (A, 1, 1)
+    assert builder.uncounted == 1
+    builder.add(_finished(A))
+    assert builder.uncounted == 0

@@ -11,6 +11,11 @@ lines that prove them (``agent_step``, ``tool_call``/``tool_result``,
 ``llm_result``, failed ``step_finished``), each once however often it is
 read, and its duration is the time between its first and last typed line.
 A finished run's figures are the totals its ``run_finished`` reports.
+
+Files are read once: a run's proofs are counted while it is open and
+dropped when its ``run_finished`` arrives, so memory holds the counts of the
+runs open at a time (at most `OPEN_RUNS_COUNTED` of them; the oldest past
+that are counted only up to then, and `RunBuilder.uncounted` says how many).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from agentlog._vocabulary import (
     AGENT_STEP,
     ERROR,
     ERROR_CLASS,
+    EVENT,
     EXTRA,
     FIELDS_DROPPED,
     FREE_FORM,
@@ -49,17 +55,19 @@ from agentlog._vocabulary import (
     TOOL_CALL,
     TOOL_CALL_ID,
     TOOL_RESULT,
+    TYPED_EVENT_NAMES,
     USER_ID,
 )
 
 from .filters import RunFilter, sort_runs
-from .reader import Counts, map_parts, read_lines, run_id_needle
+from .reader import Counts, map_parts
 from .times import epoch
-from .typed import has_typed_shape, typed_event
+from .typed import has_typed_shape
 from .values import count
 
 __all__ = [
     "ERROR_NEEDLES",
+    "OPEN_RUNS_COUNTED",
     "PROOF_EVENTS",
     "PROOF_NEEDLES",
     "RUN_EVENTS",
@@ -87,9 +95,14 @@ PROOF_EVENTS = (AGENT_STEP, TOOL_CALL, TOOL_RESULT, LLM_RESULT, STEP_FINISHED)
 PROOF_NEEDLES = tuple(event.encode() for event in PROOF_EVENTS)
 """The same, as bytes a line must contain."""
 RUN_EVENTS = (RUN_STARTED, RUN_FINISHED)
-"""The events `runs_of_files` reads first (its reader's ``events``)."""
-_FEW_RUNS = 8
-"""Up to this many unfinished runs are looked for by their IDs; more, by the events that prove them."""
+"""The events that start and finish runs (with `PROOF_EVENTS`, what `runs_of_files` reads)."""
+OPEN_RUNS_COUNTED = 100_000
+"""At most this many runs open at once have their lines counted by one builder; past that, the oldest
+are counted only up to then (`RunBuilder.uncounted`)."""
+_CALLS = frozenset({TOOL_CALL, TOOL_RESULT})
+_PENDING = 20_000
+"""At most this many lines of open runs wait, uncounted, for their run to finish (which drops them)."""
+_STEPS = frozenset({AGENT_STEP, STEP_FINISHED})
 
 _RUN_STARTED_FIELDS = frozenset(
     {
@@ -240,6 +253,8 @@ _FINISH_FIELDS = (
     "last_seen",
 )
 """What a run's accepted ``run_finished`` line sets."""
+_COUNTS = ("total_steps", "tool_calls", "llm_calls", "errors", "input_tokens", "output_tokens")
+"""What an unfinished run's lines are counted into."""
 
 
 def _takes(mine: bool | None, theirs: bool | None) -> bool:
@@ -276,14 +291,28 @@ class RunBuilder:
 
     `add` returns a run's summary when the line is that run's ``run_finished``
     (the first typed one), so a follower can print each run as it finishes.
-    Counting state is kept only for runs not yet finished.
+    Counting state is kept only for runs not yet finished, for at most
+    *open_runs* of them at once: past that the oldest one's figures are
+    settled as its lines so far prove them and its later lines are not
+    counted (`uncounted` says how many runs were left so).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, open_runs: int = OPEN_RUNS_COUNTED) -> None:
         self._runs: dict[str, RunSummary] = {}
         self._proof: dict[str, _Proof] = {}
         self._start_shaped: dict[str, bool] = {}
         self._end_shaped: dict[str, bool] = {}
+        self._open_runs = max(1, open_runs)
+        self._uncounted: set[str] = set()
+        # The proof lines of open runs not counted yet: most runs finish within a few lines, which
+        # drops them unread; the rest are counted when they are many, or before any figure is read.
+        self._pending: dict[str, list[dict[str, Any]]] = {}
+        self._pending_lines = 0
+
+    @property
+    def uncounted(self) -> int:
+        """How many unfinished runs were counted only up to a point (more than the cap open at once)."""
+        return sum(1 for run_id in self._uncounted if self._runs[run_id].unfinished)
 
     def __len__(self) -> int:
         return len(self._runs)
@@ -291,6 +320,8 @@ class RunBuilder:
     def get(self, run_id: str) -> RunSummary | None:
         """The run's summary so far (counts of an unfinished run brought up to date), or None."""
         summary = self._runs.get(run_id)
+        if run_id in self._pending:
+            self._count_pending(run_id)
         if summary is not None and run_id in self._proof:
             self._settle(summary, self._proof[run_id])
         return summary
@@ -299,8 +330,10 @@ class RunBuilder:
         """Drop a run (a follower keeps only so many)."""
         self._runs.pop(run_id, None)
         self._proof.pop(run_id, None)
+        self._pending_lines -= len(self._pending.pop(run_id, ()))
         self._start_shaped.pop(run_id, None)
         self._end_shaped.pop(run_id, None)
+        self._uncounted.discard(run_id)
 
     def open_runs(self) -> list[str]:
         """The IDs of the runs seen without a ``run_finished`` line, oldest first."""
@@ -308,6 +341,7 @@ class RunBuilder:
 
     def summaries(self) -> list[RunSummary]:
         """Every run, in order of first appearance, unfinished ones counted from their lines."""
+        self._count_pending()
         for run_id, proof in self._proof.items():
             self._settle(self._runs[run_id], proof)
         return list(self._runs.values())
@@ -319,6 +353,8 @@ class RunBuilder:
         hold: the first typed ``run_started``/``run_finished`` wins, proofs of
         unfinished runs are united, and runs keep their order of first appearance.
         """
+        self._count_pending()
+        later._count_pending()
         for run_id, theirs in later._runs.items():
             mine = self._runs.get(run_id)
             if mine is None:
@@ -331,8 +367,11 @@ class RunBuilder:
                         table[run_id] = other[run_id]
                 if run_id in later._proof:
                     self._proof[run_id] = later._proof[run_id]
+                if run_id in later._uncounted:
+                    self._uncounted.add(run_id)
                 continue
             self._merge_run(mine, theirs, later)
+        self._cap()
 
     def _merge_run(self, mine: RunSummary, theirs: RunSummary, later: RunBuilder) -> None:
         run_id = mine.run_id
@@ -353,6 +392,20 @@ class RunBuilder:
         if mine.ended:
             self._proof.pop(run_id, None)
             return
+        if run_id in self._uncounted:
+            return  # counted up to the point where it was settled
+        if run_id in later._uncounted:
+            # Counted only up to a point there: the larger of the two counts of each figure
+            # (each is a lower bound; a step seen in both parts must not count twice).
+            self._uncounted.add(run_id)
+            if proof is not None:
+                del self._proof[run_id]
+                self._settle(mine, proof)
+            for name in _COUNTS:
+                setattr(mine, name, max(getattr(mine, name), getattr(theirs, name)))
+            if _later(theirs.last_seen, mine.last_seen):
+                mine.last_seen = theirs.last_seen
+            return
         if other is None:
             return
         if proof is None:
@@ -370,9 +423,12 @@ class RunBuilder:
 
     def add(self, line: dict[str, Any]) -> RunSummary | None:
         """Take one flat line; the run's summary if the line finished it, else None."""
-        event = typed_event(line)
+        # typed.typed_event, inline: this runs for every step and call line of a file.
+        event = line.get(EVENT)
+        if type(event) is not str or event not in TYPED_EVENT_NAMES or line.get(FREE_FORM) is True:
+            return None
         run_id = line.get(RUN_ID)
-        if event is None or not isinstance(run_id, str):
+        if not isinstance(run_id, str):
             return None
         summary = self._runs.get(run_id)
         if summary is None:
@@ -381,18 +437,51 @@ class RunBuilder:
             self._start(summary, line)
         elif event == RUN_FINISHED:
             return self._finish(summary, line)
-        elif event in (TOOL_CALL, TOOL_RESULT) and isinstance(line.get("tool"), str):
-            summary.tools.add(line["tool"])
-        if line.get("status") == ERROR and isinstance(line.get(ERROR_CLASS), str):
-            summary.error_classes.add(line[ERROR_CLASS])
+        elif event in _CALLS:
+            tool = line.get("tool")
+            if isinstance(tool, str):
+                summary.tools.add(tool)
+        if line.get("status") == ERROR:
+            error_class = line.get(ERROR_CLASS)
+            if isinstance(error_class, str):
+                summary.error_classes.add(error_class)
         if summary.started is None:
             summary.started = _text(line.get(TIMESTAMP))
         if event != RUN_STARTED and not summary.ended:
+            waiting = self._pending.get(run_id)
+            if waiting is None:
+                self._pending[run_id] = [line]
+            else:
+                waiting.append(line)
+            self._pending_lines += 1
+            if self._pending_lines > _PENDING:
+                self._count_pending()
+        return None
+
+    def _count_pending(self, only: str | None = None) -> None:
+        """Count the waiting lines of every open run (or of run *only*) into its proof."""
+        for run_id in list(self._pending) if only is None else [only]:
+            lines = self._pending.pop(run_id)
+            self._pending_lines -= len(lines)
             proof = self._proof.get(run_id)
             if proof is None:
+                if run_id in self._uncounted:
+                    continue
                 proof = self._proof[run_id] = _Proof()
-            self._prove(summary, proof, event, line)
-        return None
+                if len(self._proof) > self._open_runs:
+                    self._cap()
+                    if run_id not in self._proof:
+                        continue
+            summary = self._runs[run_id]
+            for line in lines:
+                self._prove(summary, proof, line[EVENT], line)
+
+    def _cap(self) -> None:
+        """Settle the oldest open runs' figures until at most the cap are counted."""
+        while len(self._proof) > self._open_runs:
+            run_id = next(iter(self._proof))
+            self._settle(self._runs[run_id], self._proof.pop(run_id))
+            self._uncounted.add(run_id)
 
     def _start(self, summary: RunSummary, line: dict[str, Any]) -> None:
         shaped = has_typed_shape(line)
@@ -413,6 +502,7 @@ class RunBuilder:
             return None
         self._end_shaped[summary.run_id] = shaped
         self._proof.pop(summary.run_id, None)
+        self._pending_lines -= len(self._pending.pop(summary.run_id, ()))
         summary.finished = _text(line.get(TIMESTAMP))
         status = line.get("status")
         summary.status = status if isinstance(status, str) else None
@@ -437,30 +527,40 @@ class RunBuilder:
 
     def _prove(self, summary: RunSummary, proof: _Proof, event: str, line: dict[str, Any]) -> None:
         """Count what *line* proves of an unfinished run: a step, a call, a failure, tokens."""
-        stamp = line.get(TIMESTAMP)
-        if _later(stamp, proof.last):
+        stamp, last = line.get(TIMESTAMP), proof.last
+        # _later's test, with agentlog's own stamps (same length, UTC) compared in place.
+        if (
+            stamp > last
+            if type(stamp) is str
+            and type(last) is str
+            and len(stamp) == len(last)
+            and stamp[-1:] == "Z"
+            and last[-1:] == "Z"
+            else _later(stamp, last)
+        ):
             proof.last = summary.last_seen = stamp
         failed = line.get("status") == ERROR
-        error_class = _text(line.get(ERROR_CLASS))
-        if event == AGENT_STEP:
-            proof.steps.add(_key(line.get(STEP_ID), line.get(SPAN_ID)))
-        elif event == STEP_FINISHED:
-            step = _key(line.get(STEP_ID), line.get(SPAN_ID))
+        if event in _STEPS:
+            step = line.get(STEP_ID)
+            if type(step) is not str and type(step) is not int:
+                step = _key(step, line.get(SPAN_ID))
             proof.steps.add(step)
-            if failed:
-                proof.step_failures[step] = error_class
-        elif event in (TOOL_CALL, TOOL_RESULT):
-            call = _key(line.get(TOOL_CALL_ID), line.get(SPAN_ID))
+            if failed and event == STEP_FINISHED:
+                proof.step_failures[step] = _text(line.get(ERROR_CLASS))
+        elif event in _CALLS:
+            call = line.get(TOOL_CALL_ID)
+            if type(call) is not str and type(call) is not int:
+                call = _key(call, line.get(SPAN_ID))
             proof.tools.add(call)
             if failed and event == TOOL_RESULT:
                 proof.call_failures.add(("tool", call))
-                proof.failed_in_step.add((_key(line.get(STEP_ID)), error_class))
+                proof.failed_in_step.add((_key(line.get(STEP_ID)), _text(line.get(ERROR_CLASS))))
         elif event == LLM_RESULT:
             call = _key(line.get(SPAN_ID), line.get(TIMESTAMP))
             proof.llm_tokens[call] = (count(line.get("input_tokens")), count(line.get("output_tokens")))
             if failed:
                 proof.call_failures.add(("llm", call))
-                proof.failed_in_step.add((_key(line.get(STEP_ID)), error_class))
+                proof.failed_in_step.add((_key(line.get(STEP_ID)), _text(line.get(ERROR_CLASS))))
 
     @staticmethod
     def _settle(summary: RunSummary, proof: _Proof) -> None:
@@ -477,6 +577,7 @@ def build_runs(lines: Iterable[dict[str, Any]]) -> RunBuilder:
     builder = RunBuilder()
     for line in lines:
         builder.add(line)
+    builder._count_pending()  # what is handed on (pickled, from a forked part) is counts, not lines
     return builder
 
 
@@ -488,49 +589,30 @@ def runs_of_files(
     tools: bool = False,
     errors: bool = False,
 ) -> RunBuilder:
-    """The runs of *inputs* (re-readable files: spool stdin first), large files read by all the cores.
+    """The runs of *inputs*, each file read once (large ones by all the cores).
 
-    Only the lines that start and finish runs are parsed (with *tools* the
-    tool calls too, with *errors* the failed lines); then, when runs without
-    a ``run_finished`` line could pass *chosen*, their own lines are read
-    once more to count what they prove: by run ID for a few, else every step
-    and call line (`PROOF_EVENTS`), parsed by all the cores and kept only
-    for those runs.
+    The lines that start and finish runs are parsed, and those that prove an
+    unfinished run's steps and calls (`PROOF_EVENTS`), counted while their
+    run is open and dropped when it finishes; with *tools* the tool calls
+    are wanted too, with *errors* the failed lines. Only runs that ended
+    ``ok`` or ``error`` can pass *chosen* with such a status: then the
+    proofs are not read at all.
 
     Args:
-        inputs: Files, directories, ``.gz`` files (not ``-``: read twice).
-        counts: Updated with what the first reading found.
+        inputs: Files, directories, ``.gz`` files, or ``-``.
+        counts: Updated with what the reading found.
         chosen: The filters the runs will be picked by (None: all runs).
         tools: Also read the tool calls (for the tools each run called).
         errors: Also read the failed calls and steps (for their error classes).
     """
-    events = RUN_EVENTS + ((TOOL_CALL,) if tools else ())
+    if chosen is not None and chosen.status in (OK, ERROR):
+        events = RUN_EVENTS + ((TOOL_CALL,) if tools else ())
+    else:
+        events = RUN_EVENTS + PROOF_EVENTS
     builders = map_parts(inputs, counts, ERROR_NEEDLES if errors else (), build_runs, events=events)
     whole = builders[0] if builders else RunBuilder()
     for later in builders[1:]:
         whole.merge(later)
-    chosen = chosen or RunFilter()
-    if chosen.status in (OK, ERROR):
-        return whole
-    wanted = {
-        run.run_id
-        for run in whole.summaries()
-        if run.unfinished and chosen.matches_start(run) and (not chosen.tool or chosen.tool in run.tools)
-    }
-    if not wanted:
-        return whole
-    if len(wanted) <= _FEW_RUNS:
-        needles = tuple(run_id_needle(run_id) for run_id in wanted)
-        for line in read_lines(inputs, Counts(), needles):
-            if line.get(RUN_ID) in wanted:
-                whole.add(line)
-        return whole
-
-    def proofs(lines: Iterable[dict[str, Any]]) -> RunBuilder:
-        return build_runs(line for line in lines if line.get(RUN_ID) in wanted)
-
-    for proof in map_parts(inputs, Counts(), (), proofs, count_all=False, events=PROOF_EVENTS):
-        whole.merge(proof)
     return whole
 
 
