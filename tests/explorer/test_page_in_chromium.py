@@ -517,6 +517,8 @@ def _other_runs() -> list[dict[str, Any]]:
         _line("tool_result", 30.2, RECOVERED, span_id="v1", parent_span_id="v0", tool="fetch",
               tool_call_id="y", status="error", latency_ms=100, error_class="ValueError",
               error_message="bad"),
+        _line("llm_result", 30.5, RECOVERED, span_id="v2", parent_span_id="v0", model="gpt-4o-mini",
+              provider="openai", latency_ms=250, status="error"),
         _line("run_finished", 31, RECOVERED, span_id="v0", status="ok", stop_reason="completed",
               total_latency_ms=1000, tool_calls=1, errors=1),
         _line("run_started", 40, KILLED, span_id="k0", user_id="u-4", service="agent"),
@@ -657,3 +659,35 @@ def test_the_report_draws_charts_as_inline_svg(report_tab: Tab) -> None:
         "Array.from(document.querySelectorAll('[data-chart=\"tool-errors\"] text')).map((t) => t.textContent)"
     )
     assert "100.0%" in rates and "0.0%" in rates
+
+
+def _chart_tips(tab: Tab, chart: str) -> list[str]:
+    """The tooltips of a chart's bars ("label · series: value"), in drawing order."""
+    titles = f'[data-chart="{chart}"] rect title'
+    tips: list[str] = tab.evaluate(
+        f"Array.from(document.querySelectorAll('{titles}')).map((t) => t.textContent)"
+    )
+    return tips
+
+
+def test_the_report_charts_each_models_error_rate(report_tab: Tab) -> None:
+    """Per model, the error rate `stats` computes is drawn: the failing LLM call's model at 100%."""
+    report_tab.evaluate("location.hash = '#charts'")
+    report_tab.evaluate("new Promise((done) => setTimeout(done, 50))")
+    assert sorted(_chart_tips(report_tab, "model-errors")) == [
+        "gpt-4o · error rate: 0.0%",
+        "gpt-4o-mini · error rate: 100.0%",
+    ]
+
+
+def test_the_report_charts_each_models_p99_latency(report_tab: Tab) -> None:
+    """The model latency chart has a p99 bar per model beside p50 and p95, and says so in its title."""
+    report_tab.evaluate("location.hash = '#charts'")
+    report_tab.evaluate("new Promise((done) => setTimeout(done, 50))")
+    title = report_tab.evaluate("document.querySelector('[data-chart=\"model-latency\"] h3').textContent")
+    assert title == "Latency per model (p50, p95, p99)"
+    tips = _chart_tips(report_tab, "model-latency")
+    assert [tip for tip in tips if " · p99: " in tip] == [
+        "gpt-4o · p99: 1.200 s",
+        "gpt-4o-mini · p99: 250.0 ms",
+    ]

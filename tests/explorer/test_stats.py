@@ -58,6 +58,39 @@ def test_per_model_calls_tokens_and_latency() -> None:
     assert (models["claude"]["calls"], models["claude"]["p50_ms"]) == (1, None)
 
 
+def _llm(model: str, latency_ms: Any, status: str = "ok") -> dict[str, Any]:
+    return _line("llm_result", model=model, latency_ms=latency_ms, status=status, input_tokens=1)
+
+
+def test_per_model_errors_and_error_rate() -> None:
+    """An llm_result with status error is an error of its model; the rate is errors over calls."""
+    lines = [_llm("gpt", 1, "error"), _llm("gpt", 2), _llm("gpt", 3), _llm("claude", 4)]
+    rows = compute_stats(lines)["models"]
+    assert [(row["model"], row["calls"], row["errors"], row["error_rate"]) for row in rows] == [
+        ("gpt", 3, 1, 0.3333),
+        ("claude", 1, 0, 0.0),
+    ]
+
+
+def test_per_model_p99_is_nearest_rank_like_the_tools() -> None:
+    """A model's p99 is a latency that was seen, picked by nearest rank, as per tool."""
+    [row] = compute_stats([_llm("gpt", ms) for ms in range(1, 201)])["models"]
+    assert (row["p50_ms"], row["p95_ms"], row["p99_ms"]) == (101, 190, 198)
+
+
+def test_model_errors_add_up_when_builders_merge() -> None:
+    """A model's errors counted by two builders of consecutive parts add up to the whole's."""
+    from agentlog._explorer.stats import StatsBuilder
+
+    lines = [_llm("gpt", 1, "error"), _llm("gpt", 2), _llm("gpt", 3, "error")]
+    first, later = StatsBuilder(), StatsBuilder()
+    first.add_all(lines[:1])
+    later.add_all(lines[1:])
+    first.merge(later)
+    [row] = first.result()["models"]
+    assert (row["errors"], row["error_rate"]) == (2, 0.6667)
+
+
 def test_stop_reasons_are_counted_per_run_finished() -> None:
     """Each run_finished adds one to its stop reason, most frequent first."""
     lines = [_line("run_finished", stop_reason=reason) for reason in ("completed", "tool_error", "completed")]

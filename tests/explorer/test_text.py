@@ -242,7 +242,10 @@ def test_stats_text_has_a_section_per_figure() -> None:
     ]
     text = stats_text(compute_stats(lines), Style(False))
     assert "fetch                         1       1     100.00%      12.5      12.5      12.5" in text
-    assert "gpt                           1          5           6     100.0     100.0" in text
+    assert (
+        "gpt                           1       0       0.00%          5           6     100.0     100.0"
+        in text
+    )
     assert "  completed                 1" in text
     assert "        12.5 ms  fetch [c1] run aaaaaaaa error" in text
     assert "a loop?" not in text
@@ -250,6 +253,20 @@ def test_stats_text_has_a_section_per_figure() -> None:
     assert "    2×  search  run aaaaaaaa  sha256:0000000000000000…" in stats_text(
         compute_stats(repeated), Style(False)
     )
+
+
+def test_stats_text_gives_each_model_its_errors_error_rate_and_p99() -> None:
+    """The model table has the tool table's columns: errors, error rate and p99 beside the tokens."""
+    lines = [
+        _line("llm_result", 0, model="gpt", status="error", input_tokens=5, output_tokens=6, latency_ms=100),
+        _line("llm_result", 0, model="gpt", status="ok", input_tokens=5, output_tokens=6, latency_ms=300),
+    ]
+    header, row = stats_text(compute_stats(lines), Style(False)).split("\n\n")[1].splitlines()[:2]
+    assert header.split() == [
+        "model", "calls", "errors", "error", "rate", "tokens", "in", "tokens", "out",
+        "p50", "ms", "p95", "ms", "p99", "ms",
+    ]  # fmt: skip
+    assert row.split() == ["gpt", "2", "1", "50.00%", "10", "12", "100.0", "300.0", "300.0"]
 
 
 STACK = 'Traceback (most recent call last):\n  File "tools.py", line 9, in fetch\nTimeoutError: [REDACTED]\n'

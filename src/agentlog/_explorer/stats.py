@@ -1,5 +1,8 @@
 """Figures across many runs: per tool, per model, stop reasons, slowest and repeated tool calls.
 
+Per tool and per model alike: calls, errors (results with status ``error``),
+error rate, and p50/p95/p99 latency; per model, tokens in and out too.
+
 Only agentlog's typed lines count (as `typed.typed_event` tells them): a log
 message named ``tool_result`` adds nothing. The figures are built by a
 `StatsBuilder`, fed lines in order; builders fed consecutive parts of a log
@@ -76,6 +79,7 @@ class StatsBuilder:
         self.tool_errors: Counter[str] = Counter()
         self.tool_latency: dict[str, array[float]] = {}
         self.model_calls: Counter[str] = Counter()
+        self.model_errors: Counter[str] = Counter()
         self.model_tokens: dict[str, list[int]] = {}
         self.model_latency: dict[str, array[float]] = {}
         self.stop_reasons: Counter[str] = Counter()
@@ -98,6 +102,7 @@ class StatsBuilder:
         wanted, keep, top = _WANTED, self._keep, self.top
         tool_calls, tool_errors, tool_latency = self.tool_calls, self.tool_errors, self.tool_latency
         model_calls, model_tokens, model_latency = self.model_calls, self.model_tokens, self.model_latency
+        model_errors = self.model_errors
         slowest, calls_open = self.slowest, self.open
         order = self.order
         for line in lines:
@@ -139,6 +144,8 @@ class StatsBuilder:
             elif event == LLM_RESULT:
                 model = str(line.get("model"))
                 model_calls[model] = model_calls.get(model, 0) + 1
+                if line.get("status") == ERROR:
+                    model_errors[model] = model_errors.get(model, 0) + 1
                 tokens = model_tokens.get(model)
                 if tokens is None:
                     tokens = model_tokens[model] = [0, 0]
@@ -189,6 +196,7 @@ class StatsBuilder:
         self.tool_calls.update(later.tool_calls)
         self.tool_errors.update(later.tool_errors)
         self.model_calls.update(later.model_calls)
+        self.model_errors.update(later.model_errors)
         self.stop_reasons.update(later.stop_reasons)
         for mine, theirs in (
             (self.tool_latency, later.tool_latency),
@@ -258,16 +266,20 @@ class StatsBuilder:
             )
         models = []
         for model, calls in self.model_calls.most_common():
-            p50, p95 = _percentiles(self.model_latency.get(model, empty), 0.5, 0.95)
+            p50, p95, p99 = _percentiles(self.model_latency.get(model, empty), 0.5, 0.95, 0.99)
             tokens_in, tokens_out = self.model_tokens[model]
+            errors = self.model_errors[model]
             models.append(
                 {
                     "model": model,
                     "calls": calls,
+                    "errors": errors,
+                    "error_rate": round(errors / calls, 4),
                     "input_tokens": tokens_in,
                     "output_tokens": tokens_out,
                     "p50_ms": p50,
                     "p95_ms": p95,
+                    "p99_ms": p99,
                 }
             )
         return {

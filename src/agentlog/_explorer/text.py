@@ -346,14 +346,15 @@ def stats_text(stats: dict[str, Any], style: Style) -> str:
     out.append("")
     out.append(
         style.bold(
-            f"{'model':<24}{'calls':>7}{'tokens in':>11}{'tokens out':>12}{'p50 ms':>10}{'p95 ms':>10}"
+            f"{'model':<24}{'calls':>7}{'errors':>8}{'error rate':>12}{'tokens in':>11}{'tokens out':>12}"
+            f"{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}"
         )
     )
     for row in stats["models"]:
         out.append(
-            f"{safe(row['model'], 24):<24}{row['calls']:>7}"
+            f"{safe(row['model'], 24):<24}{row['calls']:>7}{row['errors']:>8}{row['error_rate']:>12.2%}"
             f"{row['input_tokens']:>11}{row['output_tokens']:>12}"
-            f"{row['p50_ms'] or 0:>10.1f}{row['p95_ms'] or 0:>10.1f}"
+            f"{row['p50_ms'] or 0:>10.1f}{row['p95_ms'] or 0:>10.1f}{row['p99_ms'] or 0:>10.1f}"
         )
     out.append("")
     out.append(style.bold("runs by stop reason"))
