@@ -12,22 +12,23 @@ import re
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
-from ._explorer.diff import diff_runs, find_run
+# What parsing the command line and the shared checks need; each command imports the rest in its
+# handler, so that `agentlog show` on a small file does not first load diff, tail, report and stats.
 from ._explorer.filters import OUTCOMES, SORTS, RunFilter, parse_duration, parse_meta
-from ._explorer.follow import Failure, FileFollower, Finished, Notice, StreamFollower, Tail, is_compressed
-from ._explorer.html import DEFAULT_MAX_VIEWS, build_report, html_page
+from ._explorer.html import DEFAULT_MAX_VIEWS
 from ._explorer.reader import Counts, collect_run, expand_inputs, input_problems, run_id_needle, spooled_stdin
 from ._explorer.runs import matching_run_ids, runs_of_files, select_runs
-from ._explorer.stats import stats_of_files
-from ._explorer.text import Style, reading_problems, safe, show_text, stats_text, style_for
+from ._explorer.text import Style, reading_problems, safe, style_for
 from ._explorer.times import parse_moment
-from ._explorer.tree import build_tree, trace_lines
-from ._explorer.views import diff_text, failure_line, inert_json, run_line, runs_table
+from ._explorer.views import inert_json, runs_table
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._explorer.follow import Failure, Finished, Notice
 
 __all__ = ["main"]
 
@@ -273,6 +274,8 @@ def _seconds(text: str) -> float:
 
 
 def _cmd_tail(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from ._explorer.follow import FileFollower, StreamFollower, Tail, is_compressed
+
     chosen = _run_filter(args)
     followers: list[FileFollower | StreamFollower] = []
     for name in dict.fromkeys(expand_inputs(args.files)):
@@ -309,6 +312,9 @@ def _cmd_tail(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 def _print_event(
     event: Failure | Finished | Notice, as_json: bool, style: Style, out: IO[str], err: IO[str]
 ) -> None:
+    from ._explorer.follow import Finished, Notice
+    from ._explorer.views import failure_line, run_line
+
     if isinstance(event, Notice):
         print(f"agentlog: {safe(event.message)}", file=err)
         return
@@ -322,6 +328,9 @@ def _print_event(
 
 
 def _cmd_diff(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from ._explorer.diff import diff_runs, find_run
+    from ._explorer.views import diff_text
+
     prefixes = []
     for given in (args.run_a, args.run_b):
         prefix = given.strip().lower()
@@ -361,6 +370,10 @@ def _cmd_diff(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def _cmd_show(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from ._explorer.html import html_page
+    from ._explorer.text import show_text
+    from ._explorer.tree import build_tree, trace_lines
+
     prefix = args.run_id.strip().lower()
     if len(prefix) < 4 or not _RUN_ID_PREFIX.fullmatch(prefix):
         print("agentlog: give at least 4 characters of a run_id (hex digits and dashes)", file=err)
@@ -407,6 +420,8 @@ def _write_page(path: str, page: str, err: IO[str]) -> bool:
 
 
 def _cmd_report(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from ._explorer.html import build_report
+
     if args.max_views < 0:
         print("agentlog: --max-views must be 0 or more", file=err)
         return 2
@@ -421,6 +436,9 @@ def _cmd_report(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def _cmd_stats(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from ._explorer.stats import stats_of_files
+    from ._explorer.text import stats_text
+
     counts = Counts()
     stats = stats_of_files(args.files, counts)
     if args.json:

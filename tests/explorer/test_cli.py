@@ -319,3 +319,31 @@ def test_show_of_a_killed_process_run_says_unfinished(tmp_path: Path) -> None:
     view = orjson.loads(out)
     assert (view["outcome"], view["unfinished"], view["status"]) == ("unfinished", True, None)
     assert view["duration_ms"] is not None and view["duration_ms"] >= 0
+
+
+_LOADED = (
+    "import sys; {0}; "
+    "print(*(name for name in sys.modules if name.startswith('agentlog._explorer.')), file=sys.stderr)"
+)
+_OTHER_COMMANDS = {"diff", "follow", "stats", "validate"}
+
+
+def _explorer_modules_loaded(statement: str) -> set[str]:
+    """The explorer modules a fresh interpreter has loaded after *statement*."""
+    done = subprocess.run(
+        [sys.executable, "-c", _LOADED.format(statement)], capture_output=True, timeout=60, check=True
+    )
+    return {name.rpartition(".")[2] for name in done.stderr.decode().split()}  # stdout is the command's
+
+
+def test_importing_the_cli_loads_no_other_commands_modules() -> None:
+    """`import agentlog.cli` leaves diff, tail (follow), stats and validate to their handlers."""
+    assert _explorer_modules_loaded("import agentlog.cli") & _OTHER_COMMANDS == set()
+
+
+def test_show_loads_only_what_it_needs(logs: dict[str, Any]) -> None:
+    """`agentlog show` reads, rebuilds and prints a run without loading diff, tail, stats or validate."""
+    statement = f"from agentlog.cli import main; main(['show', {logs['parent']!r}, *{logs['files']!r}])"
+    loaded = _explorer_modules_loaded(statement)
+    assert {"reader", "runs", "tree", "text"} <= loaded
+    assert loaded & _OTHER_COMMANDS == set()

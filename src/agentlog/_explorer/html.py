@@ -24,7 +24,6 @@ import html
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import orjson
@@ -40,7 +39,6 @@ from agentlog._vocabulary import (
 
 from .reader import Counts, read_lines
 from .runs import RunSummary, build_runs
-from .stats import stats_of_files
 from .text import safe
 from .times import epoch
 from .tree import SPAN_KINDS, Node, RunTree, build_tree, run_metadata, walk
@@ -264,6 +262,8 @@ _PAGE = """<!doctype html>
 @cache
 def _asset(name: str) -> str:
     """The text of a file of the page (``page.css``, ``page.js``) shipped in the package."""
+    from importlib import resources  # here: only a page being written needs its assets
+
     return resources.files("agentlog._explorer").joinpath("page").joinpath(name).read_text("utf-8")
 
 
@@ -405,6 +405,8 @@ def build_report(files: list[str], counts: Counts, max_views: int = DEFAULT_MAX_
     """
     # Every line, not only those with the needles of `runs`: on a realistic log parsing them all is
     # faster than finding the needles, and an unfinished run is counted from all its typed lines.
+    from .stats import stats_of_files  # here: `show --html` (and the CLI's start) need no statistics
+
     runs = build_runs(read_lines(files, counts)).summaries()
     stats = stats_of_files(files, Counts())  # as `agentlog stats` computes them
     top = _roots(runs)

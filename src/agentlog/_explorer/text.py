@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
@@ -37,10 +37,12 @@ from agentlog._vocabulary import (
     USER_ID,
 )
 
-from .reader import Counts
-from .runs import RunSummary
 from .times import epoch
-from .tree import Node, RunTree, walk
+
+if TYPE_CHECKING:  # types only: `safe` and the reading problems load no model (the CLI starts on them)
+    from .reader import Counts
+    from .runs import RunSummary
+    from .tree import Node, RunTree
 
 __all__ = [
     "Style",
@@ -246,6 +248,8 @@ def _stack_of(failure: Node) -> str | None:
     """The failing call's stack; else the first one a line inside it recorded (a ``log.exception``)."""
     if failure.error_stack is not None:
         return failure.error_stack
+    from .tree import walk  # here, not at the top: see the imports
+
     return next((node.error_stack for node, _, _ in walk(failure) if node.error_stack is not None), None)
 
 

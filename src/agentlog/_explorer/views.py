@@ -9,16 +9,18 @@ JSON allows raw but a terminal acts on, so it stays valid JSON and inert.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from agentlog._vocabulary import ERROR, OK
 
-from .diff import DiffRow, RunDiff, SpanView
-from .follow import Failure
-from .runs import RunSummary
 from .text import Style, safe
+
+if TYPE_CHECKING:  # types only: `show` and `runs` print through here without loading diff or tail
+    from .diff import DiffRow, RunDiff, SpanView
+    from .follow import Failure
+    from .runs import RunSummary
 
 __all__ = ["diff_text", "failure_line", "inert_json", "run_line", "runs_table"]
 
