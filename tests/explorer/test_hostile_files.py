@@ -117,9 +117,14 @@ def test_over_long_lines_are_said_once_per_file(tmp_path: Path, monkeypatch: pyt
 def test_reading_time_is_linear_in_the_length_of_a_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Read in 4 KiB blocks, a 32 MiB line takes about 8 times a 4 MiB one (not 64), and seconds at most."""
+    """Read in 4 KiB blocks, a 64 MiB line takes about 8 times an 8 MiB one (not 64), and seconds at most.
+
+    A complexity check, not a speed target: both lines are past the CPU caches
+    (smaller ones make the ratio a cache effect), and the bound sits 3x above
+    linear and nearly 3x below quadratic.
+    """
     monkeypatch.setattr(reader, "_BLOCK", 4096)
-    monkeypatch.setattr(reader, "MAX_LINE_BYTES", 64 * 1024 * 1024)
+    monkeypatch.setattr(reader, "MAX_LINE_BYTES", 128 * 1024 * 1024)
 
     def seconds(size: int) -> float:
         path = tmp_path / f"{size}.jsonl"
@@ -131,8 +136,8 @@ def test_reading_time_is_linear_in_the_length_of_a_line(
             best = min(best, time.perf_counter() - started)
         return best
 
-    small, large = seconds(4 * 1024 * 1024), seconds(32 * 1024 * 1024)
-    assert large < 5
+    small, large = seconds(8 * 1024 * 1024), seconds(64 * 1024 * 1024)
+    assert large < 10
     assert large / small < 24
 
 
