@@ -50,16 +50,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import logging
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable, Hashable, Mapping
+from collections.abc import AsyncIterator, Callable, Hashable
 from typing import Any
 
 from .. import _diagnostics
 from .._context import CURRENT, SpanRef
-from .._settings import CONFIG
 from .._vocabulary import COMPLETED, MAX_STEPS
+from ._content import ContentFilter
 from ._instrumentor import Instrumentor, guarded, require
 from ._tracker import Tracker
 
@@ -582,68 +581,8 @@ class AgentlogPlugin:
         return _FACTORY.get()(name)
 
 
-class _ContentFilter(logging.Filter):
-    """Keeps the content ADK puts in its own log lines under agentlog's capture policy.
-
-    ADK's model classes log each request and response whole at debug level
-    (as text already built), and some lines take content as an argument. In
-    the ``hash`` and ``none`` capture modes, a debug line of a
-    ``google_adk.google.adk.models`` logger is written as a placeholder, and
-    a structured argument (a mapping, list, tuple or pydantic object) of any
-    ``google_adk`` line too.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.loggers: list[logging.Logger] = []
-        self.seen = -1
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            settings = CONFIG.settings
-            if settings is not None and settings.capture.default in ("full", "redacted"):
-                return True
-            if record.levelno <= logging.DEBUG and record.name.startswith("google_adk.google.adk.models"):
-                record.msg, record.args = _WITHHELD, None
-                return True
-            args = record.args
-            if isinstance(args, Mapping):
-                record.args = {name: _withheld(value) for name, value in args.items()}
-            elif args:
-                record.args = tuple(_withheld(value) for value in args)
-        except Exception as exc:
-            _diagnostics.report(f"{FRAMEWORK}: an ADK log line could not be checked", exc)
-        return True
-
-    def cover(self) -> None:
-        """Put the filter on every ``google_adk`` logger (new ones appear as ADK modules load)."""
-        known = logging.root.manager.loggerDict
-        if len(known) == self.seen:
-            return
-        self.seen = len(known)
-        for name, logger in list(known.items()):
-            ours = name == "google_adk" or name.startswith("google_adk.")
-            if ours and isinstance(logger, logging.Logger) and self not in logger.filters:
-                logger.addFilter(self)
-                self.loggers.append(logger)
-
-    def uncover(self) -> None:
-        for logger in self.loggers:
-            logger.removeFilter(self)
-        self.loggers = []
-        self.seen = -1
-
-
-_WITHHELD = "[content withheld: agentlog capture policy]"
-
-
-def _withheld(value: Any) -> Any:
-    if isinstance(value, (Mapping, list, tuple)) or callable(getattr(value, "model_dump", None)):
-        return _WITHHELD
-    return value
-
-
-_CONTENT = _ContentFilter()
+_CONTENT = ContentFilter("google_adk", f"{FRAMEWORK}: an ADK log line", "google_adk.google.adk.models")
+"""ADK's model classes log each request and response whole at debug level, as text already built."""
 
 
 class _AdkInstrumentor(Instrumentor):

@@ -46,7 +46,6 @@ to learn the span (only while instrumented).
 from __future__ import annotations
 
 import functools
-import logging
 import sys
 import threading
 from collections.abc import Callable, Hashable, Mapping
@@ -54,7 +53,7 @@ from typing import Any
 
 from .. import _diagnostics
 from .._context import SpanRef
-from .._settings import CONFIG
+from ._content import ContentFilter
 from ._instrumentor import Instrumentor, guarded, require
 from ._tracker import Tracker
 
@@ -497,63 +496,8 @@ def _attach(agent: Any) -> None:
     _CONTENT.cover()
 
 
-class _ContentFilter(logging.Filter):
-    """Keeps the content Strands puts in its own debug lines under agentlog's capture policy.
-
-    Strands logs a tool call's input (``tool_use=<...>``) and each model
-    request (``request=<...>``) whole at debug level. In the ``hash`` and
-    ``none`` capture modes, a structured argument of a ``strands.*`` log
-    record (a mapping, list or tuple: messages, requests, tool inputs) is
-    written as a placeholder instead.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.loggers: list[logging.Logger] = []
-        self.seen = -1
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if not args:
-            return True
-        try:
-            settings = CONFIG.settings
-            if settings is not None and settings.capture.default in ("full", "redacted"):
-                return True
-            if isinstance(args, Mapping):
-                record.args = {name: _withheld(value) for name, value in args.items()}
-            else:
-                record.args = tuple(_withheld(value) for value in args)
-        except Exception as exc:
-            _diagnostics.report(f"{FRAMEWORK}: a Strands log line could not be checked", exc)
-        return True
-
-    def cover(self) -> None:
-        """Put the filter on every ``strands`` logger (new ones appear as Strands modules load)."""
-        known = logging.root.manager.loggerDict
-        if len(known) == self.seen:
-            return
-        self.seen = len(known)
-        for name, logger in list(known.items()):
-            ours = name == "strands" or name.startswith("strands.")
-            if ours and isinstance(logger, logging.Logger) and self not in logger.filters:
-                logger.addFilter(self)
-                self.loggers.append(logger)
-
-    def uncover(self) -> None:
-        for logger in self.loggers:
-            logger.removeFilter(self)
-        self.loggers = []
-        self.seen = -1
-
-
-def _withheld(value: Any) -> Any:
-    if isinstance(value, (Mapping, list, tuple)):
-        return "[content withheld: agentlog capture policy]"
-    return value
-
-
-_CONTENT = _ContentFilter()
+_CONTENT = ContentFilter("strands", f"{FRAMEWORK}: a Strands log line")
+"""Strands logs a tool call's input and each model request whole, as arguments of its debug lines."""
 
 
 _INSTRUMENTOR = _StrandsInstrumentor()
