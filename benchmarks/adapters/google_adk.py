@@ -42,7 +42,7 @@ from google.genai import types
 
 import agentlog
 from agentlog.integrations import google_adk as adapter
-from benchmarks.adapters.timing import interleaved, overhead
+from benchmarks.adapters.timing import interleaved, per_call
 
 FRAMEWORK = "Google ADK"
 TURNS = 10
@@ -128,12 +128,8 @@ def measure(rounds: int) -> dict[str, float]:
         adapter.uninstrument()
         loop.close()
     extra = (WIDE - 1) * TURNS
-    tool_alone = [(b - a) / extra * TURNS for a, b in zip(times["single"], times["wide"], strict=True)]
-    tool_adapted = [(b - a) / extra * TURNS for a, b in zip(times["single+"], times["wide+"], strict=True)]
-    single_alone, single_adapted = times["single"], times["single+"]
-    llm_alone = [(s - t) * TURNS / (TURNS + 1) for s, t in zip(single_alone, tool_alone, strict=True)]
-    llm_adapted = [(s - t) * TURNS / (TURNS + 1) for s, t in zip(single_adapted, tool_adapted, strict=True)]
-    return {
-        **overhead("tool_call", tool_alone, tool_adapted, TURNS),
-        **overhead("llm_call", llm_alone, llm_adapted, TURNS),
-    }
+    tools = (
+        [(b - a) / extra * TURNS for a, b in zip(times["single"], times["wide"], strict=True)],
+        [(b - a) / extra * TURNS for a, b in zip(times["single+"], times["wide+"], strict=True)],
+    )
+    return per_call((times["single"], times["single+"]), tools, TURNS)

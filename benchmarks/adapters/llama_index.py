@@ -35,7 +35,7 @@ from pydantic import PrivateAttr
 
 import agentlog
 from agentlog.integrations import llama_index as adapter
-from benchmarks.adapters.timing import interleaved, overhead
+from benchmarks.adapters.timing import interleaved, overhead, preceded
 
 FRAMEWORK = "LlamaIndex"
 CALLS = 20
@@ -165,22 +165,6 @@ async def _run(agent: FunctionAgent) -> None:
     await agent.run(user_msg="bench")
 
 
-def _alone(target: Callable[[], None]) -> Callable[[], None]:
-    def run() -> None:
-        adapter.uninstrument()  # a no-op but for the first run of a round
-        target()
-
-    return run
-
-
-def _adapted(target: Callable[[], None]) -> Callable[[], None]:
-    def run() -> None:
-        adapter.instrument()  # a no-op but for the first run of a round
-        target()
-
-    return run
-
-
 def measure(rounds: int) -> dict[str, float]:
     """Median cost per tool call and per model call alone, and the adapter's extra, in µs."""
     agentlog.configure(service="bench", output=os.devnull)
@@ -190,7 +174,12 @@ def measure(rounds: int) -> dict[str, float]:
         try:
             for name, target in (("tool_call", _tool_calls()), ("llm_call", _model_calls())):
                 target()  # warm up
-                alone, adapted = interleaved(_alone(target), _adapted(target), rounds=rounds, repeat=REPEAT)
+                alone, adapted = interleaved(
+                    preceded(adapter.uninstrument, target),
+                    preceded(adapter.instrument, target),
+                    rounds=rounds,
+                    repeat=REPEAT,
+                )
                 figures.update(overhead(name, alone, adapted, CALLS))
         finally:
             adapter.uninstrument()

@@ -26,7 +26,7 @@ from typing import Any
 
 import agentlog
 from agentlog.integrations import otel_genai as adapter
-from benchmarks.adapters.timing import interleaved, overhead
+from benchmarks.adapters.timing import interleaved, per_call, preceded
 
 FRAMEWORK = "OpenTelemetry GenAI spans"
 TURNS = 10
@@ -72,22 +72,6 @@ def _runner(per_turn: int) -> Any:
     return run
 
 
-def _alone(target: Any) -> Any:
-    def run() -> None:
-        adapter.uninstrument()  # a no-op but for the first run of a round
-        target()
-
-    return run
-
-
-def _adapted(target: Any) -> Any:
-    def run() -> None:
-        adapter.instrument(PROVIDER)  # a no-op but for the first run of a round
-        target()
-
-    return run
-
-
 def measure(rounds: int) -> dict[str, float]:
     """Median cost per model call and per tool call alone, and the adapter's extra, in µs."""
     agentlog.configure(service="bench", output=os.devnull)
@@ -96,18 +80,21 @@ def measure(rounds: int) -> dict[str, float]:
     single(), double()  # warm up
     try:
         single_alone, single_adapted = interleaved(
-            _alone(single), _adapted(single), rounds=rounds, repeat=REPEAT
+            preceded(adapter.uninstrument, single),
+            preceded(lambda: adapter.instrument(PROVIDER), single),
+            rounds=rounds,
+            repeat=REPEAT,
         )
         double_alone, double_adapted = interleaved(
-            _alone(double), _adapted(double), rounds=rounds, repeat=REPEAT
+            preceded(adapter.uninstrument, double),
+            preceded(lambda: adapter.instrument(PROVIDER), double),
+            rounds=rounds,
+            repeat=REPEAT,
         )
     finally:
         adapter.uninstrument()
-    tool_alone = [b - a for a, b in zip(single_alone, double_alone, strict=True)]
-    tool_adapted = [b - a for a, b in zip(single_adapted, double_adapted, strict=True)]
-    llm_alone = [(s - t) * TURNS / (TURNS + 1) for s, t in zip(single_alone, tool_alone, strict=True)]
-    llm_adapted = [(s - t) * TURNS / (TURNS + 1) for s, t in zip(single_adapted, tool_adapted, strict=True)]
-    return {
-        **overhead("tool_call", tool_alone, tool_adapted, TURNS),
-        **overhead("llm_call", llm_alone, llm_adapted, TURNS),
-    }
+    tools = (
+        [b - a for a, b in zip(single_alone, double_alone, strict=True)],
+        [b - a for a, b in zip(single_adapted, double_adapted, strict=True)],
+    )
+    return per_call((single_alone, single_adapted), tools, TURNS)

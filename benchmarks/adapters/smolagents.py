@@ -25,7 +25,7 @@ from typing import Any
 
 import agentlog
 from agentlog.integrations import smolagents as adapter
-from benchmarks.adapters.timing import interleaved, overhead
+from benchmarks.adapters.timing import interleaved, overhead, preceded
 
 FRAMEWORK = "smolagents"
 CALLS = 200
@@ -104,22 +104,6 @@ def _runner(operation: str) -> Callable[[], None]:
     return run
 
 
-def _alone(target: Callable[[], None]) -> Callable[[], None]:
-    def run() -> None:
-        adapter.uninstrument()  # a no-op but for the first run of a round
-        target()
-
-    return run
-
-
-def _adapted(target: Callable[[], None]) -> Callable[[], None]:
-    def run() -> None:
-        adapter.instrument()  # a no-op but for the first run of a round
-        target()
-
-    return run
-
-
 def measure(rounds: int) -> dict[str, float]:
     """Median cost per tool call and per model call alone, and the adapter's extra, in µs."""
     agentlog.configure(service="bench", output=os.devnull)
@@ -128,7 +112,12 @@ def measure(rounds: int) -> dict[str, float]:
         for name, operation in (("tool_call", "tool"), ("llm_call", "llm")):
             target = _runner(operation)
             target()  # warm up
-            alone, adapted = interleaved(_alone(target), _adapted(target), rounds=rounds, repeat=REPEAT)
+            alone, adapted = interleaved(
+                preceded(adapter.uninstrument, target),
+                preceded(adapter.instrument, target),
+                rounds=rounds,
+                repeat=REPEAT,
+            )
             figures.update(overhead(name, alone, adapted, CALLS))
     finally:
         adapter.uninstrument()

@@ -6,7 +6,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-__all__ = ["OVERHEAD_KEYS", "interleaved", "overhead"]
+__all__ = ["OVERHEAD_KEYS", "interleaved", "overhead", "per_call", "preceded"]
 
 OVERHEAD_KEYS = (
     "tool_call_alone_us",
@@ -45,3 +45,29 @@ def overhead(name: str, alone: list[float], adapted: list[float], per: int) -> d
         f"{name}_overhead_min_us": min(extra),
         f"{name}_overhead_max_us": max(extra),
     }
+
+
+def preceded(setup: Callable[[], object], target: Callable[[], None]) -> Callable[[], None]:
+    """*target*, each call preceded by *setup* (``instrument``/``uninstrument``: a no-op but for the first)."""
+
+    def run() -> None:
+        setup()
+        target()
+
+    return run
+
+
+def per_call(
+    run: tuple[list[float], list[float]], tools: tuple[list[float], list[float]], turns: int
+) -> dict[str, float]:
+    """Per tool call and per model call, from a run of *turns* tool-calling turns and one answer.
+
+    *run* is the run's time alone and adapted in each round, *tools* the time of
+    its *turns* tool calls alone and adapted. The rest of the run is its
+    ``turns + 1`` model calls, so its own cost is counted with them.
+    """
+    llm = tuple(
+        [(total - tool) * turns / (turns + 1) for total, tool in zip(times, tool_times, strict=True)]
+        for times, tool_times in zip(run, tools, strict=True)
+    )
+    return {**overhead("tool_call", *tools, turns), **overhead("llm_call", llm[0], llm[1], turns)}
