@@ -47,6 +47,7 @@ if TYPE_CHECKING:  # types only: `safe` and the reading problems load no model (
 __all__ = [
     "Style",
     "metadata_text",
+    "ms_text",
     "reading_problems",
     "runs_table",
     "safe",
@@ -137,7 +138,8 @@ def _status(style: Style, status: Any, width: int = 0) -> str:
     return padded
 
 
-def _ms(value: float | None) -> str:
+def ms_text(value: float | None) -> str:
+    """A latency in milliseconds as the terminal shows it: ``12.3 ms``, ``1.500 s``; empty when unknown."""
     if value is None:
         return ""
     return f"{value / 1000:.3f} s" if value >= 1000 else f"{value:.1f} ms"
@@ -152,8 +154,9 @@ def runs_table(runs: list[RunSummary], style: Style) -> str:
     rows = [style.bold(header)]
     for run in runs:
         tokens = f"{run.input_tokens}/{run.output_tokens}"
+        duration = ms_text(run.total_latency_ms)
         rows.append(
-            f"{safe(run.run_id[:8]):<10}{safe(run.started or '?', 28):<29}{_ms(run.total_latency_ms):>10}  "
+            f"{safe(run.run_id[:8]):<10}{safe(run.started or '?', 28):<29}{duration:>10}  "
             f"{_status(style, run.status, 7)}{safe(run.stop_reason or '-', 13):<14}{run.total_steps:>6}"
             f"{run.tool_calls:>6}{run.llm_calls:>5}{run.errors:>7}{tokens:>15}  "
             f"{safe(run.user_id or '-', 12):<13}{safe(run.service or '-', 20):<21}{safe(run.run_id)}"
@@ -170,20 +173,20 @@ def _describe(node: Node, style: Style) -> str:
     if node.kind == "run":
         service = f" service={safe(line.get('service'))}" if line.get("service") else ""
         stop_reason = safe(line.get("stop_reason") or "")
-        duration = f"  {_ms(node.latency_ms)}" if node.latency_ms is not None else ""
+        duration = f"  {ms_text(node.latency_ms)}" if node.latency_ms is not None else ""
         return f"{style.bold('run')} {safe(node.run_id)}{service}{duration}  {status}  {stop_reason}"
     if node.kind == "step":
-        return f"step {safe(line.get(STEP_ID))} {safe(node.name)}  {_ms(node.latency_ms)}  {status}"
+        return f"step {safe(line.get(STEP_ID))} {safe(node.name)}  {ms_text(node.latency_ms)}  {status}"
     if node.kind == "tool":
         call = safe(line.get(TOOL_CALL_ID))
-        return f"tool {safe(node.name)} [{call}]  {_ms(node.latency_ms)}  {status}"
+        return f"tool {safe(node.name)} [{call}]  {ms_text(node.latency_ms)}  {status}"
     if node.kind == "llm":
         tokens = (
             f"  {safe(line.get('input_tokens'))}→{safe(line.get('output_tokens'))} tokens"
             if line.get("input_tokens") is not None
             else ""
         )
-        return f"llm {safe(node.name)}{tokens}  {_ms(node.latency_ms)}  {status}"
+        return f"llm {safe(node.name)}{tokens}  {ms_text(node.latency_ms)}  {status}"
     if node.kind == "decision":
         reason = f" ({safe(line.get('reason'))})" if line.get("reason") else ""
         return f"decision {safe(line.get('kind'))} → {safe(line.get('outcome'))}{reason}"
@@ -265,10 +268,10 @@ def show_text(tree: RunTree, style: Style) -> str:
     summary = tree.summary
     if tree.unfinished:  # no run_finished line: said as `runs` says it, with what the lines cover
         head = f"  unfinished  {_UNFINISHED}"
-        duration = f"≥{_ms(tree.duration_ms)}" if tree.duration_ms is not None else "?"
+        duration = f"≥{ms_text(tree.duration_ms)}" if tree.duration_ms is not None else "?"
     else:
         head = f"  {_status(style, tree.status)}  stop_reason={safe(tree.stop_reason or 'unknown')}"
-        duration = (_ms(summary.total_latency_ms) or "?") if summary is not None else "?"
+        duration = (ms_text(summary.total_latency_ms) or "?") if summary is not None else "?"
     out = [style.bold(f"Run {safe(root.run_id)}") + head]
     if summary is not None:
         out.append(

@@ -15,7 +15,7 @@ import orjson
 
 from agentlog._vocabulary import ERROR, OK
 
-from .text import Style, safe
+from .text import Style, ms_text, safe
 
 if TYPE_CHECKING:  # types only: `show` and `runs` print through here without loading diff or tail
     from .diff import DiffRow, RunDiff, SpanView
@@ -35,12 +35,6 @@ def inert_json(document: Any, indent: bool = True) -> str:
     return _RAW_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
-def _ms(value: float | None) -> str:
-    if value is None:
-        return ""
-    return f"{value / 1000:.3f} s" if value >= 1000 else f"{value:.1f} ms"
-
-
 def _outcome(style: Style, run: RunSummary, width: int = 0) -> str:
     outcome = run.outcome
     text = {ERROR: "ERROR", OK: "ok"}.get(outcome, safe(outcome, 10))
@@ -57,7 +51,7 @@ def _duration(run: RunSummary) -> str:
     duration = run.duration_ms
     if duration is None:
         return ""
-    return ("≥" if run.unfinished else "") + _ms(duration)
+    return ("≥" if run.unfinished else "") + ms_text(duration)
 
 
 def runs_table(runs: list[RunSummary], style: Style) -> str:
@@ -114,7 +108,7 @@ def failure_line(failure: Failure, style: Style) -> str:
     else:
         where.append(f"step {safe(failure.name, 80)}")
     error = f"{safe(failure.error_class or 'error', 80)}: {safe(failure.error_message or '', 300)}"
-    latency = f"  {_ms(failure.latency_ms)}" if failure.latency_ms is not None else ""
+    latency = f"  {ms_text(failure.latency_ms)}" if failure.latency_ms is not None else ""
     return (
         f"{safe(failure.timestamp or '?', 40)}  {style.red('FAILED'.ljust(10))}  "
         f"run {safe(failure.run_id, 40)}  " + " › ".join(where) + "  " + style.red(error) + latency
@@ -160,7 +154,7 @@ def _side(span: SpanView | None, style: Style) -> str:
         return " " * _SIDE
     label = ("  " * min(span.depth, 8) + _label(span))[:30]
     extra = _extra(span)[:13]
-    return f"{label:<30} {_status_text(style, span.status)} {_ms(span.latency_ms):>9} {extra:<13}"
+    return f"{label:<30} {_status_text(style, span.status)} {ms_text(span.latency_ms):>9} {extra:<13}"
 
 
 def _mark(row: DiffRow) -> str:
