@@ -682,14 +682,30 @@ def _read_file(
     part: bool = False,
 ) -> Iterator[bytes]:
     """The raw lines of one file that *select* takes, problems noted."""
+    blocks = _selected(name, select, counts, count_all=count_all, skip=skip, stop=stop, part=part)
+    for buffer, spans in blocks:
+        data = buffer.data
+        for start, finish in spans:
+            yield bytes(data[start:finish])
+
+
+def _selected(
+    name: str,
+    select: _Selection,
+    counts: Counts,
+    *,
+    count_all: bool,
+    skip: int,
+    stop: int | None,
+    part: bool,
+) -> Iterator[tuple[_Buffer, list[tuple[int, int]]]]:
+    """Each block of one file and the spans of the lines *select* takes in it (the buffer is reused)."""
     with _blocks_of(name, counts, skip=skip, stop=stop, part=part) as reader:
         for buffer, end in reader.blocks():
             spans = select.spans(buffer, end)
             if count_all and not select.everything:
                 counts.skipped += _count_not_objects(buffer, end, spans)
-            data = buffer.data
-            for start, finish in spans:
-                yield bytes(data[start:finish])
+            yield buffer, spans
 
 
 def _parse_spans(buffer: _Buffer, spans: list[tuple[int, int]], counts: Counts) -> list[dict[str, Any]]:
@@ -733,14 +749,11 @@ def _flat_blocks(
     part: bool = False,
 ) -> Iterator[list[dict[str, Any]]]:
     """The flat lines of one file that *select* takes, a list per block; the lines not agentlog's counted."""
-    with _blocks_of(name, counts, skip=skip, stop=stop, part=part) as reader:
-        for buffer, end in reader.blocks():
-            spans = select.spans(buffer, end)
-            if count_all and not select.everything:
-                counts.skipped += _count_not_objects(buffer, end, spans)
-            lines = _parse_spans(buffer, spans, counts)
-            if lines:
-                yield lines
+    blocks = _selected(name, select, counts, count_all=count_all, skip=skip, stop=stop, part=part)
+    for buffer, spans in blocks:
+        lines = _parse_spans(buffer, spans, counts)
+        if lines:
+            yield lines
 
 
 def _flat_lines(
