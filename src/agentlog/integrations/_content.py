@@ -61,6 +61,8 @@ class ContentFilter(logging.Filter):
             elif args:
                 record.args = tuple(_withheld(value) for value in args)
         except Exception as exc:
+            # An argument that cannot even be looked at is withheld with the rest: a marker, never a leak.
+            record.msg, record.args = WITHHELD, None
             _diagnostics.report(f"{self.label} could not be checked", exc)
         return True
 
