@@ -1,0 +1,275 @@
+"""The USD cost of an LLM call, from an offline price table.
+
+Two sources, in this order:
+
+- prices the user configured (``configure(prices=...)``): negotiated rates,
+  self-hosted models, or a whole table of their own;
+- the table bundled with ``genai-prices`` (the ``prices`` extra), looked up by
+  model and provider as that package matches them.
+
+A call whose model neither knows gets no cost — never a guess — and is
+counted in `agentlog.problems()` (said once per model). A provider agentlog
+cannot name to ``genai-prices`` is not looked up there at all: a self-hosted
+``llama-3`` must not be priced as some cloud's.
+
+Costs are exact decimals until they are written: a run's total is the sum of
+its calls' decimals, so the figures add up the same in the log, the explorer
+and a SQL store.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from . import _diagnostics
+
+__all__ = ["BUNDLED", "CONFIGURED", "ModelPrice", "Price", "PriceTable", "price_call", "price_table"]
+
+BUNDLED = "genai-prices"
+"""``price_source`` of a cost from the ``genai-prices`` table (``price_version`` is its version)."""
+CONFIGURED = "configured"
+"""``price_source`` of a cost from prices given to ``configure`` (``price_version`` is the table's)."""
+
+_MILLION = Decimal(1_000_000)
+# agentlog's provider names (the OpenTelemetry GenAI ones) that genai-prices spells otherwise.
+_PROVIDER_IDS = {
+    "gcp.gemini": "google",
+    "gcp.vertex_ai": "google",
+    "gcp.gen_ai": "google",
+    "google-gla": "google",
+    "google-vertex": "google",
+    "gemini": "google",
+    "vertex_ai": "google",
+    "aws.bedrock": "aws",
+    "bedrock": "aws",
+    "azure.ai.openai": "azure",
+    "azure.ai.inference": "azure",
+    "mistral_ai": "mistral",
+    "x_ai": "x-ai",
+    "xai": "x-ai",
+}
+
+
+def _rate(name: str, value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
+        raise TypeError(f"a price's {name} must be a number of USD per million tokens, not {type(value).__name__}")
+    try:
+        rate = Decimal(str(value))
+    except ArithmeticError:
+        raise ValueError(f"a price's {name} is not a number: {value!r}") from None
+    if not rate.is_finite() or rate < 0:
+        raise ValueError(f"a price's {name} must be a finite number ≥ 0, not {value!r}")
+    return rate
+
+
+@dataclass(frozen=True, slots=True)
+class ModelPrice:
+    """One model's prices, in USD per million tokens.
+
+    Input tokens read from or written to the provider's cache, and output
+    tokens spent on reasoning, are priced at their own rates when given, else
+    at the input (output) rate.
+
+    Args:
+        input: Per million input tokens (those not read from or written to a cache).
+        output: Per million output tokens.
+        cache_read: Per million input tokens read from the cache.
+        cache_write: Per million input tokens written to the cache.
+        reasoning: Per million reasoning output tokens.
+
+    Raises:
+        TypeError: a rate is not a number.
+        ValueError: a rate is negative, infinite or not a number.
+    """
+
+    input: float | Decimal
+    output: float | Decimal
+    cache_read: float | Decimal | None = None
+    cache_write: float | Decimal | None = None
+    reasoning: float | Decimal | None = None
+    _rates: tuple[Decimal, Decimal, Decimal, Decimal, Decimal] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        given = [
+            _rate(name, getattr(self, name)) for name in ("input", "output", "cache_read", "cache_write", "reasoning")
+        ]
+        if given[0] is None or given[1] is None:
+            raise ValueError("a price needs both an input and an output rate")
+        inp, out = given[0], given[1]
+        rates = (inp, out, given[2] if given[2] is not None else inp, given[3] if given[3] is not None else inp)
+        object.__setattr__(self, "_rates", (*rates, given[4] if given[4] is not None else out))
+
+    def cost(self, usage: Usage) -> Decimal:
+        """The cost of *usage* at these prices, in USD."""
+        inp, out, cache_read, cache_write, reasoning = self._rates
+        cached = usage.cache_read + usage.cache_write
+        plain_input = max(0, usage.input - cached)
+        plain_output = max(0, usage.output - usage.reasoning)
+        total = (
+            plain_input * inp
+            + usage.cache_read * cache_read
+            + usage.cache_write * cache_write
+            + plain_output * out
+            + usage.reasoning * reasoning
+        )
+        return total / _MILLION
+
+
+@dataclass(frozen=True, slots=True)
+class PriceTable:
+    """Prices of your own, by model name, with a version written on every cost they give.
+
+    Args:
+        models: Model name (as the calls name it) → its `ModelPrice`, or a
+            mapping of the same rates (``{"input": 0.2, "output": 0.6}``).
+        version: Written as ``price_version`` on each cost from this table
+            (e.g. the date or contract of the rates).
+        bundled: Also price models not listed here from the ``genai-prices``
+            table, when it is installed.
+
+    Raises:
+        TypeError: a model name is not a string, or a price is neither a
+            `ModelPrice` nor a mapping of rates.
+        ValueError: a rate is invalid.
+    """
+
+    models: Mapping[str, ModelPrice | Mapping[str, Any]] = field(default_factory=dict)
+    version: str = CONFIGURED
+    bundled: bool = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.models, Mapping):
+            raise TypeError(f"prices must map model names to prices, not {type(self.models).__name__}")
+        checked: dict[str, ModelPrice] = {}
+        for model, price in self.models.items():
+            if not isinstance(model, str):
+                raise TypeError(f"a model name in prices must be a string, not {type(model).__name__}")
+            if isinstance(price, Mapping):
+                price = ModelPrice(**price)
+            if not isinstance(price, ModelPrice):
+                raise TypeError(f"the price of {model!r} must be a ModelPrice or a mapping of rates")
+            checked[model] = price
+        if not isinstance(self.version, str):
+            raise TypeError(f"a price table's version must be a string, not {type(self.version).__name__}")
+        object.__setattr__(self, "models", checked)
+
+
+def price_table(prices: PriceTable | Mapping[str, Any] | bool | None) -> PriceTable | None:
+    """What ``configure(prices=...)`` was given, as a table; None when costs are off (``False``).
+
+    None (the default) and True mean the bundled table alone.
+    """
+    if prices is None or prices is True:
+        return PriceTable()
+    if prices is False:
+        return None
+    if isinstance(prices, PriceTable):
+        return prices
+    if isinstance(prices, Mapping):
+        return PriceTable(prices)
+    raise TypeError(f"prices must be a PriceTable, a mapping of model prices, or False, not {type(prices).__name__}")
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """The tokens of one call, as the price calculation needs them (each ≥ 0)."""
+
+    input: int
+    output: int
+    cache_read: int = 0
+    cache_write: int = 0
+    reasoning: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """A call's cost and where its prices came from."""
+
+    cost_usd: Decimal
+    source: str
+    version: str
+
+
+class _Bundled:
+    """The ``genai-prices`` table, imported on first use (about half a second, once)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loaded = False
+        self._module: Any = None
+
+    def module(self) -> Any:
+        if not self._loaded:
+            with self._lock:
+                if not self._loaded:
+                    try:
+                        import genai_prices
+                    except ImportError:
+                        genai_prices = None
+                    self._module = genai_prices
+                    self._loaded = True
+        return self._module
+
+
+_BUNDLED = _Bundled()
+
+
+def _bundled_price(model: str, provider: str | None, usage: Usage) -> Price | None:
+    module = _BUNDLED.module()
+    if module is None:
+        return None
+    values = {"input_tokens": usage.input, "output_tokens": usage.output}
+    if usage.cache_read:
+        values["cache_read_tokens"] = usage.cache_read
+    if usage.cache_write:
+        values["cache_write_tokens"] = usage.cache_write
+    if usage.reasoning:
+        values["output_reasoning_tokens"] = usage.reasoning
+    provider_id = _PROVIDER_IDS.get(provider, provider) if provider is not None else None
+    try:
+        found = module.calc_price(module.Usage(**values), model, provider_id=provider_id)
+    except LookupError:
+        return None
+    return Price(Decimal(found.total_price), BUNDLED, str(module.__version__))
+
+
+def _count(value: Any) -> int:
+    return value if type(value) is int and value >= 0 else 0
+
+
+def price_call(
+    table: PriceTable | None,
+    model: Any,
+    provider: Any,
+    input_tokens: Any,
+    output_tokens: Any,
+    cache_read: Any = None,
+    cache_write: Any = None,
+    reasoning: Any = None,
+) -> Price | None:
+    """The cost of one LLM call, or None when costs are off, no tokens were reported or the model is unknown.
+
+    An unknown model is counted in `agentlog.problems()` (said once per model).
+    """
+    if table is None or not isinstance(model, str) or (input_tokens is None and output_tokens is None):
+        return None
+    usage = Usage(_count(input_tokens), _count(output_tokens), _count(cache_read), _count(cache_write), _count(reasoning))
+    own = table.models.get(model)
+    if isinstance(own, ModelPrice):
+        return Price(own.cost(usage), CONFIGURED, table.version)
+    price = None
+    if table.bundled:
+        try:
+            price = _bundled_price(model, provider if isinstance(provider, str) else None, usage)
+        except Exception as exc:  # the table's own failure must not fail the call
+            _diagnostics.report("price lookup failed", exc)
+            return None
+    if price is None:
+        _diagnostics.report(f"no price for model {model[:80]!r}; its calls have no cost")
+    return price
