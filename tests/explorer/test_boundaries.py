@@ -32,6 +32,7 @@ ALLOWED_THIRD_PARTY = {"orjson"}
 ORDER = [
     "times",
     "values",
+    "significance",
     "profiles",
     "reader",
     "typed",

@@ -58,7 +58,7 @@ def fisher_exact(a: int, b: int, c: int, d: int) -> float:
     from its neighbour by the exact ratio of consecutive hypergeometric
     terms, walking outward from the mode until they fall below 1e-300 of
     it: the work grows with the square root of the counts, not with the
-    counts (a few thousand terms for a million runs per group). When the
+    counts (about 25,000 terms for a million runs per group). When the
     observed table lies beyond that point its p-value is below 1e-300 times
     the number of possible tables and is returned as 0.0.
 
@@ -120,7 +120,11 @@ def _fisher_two_sided(a: int, b: int, c: int, d: int) -> tuple[float, int]:
     threshold = observed * (1.0 + _TIE_TOLERANCE)
 
     def counted(term: float, k: int) -> bool:
-        if k != a and abs(term - observed) <= _NEAR_TIE * observed and _equally_likely(a, k, row1, col1, shift):
+        if (
+            k != a
+            and abs(term - observed) <= _NEAR_TIE * observed
+            and _equally_likely(a, k, row1, col1, shift)
+        ):
             return True
         return term <= threshold
 
