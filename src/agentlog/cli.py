@@ -1,4 +1,4 @@
-"""The ``agentlog`` command: demo, runs, tail, show, diff, report, stats, validate.
+"""The ``agentlog`` command: demo, runs, tail, show, diff, report, stats, compare, validate.
 
 Argument parsing and dispatch only: the work is done by `agentlog._explorer`
 (see its docstring for the data flow), the demo by `agentlog._demo`.
@@ -12,6 +12,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 from typing import IO, TYPE_CHECKING, Any
 
 import orjson
@@ -135,9 +136,40 @@ def _build_parser() -> argparse.ArgumentParser:
     )
 
     stats = commands.add_parser(
-        "stats", help="per tool and per model: calls, errors, latency percentiles, tokens"
+        "stats",
+        help="per tool and per model: calls, errors, latency percentiles, tokens; --by: per group of runs",
     )
     _add_common(stats)
+    _add_by(stats)
+    _add_run_filters(stats)
+
+    slo = commands.add_parser(
+        "slo", help="check objectives (completion, latency, tool error rate): exit 1 when one is missed"
+    )
+    _add_common(slo)
+    _add_slo_arguments(slo)
+
+    compare = commands.add_parser(
+        "compare",
+        help="two groups of runs side by side (prompt_version v7 against v8): what changed beyond chance",
+        usage="agentlog compare FILE... --by KEY [A B] [--since TIME] [--until TIME] [--json]",
+    )
+    _add_common(compare)
+    compare.add_argument(
+        "--by",
+        nargs="+",
+        required=True,
+        metavar=("KEY", "A B"),
+        help="a metadata key (prompt_version) or user, session, service, model, tool; then the two"
+        " values to compare (A first), unless the key has only two",
+    )
+    compare.add_argument(
+        "--since",
+        type=_moment,
+        metavar="TIME",
+        help="runs started at or after (2026-11-22T03:00:00Z, or 2h, 30m, 1d ago)",
+    )
+    compare.add_argument("--until", type=_moment, metavar="TIME", help="runs started before")
 
     validate = commands.add_parser("validate", help="check lines against the published JSON Schema")
     _add_common(validate)
@@ -439,6 +471,11 @@ def _cmd_stats(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from ._explorer.stats import stats_of_files
     from ._explorer.text import stats_text
 
+    if args.by:
+        return _cmd_stats_by(args, out, err)
+    if _run_filter(args) != RunFilter():
+        print("agentlog: --since, --until, --user and the other run filters are for stats --by KEY", file=err)
+        return 2
     counts = Counts()
     stats = stats_of_files(args.files, counts)
     if args.json:
@@ -447,6 +484,142 @@ def _cmd_stats(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         print(stats_text(stats, style_for(args.color, out)), file=out)
     _report_counts(counts, err)
     return 0
+
+
+def _add_by(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--by",
+        nargs="+",
+        metavar="KEY",
+        help="group runs by user, session, service, model, tool or a metadata key (several: each"
+        " combination); after the files, or end the keys with --",
+    )
+
+
+def _add_slo_arguments(slo: argparse.ArgumentParser) -> None:
+    """The objectives of `slo`, its window and grouping, and the filters known when a run starts."""
+    slo.add_argument(
+        "--completion", type=_percent, metavar="PCT", help="at least this %% of runs stop completed (99.5)"
+    )
+    for quantile in (50, 95, 99):
+        slo.add_argument(
+            f"--latency-p{quantile}",
+            type=_duration,
+            metavar="DURATION",
+            help=f"the p{quantile} of finished runs' latency is at most this (30s, 1500ms)",
+        )
+    slo.add_argument("--error-rate", type=_percent, metavar="PCT", help="at most this %% of tool calls fail")
+    slo.add_argument(
+        "--window",
+        type=_duration,
+        metavar="DURATION",
+        help="only runs started this long before --until, or before the newest run (7d, 2h)",
+    )
+    _add_by(slo)
+    # Only what is known when a run starts: choosing runs by how they ended would bias the measure.
+    slo.add_argument("--since", type=_moment, help="runs started at or after (2026-11-22T03:00:00Z, 2h)")
+    slo.add_argument("--until", type=_moment, help="runs started before")
+    slo.add_argument("--user", help="only this user's runs")
+    slo.add_argument("--service", help="only this service's runs")
+    slo.add_argument("--session", help="only runs of this session_id")
+    slo.add_argument(
+        "--meta", type=_meta, action="append", default=[], metavar="KEY=VALUE", help="only runs with it"
+    )
+    slo.set_defaults(status=None, failed=False, request=None, tool=None, error_class=None, min_duration=None)
+
+
+def _percent(text: str) -> Fraction:
+    from ._explorer.slo import parse_percent
+
+    value = parse_percent(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"not a percentage from 0 to 100: '{safe(text)}'")
+    return value
+
+
+def _cmd_stats_by(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from ._explorer.facts import facts_of_files
+    from ._explorer.groups import groups_text, stats_by
+
+    with spooled_stdin(args.files) as files:
+        counts = Counts()
+        runs = facts_of_files(files, counts, _run_filter(args))
+    document = stats_by(runs, list(dict.fromkeys(args.by)))
+    if args.json:
+        out.write(inert_json(document) + "\n")
+    else:
+        print(groups_text(document, style_for(args.color, out)), file=out)
+    _report_counts(counts, err)
+    return 0
+
+
+def _cmd_slo(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from ._explorer import slo
+    from ._explorer.facts import facts_of_files, select_facts
+
+    objectives = [slo.Objective(slo.COMPLETION, args.completion)] if args.completion is not None else []
+    for quantile, fraction in slo.QUANTILES.items():
+        limit = getattr(args, f"latency_p{quantile}")
+        if limit is not None:
+            objectives.append(slo.Objective(slo.LATENCY, Fraction(limit), fraction))
+    if args.error_rate is not None:
+        objectives.append(slo.Objective(slo.ERROR_RATE, args.error_rate))
+    if not objectives:
+        print(
+            "agentlog: no objective given: --completion PCT, --latency-p95 DURATION (or p50, p99),"
+            " --error-rate PCT",
+            file=err,
+        )
+        return 2
+    with spooled_stdin(args.files) as files:
+        counts = Counts()
+        every = facts_of_files(files, counts)
+    window = slo.Window.of(every, args.window, args.since, args.until)
+    runs = [run for run in select_facts(every, _run_filter(args)) if window.holds(run)]
+    _report_counts(counts, err)
+    if not runs:
+        bounds = window.as_dict(runs)
+        where = f" from {bounds['start'] or '?'} to {bounds['end'] or '?'}" if args.window else ""
+        print(
+            f"agentlog: no runs to measure{where} ({len(every)} runs read, none chosen):"
+            " no objective can be met without data",
+            file=err,
+        )
+        return 2
+    report = slo.slo_report(runs, objectives, list(dict.fromkeys(args.by or ())), window)
+    if args.json:
+        out.write(inert_json(report) + "\n")
+    else:
+        print(slo.slo_text(report, style_for(args.color, out)), file=out)
+    return 0 if report["met"] else 1
+
+
+def _cmd_compare(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from ._explorer.compare import CompareError, compare_runs, compare_text
+    from ._explorer.facts import facts_of_files
+
+    if len(args.by) not in (1, 3):
+        print(
+            "agentlog: --by takes a KEY, or a KEY and the two values to compare (--by prompt_version v7 v8),"
+            " after the files",
+            file=err,
+        )
+        return 2
+    window = RunFilter(since=args.since, until=args.until)
+    counts = Counts()
+    runs = facts_of_files(args.files, counts, window if window != RunFilter() else None)
+    try:
+        comparison = compare_runs(runs, args.by[0], *args.by[1:])
+    except CompareError as exc:
+        print(f"agentlog: {exc}", file=err)
+        _report_counts(counts, err)
+        return 2
+    if args.json:
+        out.write(inert_json(comparison.as_dict()) + "\n")
+    else:
+        print(compare_text(comparison, style_for(args.color, out)), file=out)
+    _report_counts(counts, err)
+    return 0  # a regression is a finding, not an error
 
 
 def _cmd_validate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
@@ -512,6 +685,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "show": _cmd_show,
             "report": _cmd_report,
             "stats": _cmd_stats,
+            "slo": _cmd_slo,
+            "compare": _cmd_compare,
             "validate": _cmd_validate,
         }[args.command]
         return handler(args, out, err)

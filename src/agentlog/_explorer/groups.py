@@ -217,9 +217,10 @@ def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.2%}"
 
 
+_ALL = "(all runs)"
 _COLUMNS = (
     ("runs", 6),
-    ("done", 8),
+    ("completed", 10),
     ("failed", 7),
     ("unfin", 6),
     ("errors", 7),
@@ -267,6 +268,8 @@ def groups_text(document: dict[str, Any], style: Style) -> str:
         for group in document["groups"]
     ]
     widths = [max([len(name), *(len(row[index]) for row in keys)]) + 2 for index, name in enumerate(names)]
+    if widths:  # room for the label of the last row
+        widths[-1] += max(0, len(_ALL) + 2 - sum(widths))
     header = "".join(name.ljust(width) for name, width in zip(names, widths, strict=True))
     header += "".join(title.rjust(width) for title, width in _COLUMNS)
     out = [style.bold(header)]
@@ -277,7 +280,7 @@ def groups_text(document: dict[str, Any], style: Style) -> str:
             + "".join(cell.rjust(width) for cell, (_, width) in zip(_cells(group), _COLUMNS, strict=True))
         )
     if document["all"] is not None:
-        label = "(all runs)".ljust(sum(widths))
+        label = _ALL.ljust(sum(widths))
         cells = _cells(document["all"])
         out.append(
             style.bold(
