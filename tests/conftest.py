@@ -36,6 +36,15 @@ class Captured:
         return found[0]
 
 
+def problems_besides_prices() -> dict[str, int]:
+    """`agentlog.problems()` less the models without a price (test models are never priced)."""
+    return {
+        what: times
+        for what, times in agentlog.problems().items()
+        if not what.startswith("no price for model")
+    }
+
+
 @pytest.fixture(autouse=True)
 def _isolated_agentlog() -> Iterator[None]:
     """Each test starts unconfigured and leaves no configuration behind."""

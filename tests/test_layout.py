@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
     "_output": 1,
     "_formats": 1,
     "_genai": 1,
+    "_pricing": 1,
     "_privacy": 2,
     "_otel": 2,
     "_settings": 2,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 import agentlog
 from agentlog._context import NO_TOTALS
 from agentlog._events import records
+from agentlog._pricing import Price
 from agentlog._vocabulary import (
     DATADOG_FIELDS,
     ECS_FIELDS,
@@ -50,8 +52,13 @@ SAMPLES: dict[str, records.Event] = {
     "llm_result": records.LLMResult(
         model="m",
         provider="p",
+        temperature=0.2,
+        max_tokens=100,
+        top_p=0.9,
+        seed=7,
         input_tokens=1,
         output_tokens=2,
+        price=Price(Decimal("0.000003"), "configured", "2026-11"),
         latency_ms=1.0,
         status="error",
         finish_reason="stop",
@@ -60,7 +67,10 @@ SAMPLES: dict[str, records.Event] = {
     ),
     "decision": records.Decision(kind="retry", outcome="again", reason="flaky"),
     "run_finished": records.RunFinished(
-        status="error", stop_reason="error", totals=dict(NO_TOTALS), error=_ERROR
+        status="error",
+        stop_reason="error",
+        totals={**NO_TOTALS, "cost_usd": 0.5, "child_cost_usd": 0.25, "unpriced_llm_calls": 1},
+        error=_ERROR,
     ),
 }
 

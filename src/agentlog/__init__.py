@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ._diagnostics import problems
     from ._pipeline.logger import BoundLogger, get_logger
     from ._pipeline.stdlib import CorrelationFilter, LogHandler
+    from ._pricing import ModelPrice, PriceTable
     from ._privacy.capture import CapturePolicy
     from ._privacy.hashing import HASH_KEY_ENV, canonical_json, hash_value
     from ._privacy.redactor import Redactor
@@ -45,6 +46,8 @@ _HOMES = {
     "CorrelationFilter": "._pipeline.stdlib",
     "LLMCall": "._scopes",
     "LogHandler": "._pipeline.stdlib",
+    "ModelPrice": "._pricing",
+    "PriceTable": "._pricing",
     "Redactor": "._privacy.redactor",
     "Run": "._scopes",
     "RunContext": "._context",
@@ -91,6 +94,8 @@ __all__ = [
     "CorrelationFilter",
     "LLMCall",
     "LogHandler",
+    "ModelPrice",
+    "PriceTable",
     "Redactor",
     "Run",
     "RunContext",

@@ -19,6 +19,7 @@ from ._output import make_writer
 from ._pipeline.chain import compose
 from ._pipeline.logger import BoundLogger, finish_line, follow_level, sink_factory
 from ._pipeline.stdlib import install_handler, remove_handler
+from ._pricing import ModelPrice, PriceTable, price_table
 from ._privacy.capture import DEFAULT_LIMIT, CapturePolicy
 from ._privacy.hashing import Hasher, from_environment
 from ._privacy.redactor import DEFAULT as DEFAULT_REDACTOR
@@ -80,6 +81,7 @@ def configure(
     processors: Iterable[Processor] | None = None,
     propagation_targets: Iterable[Target] | Target | None = None,
     max_line_bytes: int = MAX_LINE_BYTES,
+    prices: PriceTable | Mapping[str, ModelPrice | Mapping[str, Any]] | bool | None = None,
 ) -> None:
     """Configure agentlog (and structlog, and stdlib logging) once at startup.
 
@@ -150,16 +152,26 @@ def configure(
             (``fields_dropped``); the time, level, event and IDs always stay.
             16384 keeps every line whole through container log drivers that
             split longer ones (see docs/operations.md).
+        prices: What each ``llm_result`` is priced with (``cost_usd``,
+            ``price_source``, ``price_version``). None (the default) uses the
+            table of ``genai-prices`` when installed (the ``prices`` extra);
+            a mapping of model name to `ModelPrice` (or to a mapping of its
+            rates) adds or overrides models, looked up first; a `PriceTable`
+            also names its version and may leave the bundled table out;
+            ``False`` writes no costs. A model priced by neither gets no cost
+            and is counted in `agentlog.problems()`.
 
     Raises:
         ValueError: *format*, *level* or a capture mode is not known,
             *hash_key* is empty, a propagation target is misshapen, or
-            *max_line_bytes* is under 2048.
+            *max_line_bytes* is under 2048, or a price is negative or not
+            a number.
         ImportError: *otel_spans* is set and OpenTelemetry is not installed.
         TypeError: *output* is not a stream, a path or None; *service*,
             *env* or *version* is not a string; *processors* is not a list
             of callables; *propagation_targets* is not a list of targets;
-            *max_line_bytes* is not an int.
+            *max_line_bytes* is not an int; *prices* is not a table, a
+            mapping of prices or a bool.
         OSError: the output file cannot be opened.
     """
     min_level = parse_level(level)
@@ -175,6 +187,7 @@ def configure(
     user_chain = _users_chain(processors)
     targets = PropagationTargets(propagation_targets) if propagation_targets is not None else None
     line_limit = _line_limit(max_line_bytes)
+    table = price_table(prices)
     # Opening the output comes after every check that needs no side effect.
     writer = make_writer(output)
     pre = compose(user_chain)
@@ -194,6 +207,7 @@ def configure(
         propagation_targets=targets,
         max_line_bytes=line_limit,
         span_content=content.spans,
+        prices=table,
     )
     _settings.install(settings)
     follow_level(min_level)

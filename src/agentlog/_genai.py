@@ -30,6 +30,7 @@ __all__ = [
     "input_messages",
     "output_messages",
     "provider_name",
+    "request_attributes",
     "run_attributes",
     "usage_attributes",
 ]
@@ -66,6 +67,13 @@ USAGE = {
     REASONING_OUTPUT_TOKENS: "gen_ai.usage.reasoning.output_tokens",
 }
 """agentlog's token field → the conventions' usage attribute (on ``chat`` and ``invoke_agent`` spans)."""
+REQUEST = {
+    "temperature": "gen_ai.request.temperature",
+    "max_tokens": "gen_ai.request.max_tokens",
+    "top_p": "gen_ai.request.top_p",
+    "seed": "gen_ai.request.seed",
+}
+"""agentlog's request parameter field → the conventions' request attribute (on ``chat`` spans)."""
 CACHE_WRITE = "gen_ai.usage.cache_write.input_tokens"
 """The GenAI repository's later name for cache creation: written too, so either registry finds it."""
 
@@ -83,6 +91,15 @@ def usage_attributes(source: Any) -> dict[str, int]:
             if name == CACHE_CREATION_INPUT_TOKENS:
                 attributes[CACHE_WRITE] = value
     return attributes
+
+
+def request_attributes(record: Any) -> dict[str, Any]:
+    """The request attributes for the parameters an ``llm_result`` record was given."""
+    return {
+        attribute: value
+        for name, attribute in REQUEST.items()
+        if (value := getattr(record, name)) is not None
+    }
 
 
 OTHER = "_OTHER"

@@ -19,6 +19,7 @@ and a SQL store.
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,7 +28,16 @@ from typing import Any
 
 from . import _diagnostics
 
-__all__ = ["BUNDLED", "CONFIGURED", "ModelPrice", "Price", "PriceTable", "price_call", "price_table"]
+__all__ = [
+    "BUNDLED",
+    "BUNDLED_ONLY",
+    "CONFIGURED",
+    "ModelPrice",
+    "Price",
+    "PriceTable",
+    "price_call",
+    "price_table",
+]
 
 BUNDLED = "genai-prices"
 """``price_source`` of a cost from the ``genai-prices`` table (``price_version`` is its version)."""
@@ -35,6 +45,9 @@ CONFIGURED = "configured"
 """``price_source`` of a cost from prices given to ``configure`` (``price_version`` is the table's)."""
 
 _MILLION = Decimal(1_000_000)
+_PICODOLLAR = Decimal("1e-12")
+"""Costs are kept to this: far below any price step, and few enough digits that a written cost
+reads back as the very decimal (a float holds 15 significant digits), so sums agree everywhere."""
 # agentlog's provider names (the OpenTelemetry GenAI ones) that genai-prices spells otherwise.
 _PROVIDER_IDS = {
     "gcp.gemini": "google",
@@ -58,7 +71,9 @@ def _rate(name: str, value: Any) -> Decimal | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
-        raise TypeError(f"a price's {name} must be a number of USD per million tokens, not {type(value).__name__}")
+        raise TypeError(
+            f"a price's {name} must be a number of USD per million tokens, not {type(value).__name__}"
+        )
     try:
         rate = Decimal(str(value))
     except ArithmeticError:
@@ -96,14 +111,18 @@ class ModelPrice:
     _rates: tuple[Decimal, Decimal, Decimal, Decimal, Decimal] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        given = [
-            _rate(name, getattr(self, name)) for name in ("input", "output", "cache_read", "cache_write", "reasoning")
-        ]
-        if given[0] is None or given[1] is None:
+        names = ("input", "output", "cache_read", "cache_write", "reasoning")
+        inp, out, cache_read, cache_write, reasoning = (_rate(name, getattr(self, name)) for name in names)
+        if inp is None or out is None:
             raise ValueError("a price needs both an input and an output rate")
-        inp, out = given[0], given[1]
-        rates = (inp, out, given[2] if given[2] is not None else inp, given[3] if given[3] is not None else inp)
-        object.__setattr__(self, "_rates", (*rates, given[4] if given[4] is not None else out))
+        rates = (
+            inp,
+            out,
+            inp if cache_read is None else cache_read,
+            inp if cache_write is None else cache_write,
+            out if reasoning is None else reasoning,
+        )
+        object.__setattr__(self, "_rates", rates)
 
     def cost(self, usage: Usage) -> Decimal:
         """The cost of *usage* at these prices, in USD."""
@@ -160,20 +179,26 @@ class PriceTable:
         object.__setattr__(self, "models", checked)
 
 
+BUNDLED_ONLY = PriceTable()
+"""The default: the ``genai-prices`` table alone (no cost at all when it is not installed)."""
+
+
 def price_table(prices: PriceTable | Mapping[str, Any] | bool | None) -> PriceTable | None:
     """What ``configure(prices=...)`` was given, as a table; None when costs are off (``False``).
 
     None (the default) and True mean the bundled table alone.
     """
     if prices is None or prices is True:
-        return PriceTable()
+        return BUNDLED_ONLY
     if prices is False:
         return None
     if isinstance(prices, PriceTable):
         return prices
     if isinstance(prices, Mapping):
         return PriceTable(prices)
-    raise TypeError(f"prices must be a PriceTable, a mapping of model prices, or False, not {type(prices).__name__}")
+    raise TypeError(
+        f"prices must be a PriceTable, a mapping of model prices, or False, not {type(prices).__name__}"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +220,9 @@ class Price:
     source: str
     version: str
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cost_usd", self.cost_usd.quantize(_PICODOLLAR))
+
 
 class _Bundled:
     """The ``genai-prices`` table, imported on first use (about half a second, once)."""
@@ -209,10 +237,9 @@ class _Bundled:
             with self._lock:
                 if not self._loaded:
                     try:
-                        import genai_prices
+                        self._module = importlib.import_module("genai_prices")
                     except ImportError:
-                        genai_prices = None
-                    self._module = genai_prices
+                        self._module = None
                     self._loaded = True
         return self._module
 
@@ -223,6 +250,10 @@ _BUNDLED = _Bundled()
 def _bundled_price(model: str, provider: str | None, usage: Usage) -> Price | None:
     module = _BUNDLED.module()
     if module is None:
+        _diagnostics.report(
+            "genai-prices is not installed: LLM calls of models without a configured price have no cost "
+            "(install the prices extra)"
+        )
         return None
     values = {"input_tokens": usage.input, "output_tokens": usage.output}
     if usage.cache_read:
@@ -259,7 +290,8 @@ def price_call(
     """
     if table is None or not isinstance(model, str) or (input_tokens is None and output_tokens is None):
         return None
-    usage = Usage(_count(input_tokens), _count(output_tokens), _count(cache_read), _count(cache_write), _count(reasoning))
+    counts = (input_tokens, output_tokens, cache_read, cache_write, reasoning)
+    usage = Usage(*(_count(value) for value in counts))
     own = table.models.get(model)
     if isinstance(own, ModelPrice):
         return Price(own.cost(usage), CONFIGURED, table.version)

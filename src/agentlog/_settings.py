@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ._pricing import BUNDLED_ONLY, PriceTable
 from ._vocabulary import STATIC_FIELDS
 
 MAX_LINE_BYTES = 256 * 1024
@@ -62,6 +63,7 @@ class Settings:
             spans: None where the lines have it, True also where they keep
             only a hash, False never (from
             ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``).
+        prices: What LLM calls are priced with; None when costs are off.
     """
 
     min_level: int
@@ -78,6 +80,7 @@ class Settings:
     propagation_targets: PropagationTargets | None = None
     max_line_bytes: int = MAX_LINE_BYTES
     span_content: bool | None = None
+    prices: PriceTable | None = BUNDLED_ONLY
 
 
 def static_fields(service: str | None, env: str | None, version: str | None) -> dict[str, str]:

@@ -145,6 +145,20 @@ TOKEN_DETAILS = (CACHE_READ_INPUT_TOKENS, CACHE_CREATION_INPUT_TOKENS, REASONING
 conventions count them): on ``llm_result`` when the model reported them, totalled on
 ``run_finished`` when any call of the run reported one."""
 
+REQUEST_PARAMETERS = ("temperature", "max_tokens", "top_p", "seed")
+"""The model request parameters that decide a replay: on ``llm_result`` when given."""
+
+COST_USD = "cost_usd"
+"""An LLM call's cost in USD on ``llm_result``; the run's on ``run_finished`` (its child runs' included)."""
+PRICE_SOURCE = "price_source"
+"""Where the prices of ``cost_usd`` came from: ``genai-prices`` or ``configured``."""
+PRICE_VERSION = "price_version"
+"""The version of those prices: the ``genai-prices`` release, or the configured table's version."""
+CHILD_COST_USD = "child_cost_usd"
+"""On ``run_finished``: the part of ``cost_usd`` spent by child runs in the same process."""
+UNPRICED_LLM_CALLS = "unpriced_llm_calls"
+"""On ``run_finished``: the run's LLM calls that reported tokens but whose model has no price."""
+
 ERROR_CLASS = "error_class"
 ERROR_MESSAGE = "error_message"
 ERROR_STACK = "error_stack"

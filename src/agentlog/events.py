@@ -37,7 +37,7 @@ from . import _diagnostics
 from ._context import NO_TOTALS, RunContext, get_context
 from ._context.ids import as_id, new_run_id, new_tool_call_id
 from ._events import frames
-from ._events.accounting import count
+from ._events.accounting import count, price
 from ._events.checks import UNKNOWN, check_value
 from ._events.emit import emit
 from ._events.openings import open_run, open_step, open_tool_call
@@ -70,6 +70,7 @@ from ._genai import (
     TOOL_RESULT,
     TOOL_TYPE,
     provider_name,
+    request_attributes,
     usage_attributes,
 )
 from ._otel import messages_text, payload_text
@@ -161,6 +162,7 @@ def _chat_span(
         record.status,
         _error_class(record.error),
         {
+            **request_attributes(record),
             **usage_attributes(record),
             FINISH_REASONS: [record.finish_reason] if record.finish_reason else None,
             INPUT_MESSAGES: None
@@ -557,6 +559,10 @@ def llm_result(
     provider: str | None = None,
     input_tokens: int | None = None,
     output_tokens: int | None = None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    top_p: float | None = None,
+    seed: int | None = None,
     cache_read_input_tokens: int | None = None,
     cache_creation_input_tokens: int | None = None,
     reasoning_output_tokens: int | None = None,
@@ -573,7 +579,10 @@ def llm_result(
 ) -> None:
     """Write an ``llm_result`` line: a model call ended.
 
-    Inside a run it counts toward the run's ``llm_calls`` and token totals.
+    Inside a run it counts toward the run's ``llm_calls``, token and cost
+    totals. The call is priced from the configured prices (see
+    ``configure(prices=...)``): ``cost_usd``, ``price_source`` and
+    ``price_version`` are written when its model has a price.
 
     Args:
         model: The model name.
@@ -581,6 +590,10 @@ def llm_result(
         input_tokens: Input tokens used, cached ones included (as the
             OpenTelemetry GenAI conventions count them).
         output_tokens: Output tokens used, reasoning ones included.
+        temperature: The sampling temperature the request asked for.
+        max_tokens: The most output tokens the request allowed.
+        top_p: The nucleus sampling probability the request asked for.
+        seed: The sampling seed the request gave.
         cache_read_input_tokens: Of the input tokens, those read from the
             provider's cache, when it reports them.
         cache_creation_input_tokens: Of the input tokens, those written to
@@ -613,6 +626,10 @@ def llm_result(
             provider=provider,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            top_p=top_p,
+            seed=seed,
             cache_read_input_tokens=cache_read_input_tokens,
             cache_creation_input_tokens=cache_creation_input_tokens,
             reasoning_output_tokens=reasoning_output_tokens,
@@ -623,6 +640,7 @@ def llm_result(
             payloads=llm_payloads(settings, prompt, completion, capture),
             fields=fields,
         )
+        price(settings, record)
         leaf = nested(ctx, lambda: _chat_span(settings, record, prompt, completion, capture))
         count(leaf, record, error)
         emit(settings, leaf, record)

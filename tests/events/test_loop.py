@@ -29,7 +29,7 @@ def _agent(task: str, tools: list[str]) -> str:
     handle = events.run_started(task, user_id="u-1")
     assert handle is not None
     events.agent_step("plan")
-    events.llm_result("m", provider="p", input_tokens=10, output_tokens=2, latency_ms=1.0)
+    events.llm_result("gpt-4o-mini", provider="openai", input_tokens=10, output_tokens=2, latency_ms=1.0)
     for tool in tools:
         step_id = events.agent_step("tool", tool=tool)
         call_id = events.tool_call(tool, {"q": task})

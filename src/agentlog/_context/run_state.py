@@ -7,9 +7,10 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
+from decimal import Decimal
 from typing import Any
 
-from .._vocabulary import TOKEN_DETAILS, TOTALS
+from .._vocabulary import CHILD_COST_USD, COST_USD, TOKEN_DETAILS, TOTALS, UNPRICED_LLM_CALLS
 
 __all__ = ["RunState"]
 
@@ -29,7 +30,10 @@ class RunState:
         "__weakref__",
         "_errors_seen",
         "calls",
+        "child_cost",
+        "child_priced",
         "closed",
+        "cost",
         "errors",
         "finished",
         "frames",
@@ -38,15 +42,18 @@ class RunState:
         "lock",
         "outcome",
         "output_tokens",
+        "parent",
+        "priced_calls",
         "provider",
         "started_ns",
         "steps",
         "steps_opened",
         "token_details",
         "tool_calls",
+        "unpriced_llm_calls",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, parent: RunState | None = None) -> None:
         # Re-entrant, so a signal handler or finalizer that logs in this run
         # while this thread is updating it does not deadlock.
         self.lock = threading.RLock()
@@ -61,6 +68,14 @@ class RunState:
         self.output_tokens = 0
         # Cache and reasoning token totals, by field name, once a call reported one.
         self.token_details: dict[str, int] = {}
+        # Costs are exact decimals until written, so a run's total is the sum of its calls'.
+        self.cost = Decimal(0)
+        self.priced_calls = 0
+        self.unpriced_llm_calls = 0
+        self.child_cost = Decimal(0)
+        self.child_priced = False
+        # The run this one is a child of, in this process: its cost is handed up when it finishes.
+        self.parent = parent
         # The provider of the run's model calls (kept with spans on): "_OTHER" once two differ.
         self.provider: str | None = None
         # Exceptions already counted, by identity, with the kinds of scope they
@@ -133,7 +148,25 @@ class RunState:
             details = self.token_details
             if details:
                 totals.update({name: details[name] for name in TOKEN_DETAILS if name in details})
+            if self.priced_calls or self.child_priced:
+                totals[COST_USD] = float(self.cost + self.child_cost)
+            if self.child_cost:
+                totals[CHILD_COST_USD] = float(self.child_cost)
+            if self.unpriced_llm_calls:
+                totals[UNPRICED_LLM_CALLS] = self.unpriced_llm_calls
             return totals
+
+    def finish(self) -> None:
+        """Mark the run finished and add its cost (its children's included) to its parent run's."""
+        with self.lock:
+            self.finished = True
+            parent, self.parent = self.parent, None
+            known = bool(self.priced_calls or self.child_priced)
+            total = self.cost + self.child_cost
+        if parent is not None and known:
+            with parent.lock:
+                parent.child_cost += total
+                parent.child_priced = True
 
 
 _LIVE: weakref.WeakSet[RunState] = weakref.WeakSet()

@@ -1,4 +1,4 @@
-"""Counting a finished event toward its run's totals: a step of its own, apart from writing it."""
+"""A finished event's part in its run's totals, and an LLM call's price: apart from writing it."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ from typing import Any
 
 from .._context import RunContext
 from .._genai import OTHER, provider_name
-from .._settings import CONFIG
+from .._pricing import BUNDLED_ONLY, price_call
+from .._settings import CONFIG, Settings
 from .._vocabulary import ERROR, LLM_SCOPE, STEP_SCOPE, TOKEN_DETAILS, TOOL_SCOPE
 from .records import Event, LLMResult, StepFinished, ToolResult
 
-__all__ = ["count"]
+__all__ = ["count", "price"]
 
 
 def _as_count(value: Any) -> int:
@@ -25,6 +26,26 @@ def _add_details(totals: dict[str, int], record: LLMResult) -> None:
     ):
         if value is not None:
             totals[name] = totals.get(name, 0) + _as_count(value)
+
+
+def price(settings: Settings | None, record: LLMResult) -> None:
+    """Set the cost of the LLM call *record* describes, from the configured prices.
+
+    Before `agentlog.configure`, the bundled table prices it.
+    """
+    table = settings.prices if settings is not None else BUNDLED_ONLY
+    if table is None:
+        return
+    record.price = price_call(
+        table,
+        record.model,
+        record.provider,
+        record.input_tokens,
+        record.output_tokens,
+        record.cache_read_input_tokens,
+        record.cache_creation_input_tokens,
+        record.reasoning_output_tokens,
+    )
 
 
 def count(ctx: RunContext | None, record: Event, exc: BaseException | None = None) -> None:
@@ -52,6 +73,13 @@ def count(ctx: RunContext | None, record: Event, exc: BaseException | None = Non
             state.input_tokens += _as_count(record.input_tokens)
             state.output_tokens += _as_count(record.output_tokens)
             settings = CONFIG.settings
+            if record.price is not None:
+                state.cost += record.price.cost_usd
+                state.priced_calls += 1
+            elif (record.input_tokens is not None or record.output_tokens is not None) and (
+                settings is None or settings.prices is not None
+            ):
+                state.unpriced_llm_calls += 1
             if settings is not None and settings.otel is not None:
                 # Only the run's invoke_agent span names a provider: worked out only when spans are on.
                 provider = provider_name(record.provider, record.model)

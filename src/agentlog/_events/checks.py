@@ -26,6 +26,8 @@ __all__ = ["CHECKS", "MAX_COUNT", "Check", "check_value", "coerce", "round_laten
 
 MAX_COUNT = 2**53 - 1
 """The largest count or step number written: the largest integer every JSON reader holds exactly."""
+_LARGEST_NUMBER = 1e15
+"""A request parameter (a temperature, a top_p) beyond this is a mistake, not a setting."""
 
 _OK_WORDS = frozenset(
     {"ok", "success", "succeeded", "successful", "completed", "done", "true", "pass", "passed"}
@@ -80,6 +82,25 @@ def _step_id(value: Any) -> int | None:
     return number if number is not None and 1 <= number <= MAX_COUNT else None
 
 
+def _integer(value: Any) -> int | None:
+    number = _integral(value)
+    return number if number is not None and -MAX_COUNT <= number <= MAX_COUNT else None
+
+
+def _number(value: Any) -> float | None:
+    cls = type(value)
+    try:
+        if issubclass(cls, (int, float)) and cls is not bool:
+            number = float(float.__float__(value) if issubclass(cls, float) else int.__int__(value))
+        elif issubclass(cls, str):
+            number = float(str.strip(value))
+        else:
+            return None
+    except (ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) and abs(number) < _LARGEST_NUMBER else None
+
+
 def round_latency(value: float) -> float:
     """A latency to the microsecond: ``3.18``, never ``3.1809999999999996``."""
     return round(value, 3)
@@ -110,6 +131,14 @@ CHECKS: dict[str, Check] = {
     "text": Check("type({v}) is str", _text),
     "optional_text": Check("{v} is None or type({v}) is str", _optional_text),
     "count": Check(f"{{v}} is None or (type({{v}}) is int and 0 <= {{v}} <= {MAX_COUNT})", _count),
+    "integer": Check(
+        f"{{v}} is None or (type({{v}}) is int and -{MAX_COUNT} <= {{v}} <= {MAX_COUNT})", _integer
+    ),
+    "number": Check(
+        f"{{v}} is None or (type({{v}}) is float and -{_LARGEST_NUMBER} < {{v}} < {_LARGEST_NUMBER})"
+        f" or (type({{v}}) is int and -{MAX_COUNT} <= {{v}} <= {MAX_COUNT})",
+        _number,
+    ),
     "step_id": Check(f"{{v}} is None or (type({{v}}) is int and 1 <= {{v}} <= {MAX_COUNT})", _step_id),
     "latency": Check(
         "{v} is None or (type({v}) is float and 0.0 <= {v} < 1e12)"

@@ -350,7 +350,7 @@ def finish_run(
         status=status, stop_reason=stop_reason, totals=totals, error=error, fields=fields
     )
     if state is not None:
-        state.finished = True
+        state.finish()
     emit(settings, ctx, record)
     if frame.span is not None:
         provider = state.provider if state is not None else None

@@ -138,7 +138,7 @@ def open_run(
         session_id=session_id,
         tracestate=origin.tracestate if origin is not None else None,
         baggage=origin.baggage if origin is not None else (),
-        run_state=RunState(),
+        run_state=RunState(origin.run_state if isinstance(origin, RunContext) else None),
     )
     return Opened(ctx, opened)
 

@@ -15,17 +15,21 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, ParamSpec, TypeVar
 
 from .. import _diagnostics
+from .._pricing import Price
 from .._serialize import safe_str, sanitize
 from .._vocabulary import (
     AGENT_STEP,
     CACHE_CREATION_INPUT_TOKENS,
     CACHE_READ_INPUT_TOKENS,
+    COST_USD,
     DECISION,
     EXTRA,
     INVALID,
     LLM_RESULT,
     METADATA,
     OK,
+    PRICE_SOURCE,
+    PRICE_VERSION,
     REASONING_OUTPUT_TOKENS,
     RUN_FINISHED,
     RUN_STARTED,
@@ -65,6 +69,8 @@ COUNT = {_CHECK: "count"}
 STEP_ID = {_CHECK: "step_id"}
 LATENCY = {_CHECK: "latency"}
 STATUS = {_CHECK: "status"}
+NUMBER = {_CHECK: "number"}
+INTEGER = {_CHECK: "integer"}
 
 
 @dataclass(slots=True, kw_only=True)
@@ -238,6 +244,10 @@ class LLMResult(_Outcome):
 
     model: str = field(metadata=TEXT)
     provider: str | None = field(default=None, metadata=OPTIONAL_TEXT)
+    temperature: float | None = field(default=None, metadata=NUMBER)
+    max_tokens: int | None = field(default=None, metadata=COUNT)
+    top_p: float | None = field(default=None, metadata=NUMBER)
+    seed: int | None = field(default=None, metadata=INTEGER)
     input_tokens: int | None = field(default=None, metadata=COUNT)
     output_tokens: int | None = field(default=None, metadata=COUNT)
     cache_read_input_tokens: int | None = field(default=None, metadata=COUNT)
@@ -246,11 +256,22 @@ class LLMResult(_Outcome):
     latency_ms: float | None = field(default=None, metadata=LATENCY)
     finish_reason: str | None = field(default=None, metadata=OPTIONAL_TEXT)
     payloads: Mapping[str, Any] | None = None
+    price: Price | None = None
+    """The call's cost and its prices' identity, when its model is priced (set after building)."""
 
     def write_fields(self, line: dict[str, Any]) -> bool:
         """Add the event's own fields to *line*, in schema order; True when one is free text."""
         line["model"] = self.model
         line["provider"] = self.provider
+        # Request parameters and costs are written only when there are some, like token details.
+        if self.temperature is not None:
+            line["temperature"] = self.temperature
+        if self.max_tokens is not None:
+            line["max_tokens"] = self.max_tokens
+        if self.top_p is not None:
+            line["top_p"] = self.top_p
+        if self.seed is not None:
+            line["seed"] = self.seed
         line["input_tokens"] = self.input_tokens
         line["output_tokens"] = self.output_tokens
         # Written only when reported: most models report none of them.
@@ -260,6 +281,11 @@ class LLMResult(_Outcome):
             line[CACHE_CREATION_INPUT_TOKENS] = self.cache_creation_input_tokens
         if self.reasoning_output_tokens is not None:
             line[REASONING_OUTPUT_TOKENS] = self.reasoning_output_tokens
+        price = self.price
+        if price is not None:
+            line[COST_USD] = float(price.cost_usd)
+            line[PRICE_SOURCE] = price.source
+            line[PRICE_VERSION] = price.version
         line["latency_ms"] = self.latency_ms
         line["status"] = self.status
         line["finish_reason"] = self.finish_reason

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from .._context import CURRENT
-from .._events.accounting import count
+from .._events.accounting import count, price
 from .._events.emit import emit
 from .._events.openings import open_llm_call
 from .._events.payloads import MISSING, llm_payloads
 from .._events.records import new_llm_result
-from .._genai import FINISH_REASONS, INPUT_MESSAGES, OUTPUT_MESSAGES, usage_attributes
+from .._genai import FINISH_REASONS, INPUT_MESSAGES, OUTPUT_MESSAGES, request_attributes, usage_attributes
 from .._otel import messages_text
 from .._settings import CONFIG
 from .._vocabulary import ERROR
@@ -26,6 +26,10 @@ class LLMCall(Scope):
     Attributes:
         model: The model name.
         provider: The provider.
+        temperature: The request's sampling temperature, when given.
+        max_tokens: The request's output token limit, when given.
+        top_p: The request's nucleus sampling probability, when given.
+        seed: The request's sampling seed, when given.
         input_tokens: Set by `set_usage`.
         output_tokens: Set by `set_usage`.
         cache_read_input_tokens: Set by `set_usage`.
@@ -37,10 +41,23 @@ class LLMCall(Scope):
     """
 
     def __init__(
-        self, model: str, provider: str | None = None, *, capture: str | None = None, **fields: Any
+        self,
+        model: str,
+        provider: str | None = None,
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        top_p: float | None = None,
+        seed: int | None = None,
+        capture: str | None = None,
+        **fields: Any,
     ) -> None:
         self.model = model
         self.provider = provider
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.top_p = top_p
+        self.seed = seed
         self.input_tokens: int | None = None
         self.output_tokens: int | None = None
         self.cache_read_input_tokens: int | None = None
@@ -53,7 +70,16 @@ class LLMCall(Scope):
         self._fields = fields
 
     def _for_call(self, arguments: Arguments) -> Scope:
-        return LLMCall(self.model, self.provider, capture=self._capture, **self._fields)
+        return LLMCall(
+            self.model,
+            self.provider,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            top_p=self.top_p,
+            seed=self.seed,
+            capture=self._capture,
+            **self._fields,
+        )
 
     def set_usage(
         self,
@@ -109,6 +135,10 @@ class LLMCall(Scope):
             provider=self.provider,
             input_tokens=self.input_tokens,
             output_tokens=self.output_tokens,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            top_p=self.top_p,
+            seed=self.seed,
             cache_read_input_tokens=self.cache_read_input_tokens,
             cache_creation_input_tokens=self.cache_creation_input_tokens,
             reasoning_output_tokens=self.reasoning_output_tokens,
@@ -119,6 +149,7 @@ class LLMCall(Scope):
             payloads=payloads,
             fields=self._fields,
         )
+        price(settings, record)
         count(self._ctx, record, exc)
         emit(settings, self._ctx, record)
         if self._span is not None:
@@ -126,6 +157,7 @@ class LLMCall(Scope):
             self._span.close(
                 {
                     "agentlog.status": status,
+                    **request_attributes(record),
                     **usage_attributes(record),
                     FINISH_REASONS: [self.finish_reason] if self.finish_reason else None,
                     INPUT_MESSAGES: None
@@ -149,18 +181,40 @@ class LLMCall(Scope):
 
 
 def llm_call(
-    model: str, provider: str | None = None, *, capture: str | None = None, **fields: Any
+    model: str,
+    provider: str | None = None,
+    *,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    top_p: float | None = None,
+    seed: int | None = None,
+    capture: str | None = None,
+    **fields: Any,
 ) -> LLMCall:
     """Open an LLM call: ``with agentlog.llm_call("gpt-4o", provider="openai") as llm: ...``.
 
     Writes ``llm_result`` on exit, with the usage given to
-    `LLMCall.set_usage`, the latency and the status; ``llm.prompt`` and
-    ``llm.completion``, when set, are written per the capture policy.
+    `LLMCall.set_usage`, the latency, the status and the call's cost (when
+    its model has a price, see ``configure(prices=...)``); ``llm.prompt``
+    and ``llm.completion``, when set, are written per the capture policy.
 
     Args:
         model: The model name.
         provider: The provider (``openai``, ``anthropic`` …).
+        temperature: The sampling temperature the request asks for.
+        max_tokens: The most output tokens the request allows.
+        top_p: The nucleus sampling probability the request asks for.
+        seed: The sampling seed the request gives.
         capture: A capture mode for the prompt and completion, overriding the policy.
         fields: Further fields for the ``llm_result`` line.
     """
-    return LLMCall(model, provider, capture=capture, **fields)
+    return LLMCall(
+        model,
+        provider,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        top_p=top_p,
+        seed=seed,
+        capture=capture,
+        **fields,
+    )

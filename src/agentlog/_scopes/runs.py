@@ -142,7 +142,7 @@ class Run(Scope):
             stop_reason = frames.stop_reason_for(state, exc) if exc is not None or status == OK else ERROR
         totals = state.totals() if state is not None else dict(NO_TOTALS)
         if state is not None:
-            state.finished = True
+            state.finish()
         emit(
             settings,
             ctx,

@@ -23,7 +23,7 @@ from google.genai import types
 import agentlog
 from agentlog import _diagnostics
 from agentlog.integrations import google_adk as adapter
-from tests.conftest import Captured
+from tests.conftest import Captured, problems_besides_prices
 from tests.integrations.frameworks.support import check_run, runs_of, show, tool_pairs
 
 Turn = dict[str, Any]
@@ -413,7 +413,7 @@ def test_a_model_call_a_callback_answers_is_no_model_call(logs: Captured, instru
     (llm,) = logs.events("llm_result")
     assert (llm["input_tokens"], llm["output_tokens"], llm["status"]) == (20, 4, "ok")
     assert tool_pairs(logs.lines())["fc-cached"][1]["status"] == "ok"
-    assert end["stop_reason"] == "completed" and not agentlog.problems()
+    assert end["stop_reason"] == "completed" and not problems_besides_prices()
 
 
 def test_a_plugin_without_instrument_ends_a_call_a_callback_answered(logs: Captured) -> None:
@@ -438,7 +438,7 @@ def test_a_plugin_without_instrument_ends_a_call_a_callback_answered(logs: Captu
     answered, real = logs.events("llm_result")
     assert answered["finish_reason"] == adapter.ANSWERED_BY_CALLBACK and answered.get("input_tokens") is None
     assert (real["input_tokens"], real["output_tokens"]) == (20, 4)
-    assert not agentlog.problems()
+    assert not problems_besides_prices()
 
 
 def test_the_llm_call_limit_stops_the_run_at_max_steps(logs: Captured, instrumented: None) -> None:
