@@ -160,7 +160,7 @@ class RunFacts:
 
         A run that did not call any tool (model) falls in no ``tool``
         (``model``) group; a run without the user, session, service or
-        metadata key falls in the group None.
+        metadata key (or with null there, or an object) falls in the group None.
         """
         if key == "user":
             return [self.user_id]
@@ -176,7 +176,9 @@ class RunFacts:
             return [self.user_id]
         if key == SESSION_ID:
             return [self.session_id]
-        return [meta_text(self.metadata.get(key))]
+        value = self.metadata.get(key)
+        # Missing and null alike are the group None (as a SQL store reads them); so is an object or array.
+        return [None if value is None else meta_text(value)]
 
 
 FACTS_EVENTS = RUN_EVENTS + PROOF_EVENTS
