@@ -85,7 +85,7 @@ def _rate(name: str, value: Any) -> Decimal | None:
 
 @dataclass(frozen=True, slots=True)
 class ModelPrice:
-    """One model's prices, in USD per million tokens.
+    """One model's prices, in USD per million tokens (numbers, or decimal strings such as ``"0.15"``).
 
     Input tokens read from or written to the provider's cache, and output
     tokens spent on reasoning, are priced at their own rates when given, else
@@ -103,11 +103,11 @@ class ModelPrice:
         ValueError: a rate is negative, infinite or not a number.
     """
 
-    input: float | Decimal
-    output: float | Decimal
-    cache_read: float | Decimal | None = None
-    cache_write: float | Decimal | None = None
-    reasoning: float | Decimal | None = None
+    input: float | Decimal | str
+    output: float | Decimal | str
+    cache_read: float | Decimal | str | None = None
+    cache_write: float | Decimal | str | None = None
+    reasoning: float | Decimal | str | None = None
     _rates: tuple[Decimal, Decimal, Decimal, Decimal, Decimal] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
