@@ -46,6 +46,7 @@ ORDER = [
     "text",
     "groups",
     "slo",
+    "compare",
     "views",
     "html",
     "validate",

@@ -18,6 +18,10 @@ Modules, in that order:
 - `runs`: one `RunSummary` per run; picking runs by filter or by ID prefix.
 - `tree`: one run and its child runs as a tree of spans, and where it failed.
 - `stats`: per tool and per model figures across runs.
+- `significance`: Fisher's exact test and the Mann-Whitney U test, in the
+  standard library: whether a difference between two groups is larger than chance.
+- `compare`: two groups of runs (``prompt_version`` v7 and v8) side by side,
+  each difference tested (``agentlog compare``).
 - `text`: the terminal view of runs, a tree and stats, every logged value made safe.
 - `html`: a self-contained page with a run's waterfall.
 - `validate`: lines checked against the published JSON Schema.
