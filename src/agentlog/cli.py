@@ -561,7 +561,8 @@ def _cmd_slo(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     for quantile, fraction in slo.QUANTILES.items():
         limit = getattr(args, f"latency_p{quantile}")
         if limit is not None:
-            objectives.append(slo.Objective(slo.LATENCY, Fraction(limit), fraction))
+            # To the nanosecond: 3.7s is 3700 ms, not the float product 3700.0000000000005.
+            objectives.append(slo.Objective(slo.LATENCY, Fraction(round(limit, 6)), fraction))
     if args.error_rate is not None:
         objectives.append(slo.Objective(slo.ERROR_RATE, args.error_rate))
     if not objectives:
