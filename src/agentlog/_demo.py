@@ -40,6 +40,10 @@ ORDERS: dict[str, dict[str, Any]] = {
     "A-1002": {"status": "delivered", "carrier": "DHL"},
     "A-1009": {"status": "processing", "carrier": None},
 }
+DEMO_PRICES = agentlog.PriceTable(
+    {"sim-1": agentlog.ModelPrice(input=0.5, output=1.5)}, version="demo", bundled=False
+)
+"""The simulated model's price (USD per million tokens), so the demo's runs have a cost."""
 _SLOW_ORDERS = frozenset({"A-1009"})
 
 http_log = logging.getLogger("demo.orders_api")
@@ -133,7 +137,12 @@ class SimulatedModel:
     """A stand-in for an LLM: it 'plans' by reading the task's script."""
 
     def __init__(self, seed: int) -> None:
+        self.seed = seed
         self._random = random.Random(seed)
+
+    def call(self) -> agentlog.LLMCall:
+        """An LLM call to this model, with the request parameters a replay needs."""
+        return agentlog.llm_call("sim-1", provider="offline", temperature=0.0, seed=self.seed)
 
     async def complete(self, prompt: str) -> tuple[int, int]:
         """Pretend to think; return (input_tokens, output_tokens)."""
@@ -155,7 +164,7 @@ async def _call_tool(name: str, args: dict[str, Any], index: int) -> Any:
 
 async def _agent(task: Task, model: SimulatedModel, log: Any) -> None:
     with agentlog.run(task=task.text, user_id=task.user_id, metadata={"prompt_version": "v7"}) as run:
-        with agentlog.step("plan"), agentlog.llm_call("sim-1", provider="offline") as llm:
+        with agentlog.step("plan"), model.call() as llm:
             tokens_in, tokens_out = await model.complete(task.text)
             llm.set_usage(input_tokens=tokens_in, output_tokens=tokens_out, finish_reason="tool_calls")
         for index, (tool, args) in enumerate(task.plan, start=1):
@@ -172,7 +181,7 @@ async def _agent(task: Task, model: SimulatedModel, log: Any) -> None:
                 tool=tool,
                 result_items=len(result) if isinstance(result, (list, dict)) else 1,
             )
-        with agentlog.step("model"), agentlog.llm_call("sim-1", provider="offline") as llm:
+        with agentlog.step("model"), model.call() as llm:
             tokens_in, tokens_out = await model.complete(task.text)
             llm.set_usage(input_tokens=tokens_in, output_tokens=tokens_out, finish_reason="stop")
         run.finish(stop_reason="completed")
@@ -199,7 +208,13 @@ def run_demo(output: str, *, runs: int, seed: int, out: IO[str]) -> int:
     """
     with open(output, "w"):
         pass  # start from an empty file: the summary reads back only this demo's runs
-    agentlog.configure(service="demo-support-agent", env="demo", version=agentlog.__version__, output=output)
+    agentlog.configure(
+        service="demo-support-agent",
+        env="demo",
+        version=agentlog.__version__,
+        output=output,
+        prices=DEMO_PRICES,
+    )
     logging.getLogger("asyncio").setLevel(logging.WARNING)
     asyncio.run(_all(runs, seed))
 
