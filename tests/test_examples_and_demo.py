@@ -67,3 +67,31 @@ def test_demo_shows_the_failing_run(tmp_path: Path) -> None:
         if line["event"] == "run_finished" and line["errors"] and line["status"] == "ok"
     ]
     assert recovered, "one run recovers from a failing tool and still ends ok"
+
+
+def test_the_costs_example_answers_cost_slo_and_compare(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The costs example's lines: costed runs, a missed objective, v8's search_docs regression."""
+    from agentlog.cli import main
+
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "costs_and_versions.py")],
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    log = tmp_path / "agent.jsonl"
+    log.write_bytes(done.stdout)
+    lines = [orjson.loads(line) for line in done.stdout.splitlines()]
+    own = [line for line in lines if line["event"] == "llm_result" and line["model"] == "llama-3-70b"]
+    assert own and all(line["price_source"] == "configured" for line in own)
+
+    assert main(["stats", str(log), "--by", "prompt_version", "--json"]) == 0
+    groups = orjson.loads(capsys.readouterr().out)
+    assert groups
+    assert main(["slo", str(log), "--completion", "95", "--by", "prompt_version"]) == 1
+    capsys.readouterr()
+    assert main(["compare", str(log), "--by", "prompt_version", "v7", "v8"]) == 0
+    statements = capsys.readouterr().out.split("Within chance:")[0]
+    assert "search_docs error rate" in statements and "Fisher's exact test" in statements
