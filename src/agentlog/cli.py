@@ -1,4 +1,4 @@
-"""The ``agentlog`` command: demo, runs, tail, show, diff, report, stats, compare, validate.
+"""The ``agentlog`` command: demo, runs, tail, show, diff, report, stats, slo, compare, validate.
 
 Argument parsing and dispatch only: the work is done by `agentlog._explorer`
 (see its docstring for the data flow), the demo by `agentlog._demo`.
