@@ -264,6 +264,11 @@ def test_the_groups_are_the_two_versions_earlier_first(
     )
     assert [group["value"] for group in document["groups"]] == ["v7", "v8"]
     assert document["runs_without_value"] == 4  # v7's child runs
+    assert list(document) == ["by", "a", "b", "alpha", "runs_without_value", "groups", "figures"]
+    assert all(
+        list(row) == ["figure", "name", "test", "a", "b", "ratio", "p_value", "larger_than_chance"]
+        for row in document["figures"]
+    )
 
 
 def test_every_figure_of_the_first_group(regression: Path, capsys: pytest.CaptureFixture[str]) -> None:
