@@ -36,6 +36,7 @@ from .._events.payloads import MISSING
 from .._scopes import LLMCall, Run, Step, ToolCall
 from .._scopes.scope import Scope
 from .._vocabulary import ERROR_CLASS, ERROR_MESSAGE
+from ._request import request_parameters
 
 __all__ = ["MISSING", "Tracker"]
 
@@ -96,6 +97,14 @@ def _backdate(entry: _Open, duration_ns: int) -> None:
     ctx = entry.scope._ctx
     if isinstance(entry.scope, Run) and ctx is not None and ctx.run_state is not None:
         ctx.run_state.started_ns = start
+
+
+def _set_request(scope: LLMCall, framework: str, parameters: Mapping[str, Any]) -> None:
+    try:
+        for name, value in request_parameters(**parameters).items():
+            setattr(scope, name, value)
+    except Exception as exc:
+        _diagnostics.report(f"{framework}: the model request's parameters could not be recorded", exc)
 
 
 class Tracker:
@@ -238,9 +247,17 @@ class Tracker:
         step: bool = True,
         activate: bool = False,
         span: SpanRef | None = None,
+        request: Mapping[str, Any] | None = None,
     ) -> RunContext | None:
-        """Open a model call under *key*, in a ``model`` step of its own unless *step* is False."""
+        """Open a model call under *key*, in a ``model`` step of its own unless *step* is False.
+
+        *request* holds the request's parameters as `request_parameters`
+        takes them (``temperature``, ``max_tokens``, ``top_p``, ``seed``);
+        only numbers of the right kind are written.
+        """
         scope = LLMCall(model, provider)
+        if request:
+            _set_request(scope, self.framework, request)
         return self._start(key, scope, parent, activate, Step("model") if step else None, span)
 
     # -- closing -------------------------------------------------------------
@@ -338,6 +355,16 @@ class Tracker:
             scope.set_usage(**{name: value for name, value in usage.items() if value is not None})
         except Exception as exc:
             _diagnostics.report(f"{self.framework}: model usage could not be recorded", exc)
+
+    def request(self, key: Hashable, **parameters: Any) -> None:
+        """Set an open model call's request parameters, where the framework gives them only later.
+
+        The keywords are `request_parameters`'s; only numbers of the right
+        kind are written, and a parameter given as None leaves one set before.
+        """
+        scope = self.scope(key)
+        if isinstance(scope, LLMCall):
+            _set_request(scope, self.framework, parameters)
 
     def close_all(self) -> None:
         """Close every open scope (uninstrumenting, or at exit): innermost first."""

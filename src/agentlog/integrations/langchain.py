@@ -29,8 +29,11 @@ What maps to what:
   child run;
 * ``on_chat_model_start`` / ``on_llm_start`` … ``on_llm_end`` → an
   ``llm_result`` in a ``model`` step: the model and provider (``ls_provider``),
-  the token counts of ``AIMessage.usage_metadata`` (cache reads and writes,
-  reasoning tokens), the finish reason, the latency; ``on_llm_error`` → the
+  the request's ``temperature``, ``max_tokens``, ``top_p`` and ``seed`` (its
+  invocation parameters, the call's own keyword arguments over the model's
+  settings; else ``ls_temperature`` / ``ls_max_tokens``), the token counts
+  of ``AIMessage.usage_metadata`` (cache reads and writes, reasoning
+  tokens), the finish reason, the latency; ``on_llm_error`` → the
   same, failed;
 * ``on_tool_start`` … ``on_tool_end`` / ``on_tool_error`` → a ``tool_call``
   / ``tool_result`` pair in a ``tool`` step, under the model's own
@@ -169,6 +172,34 @@ def _model_of(serialized: Any, kwargs: Mapping[str, Any], metadata: Mapping[str,
         if isinstance(ids, list) and ids and isinstance(ids[-1], str):
             return ids[-1]
     return _text(kwargs.get("name")) or "unknown"
+
+
+_MAX_TOKENS = ("max_tokens", "max_completion_tokens", "max_output_tokens", "max_new_tokens", "num_predict")
+"""What providers' chat models call the output token limit in their invocation parameters."""
+
+
+def _request_of(kwargs: Mapping[str, Any], metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """The request's sampling parameters: its invocation parameters, else LangSmith's ``ls_*`` metadata.
+
+    The invocation parameters are the model's own settings with the call's
+    keyword arguments (``bind``, ``invoke(..., temperature=...)``) over
+    them; a provider that leaves a setting unset gives None, never a default.
+    """
+    params = kwargs.get("invocation_params")
+    params = params if isinstance(params, Mapping) else {}
+
+    def first(names: Sequence[str], fallback: str | None = None) -> Any:
+        for name in names:
+            if params.get(name) is not None:
+                return params[name]
+        return metadata.get(fallback) if fallback else None
+
+    return {
+        "temperature": first(("temperature",), "ls_temperature"),
+        "max_tokens": first(_MAX_TOKENS, "ls_max_tokens"),
+        "top_p": first(("top_p",)),
+        "seed": first(("seed",)),
+    }
 
 
 def _count(value: Any) -> int | None:
@@ -480,6 +511,7 @@ class _Hooks:
             parent=parent,
             # one start per prompt of a batch, all in one context: none put in force
             activate=not isinstance(batch, int) or batch <= 1,
+            request=_request_of(kwargs, meta),
         )
         self._tracker.usage(run_id, prompt=prompt)
 

@@ -708,6 +708,55 @@ def test_hostile_tool_output_and_usage_never_reach_the_agent(logs: Captured, ins
     assert root_run(lines)
 
 
+# -- (i) the request's parameters -----------------------------------------------------
+
+REQUEST_FIELDS = ("temperature", "max_tokens", "top_p", "seed")
+
+
+class SettingsFake(ToolCallingFake):
+    """The fake chat model with a provider's own settings (which langchain reports as ``ls_*``)."""
+
+    temperature: float | None = None
+    max_tokens: int | None = None
+
+
+def test_request_parameters_bound_to_the_model_are_on_llm_result(logs: Captured, instrumented: None) -> None:
+    """temperature, max_tokens, top_p, seed bound to the call are written; a call without them has none."""
+    model = ToolCallingFake(messages=iter([AIMessage("a"), AIMessage("b")]))
+    model.bind(temperature=0.2, max_tokens=256, top_p=0.9, seed=42).invoke("hello")
+    model.invoke("hello")
+    bound, plain = logs.events("llm_result")
+    assert {name: bound[name] for name in REQUEST_FIELDS} == {
+        "temperature": 0.2,
+        "max_tokens": 256,
+        "top_p": 0.9,
+        "seed": 42,
+    }
+    assert not set(REQUEST_FIELDS) & set(plain)
+
+
+def test_model_settings_reach_llm_result_and_the_call_overrides_them(
+    logs: Captured, instrumented: None
+) -> None:
+    """A chat model's own temperature and max_tokens are written; a value given to the call wins."""
+    model = SettingsFake(messages=iter([AIMessage("a"), AIMessage("b")]), temperature=0.5, max_tokens=64)
+    model.invoke("hello")
+    model.invoke("hello", temperature=0.0)
+    settings, overridden = logs.events("llm_result")
+    assert (settings["temperature"], settings["max_tokens"]) == (0.5, 64)
+    assert (overridden["temperature"], overridden["max_tokens"]) == (0.0, 64)
+    assert "top_p" not in settings and "seed" not in settings
+
+
+def test_request_parameters_of_the_wrong_kind_are_left_out(logs: Captured, instrumented: None) -> None:
+    """A temperature given as text, a fractional max_tokens, a bool seed: none written, none flagged."""
+    model = ToolCallingFake(messages=iter([AIMessage("a")]))
+    model.bind(temperature="hot", max_tokens=2.5, top_p=float("nan"), seed=True).invoke("hello")
+    line = logs.one("llm_result")
+    assert not set(REQUEST_FIELDS) & set(line)
+    assert "invalid" not in line and line["status"] == "ok"
+
+
 # -- (h) OpenTelemetry: agentlog's spans are the only ones -------------------------------
 
 

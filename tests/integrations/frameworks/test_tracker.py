@@ -13,6 +13,7 @@ import structlog
 import agentlog
 from agentlog import events
 from agentlog.integrations import _tracker
+from agentlog.integrations._request import request_parameters
 from agentlog.integrations._tracker import Tracker
 from tests.conftest import Captured
 from tests.integrations.frameworks.support import check_run, tool_pairs
@@ -189,3 +190,52 @@ def test_helper_events_inside_a_tracked_run_join_it(logs: Captured) -> None:
     tracker.end("r")
     assert ctx is not None
     assert logs.one("decision")["run_id"] == ctx.run_id
+
+
+class _HostileInt(int):
+    """An int whose own conversions raise: read by int's methods, never its own."""
+
+    def __int__(self) -> int:
+        raise RuntimeError("no int")
+
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        (
+            {"temperature": 0, "max_tokens": 0, "top_p": 1, "seed": -3},
+            {"temperature": 0, "max_tokens": 0, "top_p": 1, "seed": -3},
+        ),
+        ({"temperature": 0.7, "top_p": 0.95}, {"temperature": 0.7, "top_p": 0.95}),
+        ({"temperature": "0.7", "max_tokens": "128", "seed": "42"}, {}),
+        ({"temperature": float("nan"), "top_p": float("inf")}, {}),
+        ({"temperature": True, "max_tokens": False, "seed": True}, {}),
+        ({"max_tokens": 256.0, "seed": 1.5}, {}),
+        ({"max_tokens": -1, "seed": 2**60}, {}),
+        ({"temperature": None, "max_tokens": None, "top_p": None, "seed": None}, {}),
+        ({"max_tokens": _HostileInt(64), "seed": _HostileInt(7)}, {"max_tokens": 64, "seed": 7}),
+    ],
+)
+def test_request_parameters_keep_only_numbers_of_the_right_kind(
+    given: dict[str, Any], kept: dict[str, Any]
+) -> None:
+    """Text, bools, NaN, fractional counts, out-of-range values and None left out; good ones kept plain."""
+    checked = request_parameters(**given)
+    assert checked == kept
+    assert all(type(value) in (int, float) for value in checked.values())
+
+
+def test_request_parameters_given_later_reach_the_open_model_call(logs: Captured) -> None:
+    """Tracker.request on an open model call writes them; a bad one given later leaves a good one set."""
+    tracker = Tracker("test")
+    with agentlog.run():
+        tracker.llm("m", "gpt-4o", request={"temperature": 0.3})
+        tracker.request("m", max_tokens=100, temperature="warm", seed=None)
+        tracker.request("elsewhere", seed=1)
+        tracker.end("m")
+    line = logs.one("llm_result")
+    assert (line["temperature"], line["max_tokens"]) == (0.3, 100)
+    assert "seed" not in line and "invalid" not in line
