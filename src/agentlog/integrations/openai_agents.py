@@ -21,7 +21,9 @@ stays) and maps them:
   agent called as a tool: a child run of that tool call;
 * a ``generation``/``response`` span: an ``llm_result`` with the model's
   token counts (cache read and write, reasoning when reported), the model
-  that answered, latency, finish reason and status;
+  that answered, latency, finish reason and status; a ``generation`` span
+  also gives the request's ``temperature``, ``max_tokens`` and ``top_p``
+  (its ``model_config``: the call's ``ModelSettings``);
 * a ``function`` span: a ``tool_call``/``tool_result`` pair.
 
 Two things the spans do not carry are taken where the SDK makes them, by
@@ -176,6 +178,24 @@ def _provider(data: Any, model: str | None) -> str | None:
     if model and "/" in model:  # LiteLLM and any-llm name models "provider/model"
         return model.split("/", 1)[0] or None
     return None
+
+
+def _request(data: Any) -> dict[str, Any]:
+    """The request's parameters: the ``ModelSettings`` a ``generation`` span's ``model_config`` holds.
+
+    The SDK's Chat Completions, LiteLLM and any-llm models put the call's
+    settings there (unset ones as None); ``ModelSettings`` has no seed. A
+    ``response`` span carries no settings (its ``Response`` echoes the
+    values the API applied, defaults included), so it gives none.
+    """
+    config = _get(data, "model_config")
+    if not isinstance(config, Mapping):
+        return {}
+    return {
+        "temperature": config.get("temperature"),
+        "max_tokens": config.get("max_tokens"),
+        "top_p": config.get("top_p"),
+    }
 
 
 def _arguments(text: Any) -> Any:
@@ -374,6 +394,7 @@ class _Processor:
             provider=_provider(data, model),
             parent=owner,
             activate=True,
+            request=_request(data),
         )
 
     def _model_ended(self, span: Any) -> None:

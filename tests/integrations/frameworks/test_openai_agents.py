@@ -19,14 +19,24 @@ import pytest
 
 pytest.importorskip("agents")
 
+import httpx
 import structlog
-from agents import Agent, RunConfig, Runner, function_tool, set_trace_processors
+from agents import (
+    Agent,
+    ModelSettings,
+    OpenAIChatCompletionsModel,
+    RunConfig,
+    Runner,
+    function_tool,
+    set_trace_processors,
+)
 from agents.exceptions import MaxTurnsExceeded
 from agents.items import ModelResponse
 from agents.models.interface import Model
 from agents.tool_context import ToolContext
 from agents.tracing import SpanError, generation_span, get_trace_provider, response_span
 from agents.usage import Usage
+from openai import AsyncOpenAI
 from openai.types.responses import (
     Response,
     ResponseCompletedEvent,
@@ -445,6 +455,65 @@ def test_generation_span_models(logs: Captured, instrumented: None) -> None:
     assert (llm["model"], llm["provider"], llm["finish_reason"]) == ("gpt-chat-2", "openai", "stop")
     assert (llm["input_tokens"], llm["output_tokens"]) == (40, 9)
     assert (llm["cache_read_input_tokens"], llm["reasoning_output_tokens"]) == (16, 3)
+
+
+REQUEST_FIELDS = ("temperature", "max_tokens", "top_p", "seed")
+
+
+def chat_completions_model(sent: list[dict[str, Any]]) -> OpenAIChatCompletionsModel:
+    """The SDK's own Chat Completions model on an offline client: each request kept in *sent*, one answer."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content))
+        message = {"role": "assistant", "content": "hi"}
+        return httpx.Response(
+            200,
+            json={
+                "id": "chatcmpl-1",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "gpt-4o-mini",
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6},
+            },
+        )
+
+    client = AsyncOpenAI(
+        api_key="offline",
+        base_url="http://model.invalid/v1",
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(answer)),
+    )
+    return OpenAIChatCompletionsModel("gpt-4o-mini", client)
+
+
+def test_model_settings_of_a_chat_completions_call_are_on_llm_result(
+    logs: Captured, instrumented: None
+) -> None:
+    """The agent's ModelSettings temperature, max_tokens and top_p: sent to the model and written."""
+    sent: list[dict[str, Any]] = []
+    settings = ModelSettings(temperature=0.2, max_tokens=256, top_p=0.9)
+    agent = Agent(name="chat", model=chat_completions_model(sent), model_settings=settings)
+    assert Runner.run_sync(agent, PROMPT).final_output == "hi"
+    llm = logs.one("llm_result")
+    assert (llm["model"], llm["input_tokens"], llm["output_tokens"]) == ("gpt-4o-mini", 5, 1)
+    assert {name: llm[name] for name in ("temperature", "max_tokens", "top_p")} == {
+        "temperature": 0.2,
+        "max_tokens": 256,
+        "top_p": 0.9,
+    }
+    assert (sent[0]["temperature"], sent[0]["max_tokens"], sent[0]["top_p"]) == (0.2, 256, 0.9)
+    assert "seed" not in llm  # ModelSettings has no seed
+
+
+def test_a_call_without_model_settings_writes_no_request_parameters(
+    logs: Captured, instrumented: None
+) -> None:
+    """Settings left unset (None in the span's model_config) are not written: no default is invented."""
+    sent: list[dict[str, Any]] = []
+    Runner.run_sync(Agent(name="chat", model=chat_completions_model(sent)), PROMPT)
+    llm = logs.one("llm_result")
+    assert llm["status"] == "ok" and not set(REQUEST_FIELDS) & set(llm)
+    assert not set(REQUEST_FIELDS) & set(sent[0])
 
 
 def test_a_failing_model_call_fails_the_llm_call_and_the_run(logs: Captured, instrumented: None) -> None:
