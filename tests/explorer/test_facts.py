@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 
 from agentlog._explorer.facts import (
     CallFacts,
@@ -261,6 +262,22 @@ def test_files_of_every_profile_give_the_same_facts(tmp_path: Path) -> None:
         counts = Counts()
         assert facts_of_files([name], counts) == expected, name
         assert counts.skipped == 0
+
+
+def test_a_file_read_by_several_processes_gives_the_same_facts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Split in parts read by forked processes (parts made small here), the facts are one process's."""
+    from agentlog._explorer import reader
+
+    name = _write(tmp_path / "a.jsonl", known_lines())
+    one_counts, split_counts = Counts(), Counts()
+    one = facts_of_files([name], one_counts)
+    monkeypatch.setattr(reader, "_PART", 16 * 1024)
+    monkeypatch.setattr(reader, "_workers", lambda: 4)
+    split = facts_of_files([name], split_counts, workers=None)
+    assert split == one
+    assert (split_counts.parsed, split_counts.skipped) == (one_counts.parsed, 0)
 
 
 def test_malformed_lines_are_counted_and_skipped(tmp_path: Path) -> None:
