@@ -22,7 +22,9 @@ lines for them:
   ``gen_ai.request.model``), the provider (``gen_ai.provider.name``, else
   the older ``gen_ai.system``), the token counts (``gen_ai.usage.*``:
   input, output, cache read, cache creation, reasoning), the first of
-  ``gen_ai.response.finish_reasons``, and the messages
+  ``gen_ai.response.finish_reasons``, the request's parameters
+  (``gen_ai.request.temperature``, ``max_tokens``, ``top_p``, ``seed``:
+  those set, as numbers of the right kind), and the messages
   (``gen_ai.input.messages``, ``gen_ai.system_instructions``,
   ``gen_ai.output.messages``) under agentlog's capture policy.
 * ``execute_tool`` — a ``tool`` step and its ``tool_call``/``tool_result``
@@ -80,6 +82,7 @@ from .._genai import (
     OPERATION,
     OUTPUT_MESSAGES,
     PROVIDER,
+    REQUEST,
     REQUEST_MODEL,
     TOOL_ARGUMENTS,
     TOOL_CALL_ID,
@@ -458,6 +461,8 @@ class Recorder:
         if OUTPUT_MESSAGES in attributes:
             usage["completion"] = chat_messages(_json(attributes.get(OUTPUT_MESSAGES)), output=True)
         tracker.usage(key, **usage)
+        # Read at the end: a library may set them after the span starts (PydanticAI does).
+        tracker.request(key, **{name: attributes.get(attribute) for name, attribute in REQUEST.items()})
         self._close(key, failure, duration_ns)
 
     def _end_tool(

@@ -19,7 +19,7 @@ import pytest
 
 pytest.importorskip("agents")
 
-import httpx
+import httpx2
 import structlog
 from agents import (
     Agent,
@@ -463,10 +463,10 @@ REQUEST_FIELDS = ("temperature", "max_tokens", "top_p", "seed")
 def chat_completions_model(sent: list[dict[str, Any]]) -> OpenAIChatCompletionsModel:
     """The SDK's own Chat Completions model on an offline client: each request kept in *sent*, one answer."""
 
-    def answer(request: httpx.Request) -> httpx.Response:
+    def answer(request: httpx2.Request) -> httpx2.Response:
         sent.append(json.loads(request.content))
         message = {"role": "assistant", "content": "hi"}
-        return httpx.Response(
+        return httpx2.Response(
             200,
             json={
                 "id": "chatcmpl-1",
@@ -481,7 +481,7 @@ def chat_completions_model(sent: list[dict[str, Any]]) -> OpenAIChatCompletionsM
     client = AsyncOpenAI(
         api_key="offline",
         base_url="http://model.invalid/v1",
-        http_client=httpx.AsyncClient(transport=httpx.MockTransport(answer)),
+        http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(answer)),
     )
     return OpenAIChatCompletionsModel("gpt-4o-mini", client)
 

@@ -391,6 +391,53 @@ def test_a_span_that_says_what_it_is_only_at_its_end_is_recorded_then(
     assert logs.one("llm_result")["model"] == "gemini-2.5-flash"
 
 
+REQUEST_FIELDS = ("temperature", "max_tokens", "top_p", "seed")
+
+
+def test_a_chat_spans_request_attributes_are_on_llm_result(logs: Captured, recorded: Recorded) -> None:
+    """gen_ai.request.temperature, max_tokens, top_p and seed are written; a span without them has none."""
+    tracer = recorded.provider.get_tracer("some.agent.library")
+    request: dict[str, Any] = {
+        "gen_ai.request.temperature": 0.2,
+        "gen_ai.request.max_tokens": 256,
+        "gen_ai.request.top_p": 0.9,
+        "gen_ai.request.seed": 42,
+    }
+    with agent_span(tracer):
+        with chat_span(tracer, **request, **usage(4, 1)):
+            pass
+        with chat_span(tracer, **usage(4, 1)):
+            pass
+    given, plain = logs.events("llm_result")
+    assert {name: given[name] for name in REQUEST_FIELDS} == {
+        "temperature": 0.2,
+        "max_tokens": 256,
+        "top_p": 0.9,
+        "seed": 42,
+    }
+    assert not set(REQUEST_FIELDS) & set(plain)
+
+
+def test_request_attributes_set_late_are_read_and_bad_ones_left_out(
+    logs: Captured, recorded: Recorded
+) -> None:
+    """Attributes set after the span started count; text, a fractional max_tokens, a bool seed do not."""
+    tracer = recorded.provider.get_tracer("some.agent.library")
+    with agent_span(tracer), chat_span(tracer) as span:
+        span.set_attributes(
+            {
+                "gen_ai.request.temperature": 0,
+                "gen_ai.request.max_tokens": 2.5,
+                "gen_ai.request.top_p": "0.9",
+                "gen_ai.request.seed": True,
+                **usage(4, 1),
+            }
+        )
+    line = logs.one("llm_result")
+    assert line["temperature"] == 0
+    assert not {"max_tokens", "top_p", "seed", "invalid"} & set(line)
+
+
 def test_a_real_library_pydantic_ai_with_its_own_instrumentation(logs: Captured, recorded: Recorded) -> None:
     """PydanticAI's own GenAI spans: the model's call IDs and usage, user lines in a (threaded) tool."""
     pytest.importorskip("pydantic_ai")

@@ -19,6 +19,7 @@ from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCall
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.models.instrumented import InstrumentationSettings
 from pydantic_ai.models.test import TestModel
+from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import RequestUsage
 
 import agentlog
@@ -406,6 +407,42 @@ def test_an_adapter_failure_is_counted_and_the_agent_is_unaffected(
     before = sum(agentlog.problems().values())
     assert agent.run_sync("weather?").output == expected == "sunny"
     assert sum(agentlog.problems().values()) > before
+
+
+REQUEST_FIELDS = ("temperature", "max_tokens", "top_p", "seed")
+
+
+def test_model_settings_are_on_llm_result_and_absent_when_unset(logs: Captured) -> None:
+    """The agent's model_settings temperature, max_tokens, top_p and seed are written; none without them."""
+    settings: ModelSettings = {"temperature": 0.2, "max_tokens": 256, "top_p": 0.9, "seed": 42}
+    Agent(TestModel(), model_settings=settings).run_sync("hi")
+    Agent(TestModel()).run_sync("hi")
+    given, plain = logs.events("llm_result")
+    assert {name: given[name] for name in REQUEST_FIELDS} == dict(settings)
+    assert not set(REQUEST_FIELDS) & set(plain)
+
+
+def test_model_settings_of_the_run_win_and_bad_values_are_left_out(logs: Captured) -> None:
+    """Settings given to run_sync override the agent's; a seed given as text is not written."""
+    agent = Agent(TestModel(), model_settings={"temperature": 0.2, "seed": 42})
+    text_seed: Any = {"temperature": 0.0, "seed": "42"}  # a seed PydanticAI's types do not allow
+    agent.run_sync("hi", model_settings=text_seed)
+    line = logs.one("llm_result")
+    assert line["temperature"] == 0.0
+    assert not {"seed", "max_tokens", "top_p", "invalid"} & set(line)
+
+
+def test_otel_spans_carry_the_request_parameters(tmp_path: Path) -> None:
+    """With otel_spans, agentlog's chat span has gen_ai.request.temperature and max_tokens."""
+    recorded = Recorded()
+    agentlog.configure(
+        service="svc", output=tmp_path / "spans.jsonl", otel_spans=True, tracer_provider=recorded.provider
+    )
+    Agent(TestModel(), model_settings={"temperature": 0.3, "max_tokens": 64}).run_sync("hi")
+    (chat,) = [span for span in recorded.get_finished_spans() if operation_of(span) == "chat"]
+    assert chat.attributes is not None
+    assert chat.attributes["gen_ai.request.temperature"] == 0.3
+    assert chat.attributes["gen_ai.request.max_tokens"] == 64
 
 
 def test_otel_spans_one_per_operation_are_agentlogs_and_nest_the_tools_spans(tmp_path: Path) -> None:
