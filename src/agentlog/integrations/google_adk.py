@@ -31,7 +31,10 @@ What each ADK callback becomes:
   ``prompt_token_count`` + ``tool_use_prompt_token_count``, output =
   ``candidates_token_count`` + ``thoughts_token_count``, cache read =
   ``cached_content_token_count``, reasoning = ``thoughts_token_count``, as
-  ADK's own telemetry counts them), the finish reason, the error.
+  ADK's own telemetry counts them), the finish reason, the error, and the
+  request's ``temperature``, ``max_tokens`` (``max_output_tokens``),
+  ``top_p`` and ``seed`` from ``LlmRequest.config`` (the agent's
+  ``generate_content_config`` as the callbacks left it) when set.
 * ``before_tool`` … ``after_tool`` / ``on_tool_error`` — a ``tool`` step and
   its ``tool_call``/``tool_result`` pair under ``ToolContext.function_call_id``
   (the model's ``FunctionCall.id``); the call is the scope in force while
@@ -184,6 +187,17 @@ def _finish_reason(reason: Any) -> str | None:
     return str(name).lower()
 
 
+def _request(llm_request: Any) -> dict[str, Any]:
+    """The request's parameters: its ``GenerateContentConfig`` (the agent's ``generate_content_config``)."""
+    config = getattr(llm_request, "config", None)
+    return {
+        "temperature": getattr(config, "temperature", None),
+        "max_tokens": getattr(config, "max_output_tokens", None),
+        "top_p": getattr(config, "top_p", None),
+        "seed": getattr(config, "seed", None),
+    }
+
+
 def _prompt(llm_request: Any) -> list[Any]:
     """The request's system instruction and contents, as plain messages."""
     prompt: list[Any] = []
@@ -201,15 +215,18 @@ def _prompt(llm_request: Any) -> list[Any]:
 class _Pending:
     """A model call waiting for ADK's ``generate_content`` span."""
 
-    __slots__ = ("key", "options", "prompt")
+    __slots__ = ("key", "llm_request", "options", "prompt")
 
-    def __init__(self, key: Hashable, options: dict[str, Any], prompt: Any) -> None:
+    def __init__(self, key: Hashable, options: dict[str, Any], prompt: Any, llm_request: Any) -> None:
         self.key = key
         self.options = options
         self.prompt = prompt
+        self.llm_request = llm_request
 
     def open(self, span: SpanRef | None) -> None:
-        _TRACKER.llm(self.key, span=span, **self.options)
+        # The request's settings are read as late as possible: once ADK opens
+        # its span, every before_model callback has had its say on them.
+        _TRACKER.llm(self.key, span=span, request=_request(self.llm_request), **self.options)
         _TRACKER.usage(self.key, prompt=self.prompt)
 
 
@@ -480,7 +497,10 @@ def _before_model(callback_context: Any, llm_request: Any) -> None:
     _settle(run)
     model, provider = _model_of(callback_context, llm_request)
     pending = _Pending(
-        ("llm", run), {"model": model, "provider": provider, "parent": run}, _prompt(llm_request)
+        ("llm", run),
+        {"model": model, "provider": provider, "parent": run},
+        _prompt(llm_request),
+        llm_request,
     )
     if not _SPANS.defer(llm_request, pending):
         pending.open(None)

@@ -476,3 +476,53 @@ def test_a_model_named_by_string_gets_its_provider() -> None:
     assert adapter._model_of(context("gemini-2.5-flash"), request) == ("gemini-2.5-flash", "gcp.gemini")
     assert adapter._model_of(context("claude-3-5-sonnet"), request) == ("claude-3-5-sonnet", "anthropic")
     assert adapter._model_of(context("no-such-model-x"), request) == ("no-such-model-x", None)
+
+
+REQUEST_FIELDS = ("temperature", "max_tokens", "top_p", "seed")
+
+
+def test_generate_content_config_is_on_llm_result_and_absent_when_unset(
+    logs: Captured, instrumented: None
+) -> None:
+    """The agent's temperature, max_output_tokens, top_p and seed are written; unset, none are."""
+    config = types.GenerateContentConfig(temperature=0.2, max_output_tokens=256, top_p=0.9, seed=42)
+    asyncio.run(
+        run_agent(make_agent([{"text": "ok", "usage": (5, 1, 0, 0)}], generate_content_config=config))
+    )
+    asyncio.run(run_agent(make_agent([{"text": "ok", "usage": (5, 1, 0, 0)}])))
+    given, plain = logs.events("llm_result")
+    assert {name: given[name] for name in REQUEST_FIELDS} == {
+        "temperature": 0.2,
+        "max_tokens": 256,
+        "top_p": 0.9,
+        "seed": 42,
+    }
+    assert not set(REQUEST_FIELDS) & set(plain)
+
+
+def test_a_before_model_callback_changing_the_config_is_what_is_written(
+    logs: Captured, instrumented: None
+) -> None:
+    """A temperature a before_model callback sets is the one written: read as ADK calls the model."""
+    sent: list[float | None] = []
+
+    class Recording(ScriptedLlm):
+        async def generate_content_async(
+            self, llm_request: Any, stream: bool = False
+        ) -> AsyncGenerator[LlmResponse, None]:
+            sent.append(llm_request.config.temperature)
+            async for response in super().generate_content_async(llm_request, stream):
+                yield response
+
+    def cooler(callback_context: Any, llm_request: Any) -> None:
+        llm_request.config.temperature = 0.0
+
+    agent = LlmAgent(
+        name="shop",
+        model=Recording(turns=[{"text": "ok", "usage": (5, 1, 0, 0)}]),
+        generate_content_config=types.GenerateContentConfig(temperature=0.7),
+        before_model_callback=cooler,
+    )
+    asyncio.run(run_agent(agent))
+    assert sent == [0.0]
+    assert logs.one("llm_result")["temperature"] == 0.0
