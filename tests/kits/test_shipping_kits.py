@@ -17,11 +17,34 @@ from agentlog import events
 KITS = Path(__file__).resolve().parents[2] / "kits"
 
 
+PRICES = agentlog.PriceTable({"m": {"input": 2, "output": 8}}, version="v-test", bundled=False)
+VERSIONS = {
+    "prompt_version": "v8",
+    "policy_version": "p1",
+    "route_config_version": "r1",
+    "tool_contract_version": "t1",
+}
+
+
 def _lines(fmt: str) -> list[dict[str, Any]]:
+    """A rich run in *fmt*: every kind of field, a priced call with request parameters, costs, versions.
+
+    Model ``m`` is priced (and its child run's call too, so the parent's
+    ``run_finished`` has ``child_cost_usd``); model ``x`` is not
+    (``unpriced_llm_calls``).
+    """
     out = io.BytesIO()
-    agentlog.configure(output=out, format=fmt, service="svc", env="prod", version="1", capture="full")  # type: ignore[arg-type]
-    with pytest.raises(ValueError), agentlog.run(task="t", user_id="u", session_id="s", request_id="r"):
-        with agentlog.step("model", tool="x"), agentlog.llm_call("m", provider="p") as llm:
+    agentlog.configure(
+        output=out, format=fmt, service="svc", env="prod", version="1", capture="full", prices=PRICES
+    )  # type: ignore[arg-type]
+    with (
+        pytest.raises(ValueError),
+        agentlog.run(task="t", user_id="u", session_id="s", request_id="r", metadata=VERSIONS),
+    ):
+        with (
+            agentlog.step("model", tool="x"),
+            agentlog.llm_call("m", provider="p", temperature=0.2, max_tokens=64, top_p=0.9, seed=7) as llm,
+        ):
             llm.set_usage(
                 4,
                 2,
@@ -31,9 +54,13 @@ def _lines(fmt: str) -> list[dict[str, Any]]:
                 reasoning_output_tokens=1,
             )
             llm.prompt, llm.completion = "hi", "there"
+        with agentlog.llm_call("x", provider="p") as unpriced:
+            unpriced.set_usage(3, 1, "stop")
         events.decision("route", "a", reason="b")
         with agentlog.run(), agentlog.step("tool"), agentlog.tool_call("t", {"a": 1}) as call:
             call.result = [1]
+            with agentlog.llm_call("m", provider="p") as child_call:
+                child_call.set_usage(1, 1, "stop")
         agentlog.get_logger("lg").info("free", custom_number=1.5, custom_text="x")
         raise ValueError("boom")
     return [orjson.loads(x) for x in out.getvalue().splitlines()]
@@ -124,3 +151,55 @@ def test_datadog_agent_config_is_valid_yaml() -> None:
     assert entry["type"] == "file"
     pipeline = json.loads((KITS / "datadog" / "pipeline.json").read_text())
     assert pipeline["filter"]["query"] == f"source:{entry['source']}"
+
+
+NEW_FIELD_TYPES = {
+    "cost_usd": {"type": "double"},
+    "child_cost_usd": {"type": "double"},
+    "unpriced_llm_calls": {"type": "long"},
+    "price_source": {"type": "keyword", "ignore_above": 1024},
+    "price_version": {"type": "keyword", "ignore_above": 1024},
+    "temperature": {"type": "double"},
+    "top_p": {"type": "double"},
+    "max_tokens": {"type": "long"},
+    "seed": {"type": "long"},
+    **{key: {"type": "keyword", "ignore_above": 1024} for key in VERSIONS},
+}
+"""The cost, price, request parameter and version fields, and how the index template maps them."""
+
+
+def test_index_template_maps_costs_parameters_and_versions() -> None:
+    """Each is mapped explicitly under agentlog.*, and each is a field agentlog writes in ecs.
+
+    Explicitly, because dynamic mapping would take its type from the first
+    value seen: a ``cost_usd`` of ``0`` or a ``prompt_version`` of ``8``
+    would make a long, and every later ``0.0021`` or ``v9`` would be lost.
+    """
+    properties = json.loads((KITS / "elasticsearch" / "index-template.json").read_text())["template"][
+        "mappings"
+    ]["properties"]
+    written = {key for line in _lines("ecs") for key in line.get("agentlog", {})}
+    for name, mapping in NEW_FIELD_TYPES.items():
+        assert _mapping_for(properties, f"agentlog.{name}") == mapping, name
+        assert name in written, name
+
+
+def test_datadog_facets_for_costs_parameters_and_versions() -> None:
+    """Costs are measures in dollars, counts and parameters measures; versions and prices are facets."""
+    facets = json.loads((KITS / "datadog" / "facets.json").read_text())
+    measures = {entry["path"]: entry for entry in facets["measures"]}
+    strings = {entry["path"] for entry in facets["facets"] if entry["type"] == "string"}
+    for name in ("cost_usd", "child_cost_usd"):
+        assert measures[f"agentlog.{name}"] == {
+            "path": f"agentlog.{name}",
+            "type": "double",
+            "unit": "dollar",
+        }
+    for name, kind in (
+        ("unpriced_llm_calls", "integer"),
+        ("max_tokens", "integer"),
+        ("temperature", "double"),
+    ):
+        assert measures[f"agentlog.{name}"]["type"] == kind
+    assert measures["agentlog.top_p"]["type"] == "double"
+    assert {f"agentlog.{name}" for name in ("price_source", "price_version", *VERSIONS)} <= strings
