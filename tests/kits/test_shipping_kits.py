@@ -35,8 +35,14 @@ def _lines(fmt: str) -> list[dict[str, Any]]:
     """
     out = io.BytesIO()
     agentlog.configure(
-        output=out, format=fmt, service="svc", env="prod", version="1", capture="full", prices=PRICES
-    )  # type: ignore[arg-type]
+        output=out,
+        format=fmt,  # type: ignore[arg-type]
+        service="svc",
+        env="prod",
+        version="1",
+        capture="full",
+        prices=PRICES,
+    )
     with (
         pytest.raises(ValueError),
         agentlog.run(task="t", user_id="u", session_id="s", request_id="r", metadata=VERSIONS),
