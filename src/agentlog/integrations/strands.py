@@ -27,7 +27,9 @@ What each Strands hook becomes:
   model class, the usage the model reported on the response
   (``inputTokens``, ``outputTokens``, ``cacheReadInputTokens``,
   ``cacheWriteInputTokens``), its stop reason, the exception when the call
-  failed; the messages sent and the answer under the capture policy.
+  failed, the request's ``temperature``, ``max_tokens``, ``top_p`` and
+  ``seed`` from the model's config (top level or ``params``) when set; the
+  messages sent and the answer under the capture policy.
 * ``BeforeToolCallEvent`` / ``AfterToolCallEvent`` — a ``tool`` step and its
   ``tool_call``/``tool_result`` pair under the model's ``toolUseId``; the
   tool's exception (which Strands turns into an error result) as the
@@ -107,6 +109,43 @@ def _model_of(agent: Any) -> tuple[str, str | None]:
     if module.startswith("strands.models."):
         provider = _PROVIDERS.get(module.rsplit(".", 1)[-1])
     return (str(name) if name else cls.__name__), provider
+
+
+_MAX_TOKENS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
+"""What Strands' model classes' configs (and the APIs under them) call the output token limit."""
+
+
+def _request(model: Any) -> dict[str, Any]:
+    """The request's parameters from the model's config (``get_config()``), as its class sends them.
+
+    Bedrock, Ollama, Mistral, Writer, LlamaAPI (and Anthropic's
+    ``max_tokens``) keep them at the config's top level; OpenAI, Anthropic,
+    Gemini, LiteLLM and llama.cpp in its ``params``, which the request
+    spreads last, so ``params`` wins.
+    """
+    try:
+        config = model.get_config() if model is not None else None
+    except Exception as exc:  # a model class of the user's: its call is still recorded
+        _diagnostics.report(f"{FRAMEWORK}: the model's config could not be read", exc)
+        return {}
+    if not isinstance(config, Mapping):
+        return {}
+    params = config.get("params")
+    sources = (params, config) if isinstance(params, Mapping) else (config,)
+
+    def first(names: tuple[str, ...]) -> Any:
+        for source in sources:
+            for name in names:
+                if source.get(name) is not None:
+                    return source[name]
+        return None
+
+    return {
+        "temperature": first(("temperature",)),
+        "max_tokens": first(_MAX_TOKENS),
+        "top_p": first(("top_p",)),
+        "seed": first(("seed",)),
+    }
 
 
 def _recording(span: Any) -> SpanRef | None:
@@ -371,7 +410,13 @@ class AgentlogHooks:
         if system:
             prompt.append({"role": "system", "content": system})
         prompt.extend(getattr(agent, "messages", None) or ())
-        options = {"model": model, "provider": provider, "parent": run, "prompt": prompt}
+        options = {
+            "model": model,
+            "provider": provider,
+            "parent": run,
+            "prompt": prompt,
+            "request": _request(getattr(agent, "model", None)),
+        }
         pending = _Pending("llm", ("llm", run), options)
         if not _SPANS.defer(_cycle_span(event.invocation_state), None, pending):
             pending.open(None)

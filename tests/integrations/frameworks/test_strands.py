@@ -391,3 +391,57 @@ def test_without_strands_tracing_agentlog_makes_the_spans(tmp_path: Path, instru
     assert names.count("chat scripted-1") == 2
     assert names.count("execute_tool lookup_order") == names.count("execute_tool refund") == 1
     recorded.provider.shutdown()
+
+
+REQUEST_FIELDS = ("temperature", "max_tokens", "top_p", "seed")
+
+
+def test_model_config_parameters_are_on_llm_result_and_absent_when_unset(
+    logs: Captured, instrumented: None
+) -> None:
+    """temperature, max_tokens, top_p at the config's top level (Bedrock's shape) are written; unset, none."""
+    agent = make_agent([{"text": "ok", "usage": usage(5, 1)}, {"text": "ok", "usage": usage(5, 1)}])
+    agent.model.update_config(temperature=0.2, max_tokens=256, top_p=0.9)
+    agent("first")
+    agent.model.update_config(temperature=None, max_tokens=None, top_p=None)
+    agent("second")
+    given, plain = logs.events("llm_result")
+    assert {name: given.get(name) for name in REQUEST_FIELDS} == {
+        "temperature": 0.2,
+        "max_tokens": 256,
+        "top_p": 0.9,
+        "seed": None,
+    }
+    assert not set(REQUEST_FIELDS) & set(plain)
+
+
+def test_params_of_the_model_config_win_and_bad_values_are_left_out(
+    logs: Captured, instrumented: None
+) -> None:
+    """A config's params (OpenAI's, Gemini's shape) win over its top level; a text seed is not written."""
+    agent = make_agent([{"text": "ok", "usage": usage(5, 1)}])
+    agent.model.update_config(
+        max_tokens=1024, params={"temperature": 0.0, "max_completion_tokens": 64, "seed": "7"}
+    )
+    agent("hello")
+    line = logs.one("llm_result")
+    assert (line["temperature"], line["max_tokens"]) == (0.0, 64)
+    assert not {"top_p", "seed", "invalid"} & set(line)
+
+
+def test_a_model_whose_config_cannot_be_read_is_still_recorded(logs: Captured, instrumented: None) -> None:
+    """get_config raising: the call is written without request parameters, the problem counted."""
+
+    class Unreadable(ScriptedModel):
+        def get_config(self) -> Any:
+            raise RuntimeError("config unavailable")
+
+    _diagnostics.clear()
+    agent = Agent(
+        model=Unreadable([{"text": "ok", "usage": usage(5, 1)}]), callback_handler=None, name="shop"
+    )
+    assert str(agent("hello")).strip() == "ok"
+    line = logs.one("llm_result")
+    assert (line["input_tokens"], line["status"]) == (5, "ok")
+    assert not set(REQUEST_FIELDS) & set(line)
+    assert any("config could not be read" in problem for problem in agentlog.problems())
