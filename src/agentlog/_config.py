@@ -19,7 +19,7 @@ from ._output import make_writer
 from ._pipeline.chain import compose
 from ._pipeline.logger import BoundLogger, finish_line, follow_level, sink_factory
 from ._pipeline.stdlib import install_handler, remove_handler
-from ._pricing import ModelPrice, PriceTable, price_table
+from ._pricing import ModelPrice, PriceTable, preload, price_table
 from ._privacy.capture import DEFAULT_LIMIT, CapturePolicy
 from ._privacy.hashing import Hasher, from_environment
 from ._privacy.redactor import DEFAULT as DEFAULT_REDACTOR
@@ -210,6 +210,7 @@ def configure(
         prices=table,
     )
     _settings.install(settings)
+    preload(table)
     follow_level(min_level)
     structlog.configure(
         processors=chain,

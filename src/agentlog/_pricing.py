@@ -35,6 +35,7 @@ __all__ = [
     "ModelPrice",
     "Price",
     "PriceTable",
+    "preload",
     "price_call",
     "price_table",
 ]
@@ -225,7 +226,14 @@ class Price:
 
 
 class _Bundled:
-    """The ``genai-prices`` table, imported on first use (about half a second, once)."""
+    """The ``genai-prices`` table, imported once (a quarter of a second) with its data loaded.
+
+    `configure` loads it (`preload`), so that time is spent at startup and
+    not inside the first LLM call, where it would land in the run's latency
+    and block an event loop. It is loaded in the calling thread, not in the
+    background: a fork during a background import would leave the child
+    with the import's locks held by a thread it does not have.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -233,18 +241,38 @@ class _Bundled:
         self._module: Any = None
 
     def module(self) -> Any:
+        """The ``genai_prices`` module, or None when it is not installed."""
         if not self._loaded:
             with self._lock:
                 if not self._loaded:
-                    try:
-                        self._module = importlib.import_module("genai_prices")
-                    except ImportError:
-                        self._module = None
+                    self._module = _import_table()
                     self._loaded = True
         return self._module
 
 
+def _import_table() -> Any:
+    """``genai_prices`` with its data loaded; None when it is not installed or cannot be imported."""
+    try:
+        module: Any = importlib.import_module("genai_prices")
+    except Exception as exc:
+        if not isinstance(exc, ImportError):
+            _diagnostics.report("genai-prices could not be imported", exc)
+        return None
+    try:
+        # The first lookup loads the price data: done here, once, off the agent's path.
+        module.calc_price(module.Usage(input_tokens=0, output_tokens=0), "gpt-4o")
+    except Exception as exc:  # a real call looks again, and reports what fails then
+        _diagnostics.report("genai-prices failed its first lookup", exc)
+    return module
+
+
 _BUNDLED = _Bundled()
+
+
+def preload(table: PriceTable | None) -> None:
+    """Load the bundled table now when *table* will look prices up there."""
+    if table is not None and table.bundled:
+        _BUNDLED.module()
 
 
 def _bundled_price(model: str, provider: str | None, usage: Usage) -> Price | None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import threading
 from decimal import Decimal
 from pathlib import Path
@@ -394,3 +396,42 @@ def test_a_runs_cost_is_exactly_the_sum_of_its_written_calls(calls: list[tuple[i
     assert costs == [value.quantize(PICO).normalize() for value in expected]
     finished = next(line for line in lines if line["event"] == "run_finished")
     assert Decimal(repr(finished["cost_usd"])) == sum(costs, Decimal(0))
+
+
+_FORK_RIGHT_AFTER_CONFIGURE = """
+import os, sys, agentlog
+from agentlog import events
+agentlog.configure(output=sys.argv[1])
+pid = os.fork()  # while the price table may still be loading in the background
+with agentlog.run("t"):
+    events.llm_result("gpt-4o", provider="openai", input_tokens=1000, output_tokens=100)
+if pid == 0:
+    os._exit(0)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def test_a_fork_right_after_configure_prices_in_both_processes(tmp_path: Path) -> None:
+    """A process forked right after configure prices its calls as its parent does (no lock left held)."""
+    path = tmp_path / "forked.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-c", _FORK_RIGHT_AFTER_CONFIGURE, str(path)],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    lines = [orjson.loads(line) for line in path.read_bytes().splitlines()]
+    costs = [line["cost_usd"] for line in lines if line["event"] == "llm_result"]
+    assert len(costs) == 2 and costs[0] == costs[1] > 0
+
+
+def test_configure_loads_the_table_before_the_first_call(tmp_path: Path) -> None:
+    """With the bundled table in use, configure loads it (not the first LLM call); else nothing loads."""
+    script = "import sys, agentlog\nagentlog.configure(output=sys.argv[1], prices=sys.argv[2] == 'on')\n"
+    script += "print('genai_prices' in sys.modules)\n"
+    for mode, expected in (("on", "True"), ("off", "False")):
+        command = [sys.executable, "-c", script, str(tmp_path / "x.jsonl"), mode]
+        done = subprocess.run(command, capture_output=True, timeout=60, check=True)
+        assert done.stdout.decode().strip() == expected
