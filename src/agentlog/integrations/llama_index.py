@@ -28,7 +28,10 @@ the workflow spreads its steps over tasks and threads:
 * ``LLMChatStartEvent`` / ``LLMChatEndEvent`` (and the completion events): an
   ``llm_result`` with the model, the token counts of the response's raw
   usage (or ``additional_kwargs``), the finish reason and the latency; a
-  stream ends with its last chunk.
+  stream ends with its last chunk. The request's ``temperature``,
+  ``max_tokens``, ``top_p`` and ``seed`` are the call's keyword arguments
+  over the LLM's ``additional_kwargs`` over its own fields (the LLM is the
+  instance the span handler sees the chat method's span opened on).
 
 Prompts, completions, tasks, arguments and results follow agentlog's
 capture policy (hashes by default). LlamaIndex's dispatcher emits no
@@ -43,6 +46,7 @@ import threading
 from collections.abc import Hashable
 from typing import Any
 
+from .. import _diagnostics
 from .._context import CURRENT
 from .._vocabulary import CANCELLED, COMPLETED, MAX_STEPS
 from ._instrumentor import Instrumentor, guarded, require
@@ -197,6 +201,46 @@ _PROVIDERS = (
 )
 
 
+_MAX_TOKENS = ("max_tokens", "max_completion_tokens", "max_output_tokens", "max_new_tokens", "num_predict")
+"""What LLM classes and their APIs call the output token limit."""
+
+
+def _request(llm: Any, call_kwargs: Any) -> dict[str, Any]:
+    """The request's parameters, in the order LLM classes merge them into the request.
+
+    The call's own keyword arguments (``llm.chat(messages, temperature=0)``)
+    over the LLM's ``additional_kwargs`` over its own fields
+    (``OpenAI(temperature=..., max_tokens=...)``, ``MockLLM(max_tokens=...)``).
+    ``LLMMetadata.num_output`` is not read: it is a budget LlamaIndex keeps
+    for prompts, with a default of its own, not something the request sends.
+    """
+    sources: list[Any] = [call_kwargs] if isinstance(call_kwargs, dict) else []
+    if llm is not None:
+        extra = getattr(llm, "additional_kwargs", None)
+        if isinstance(extra, dict):
+            sources.append(extra)
+        sources.append(llm)
+
+    def first(names: tuple[str, ...]) -> Any:
+        for source in sources:
+            for name in names:
+                value = source.get(name) if isinstance(source, dict) else getattr(source, name, None)
+                if value is not None:
+                    return value
+        return None
+
+    try:
+        return {
+            "temperature": first(("temperature",)),
+            "max_tokens": first(_MAX_TOKENS),
+            "top_p": first(("top_p",)),
+            "seed": first(("seed",)),
+        }
+    except Exception as exc:  # an LLM class's property that raises: the call is still recorded
+        _diagnostics.report(f"{FRAMEWORK}: the model's settings could not be read", exc)
+        return {}
+
+
 def _provider(model_dict: Any) -> str | None:
     name = str(_field(model_dict, "class_name") or "").lower()
     for part, provider in _PROVIDERS:
@@ -231,16 +275,23 @@ class _State:
         self.runs: dict[str, _Run] = {}
         self.tools: set[str] = set()
         self.llms: dict[str, Hashable] = {}
+        self.models: dict[str, Any] = {}
+        """The LLM whose method each open span is: its settings are the request's."""
 
-    def remember(self, id_: str, parent: str | None) -> None:
+    def remember(self, id_: str, parent: str | None, model: Any = None) -> None:
         with self.lock:
             self.parents[id_] = parent
             if len(self.parents) > MAX_SPANS:
                 del self.parents[next(iter(self.parents))]
+            if model is not None:
+                self.models[id_] = model
+                if len(self.models) > MAX_SPANS:
+                    del self.models[next(iter(self.models))]
 
     def forget(self, id_: str) -> None:
         with self.lock:
             self.parents.pop(id_, None)
+            self.models.pop(id_, None)
 
     def chain(self, id_: str | None) -> list[str]:
         """*id_* and its open ancestors, innermost first."""
@@ -276,10 +327,11 @@ class _State:
 _STATE = _State()
 
 
-def _classes() -> tuple[Any, Any, Any, Any]:
+def _classes() -> tuple[Any, Any, Any, Any, Any]:
     events = importlib.import_module("llama_index.core.agent.workflow.workflow_events")
     agents = importlib.import_module("llama_index.core.agent.workflow")
-    return agents.BaseWorkflowAgent, agents.AgentWorkflow, events.ToolCall, events.AgentSetup
+    llms = importlib.import_module("llama_index.core.base.llms.base")
+    return agents.BaseWorkflowAgent, agents.AgentWorkflow, events.ToolCall, events.AgentSetup, llms.BaseLLM
 
 
 def _task(start_event: Any) -> Any:
@@ -291,9 +343,10 @@ def _task(start_event: Any) -> Any:
 
 @_guard
 def _span_enter(id_: str, bound_args: Any, instance: Any, parent_id: str | None) -> None:
-    _STATE.remember(id_, parent_id)
+    agent_cls, workflow_cls, tool_call_cls, setup_cls, llm_cls = _CLASSES
+    # A model call's events name the span of the LLM method that made it.
+    _STATE.remember(id_, parent_id, instance if isinstance(instance, llm_cls) else None)
     arguments = getattr(bound_args, "arguments", None) or {}
-    agent_cls, workflow_cls, tool_call_cls, setup_cls = _CLASSES
     if instance is not None and "start_event" in arguments and "init_state" in arguments:
         if isinstance(instance, (agent_cls, workflow_cls)):
             _open_run(id_, instance, arguments.get("start_event"))
@@ -407,7 +460,7 @@ def _span_drop(id_: str, err: BaseException | None) -> None:
 # -- the dispatcher's events ---------------------------------------------------------------------
 
 
-def _start_llm(span_id: Any, model_dict: Any, prompt: Any) -> None:
+def _start_llm(span_id: Any, model_dict: Any, prompt: Any, call_kwargs: Any) -> None:
     if not isinstance(span_id, str) or _STATE.llm_open_at(span_id):
         return  # no span to match its end by, or a call inside another (a chat made of a completion)
     parent, run = _STATE.scope(span_id)
@@ -417,8 +470,14 @@ def _start_llm(span_id: Any, model_dict: Any, prompt: Any) -> None:
     if not model or model == "unknown":  # LLMMetadata's default: the class names the model better
         model = _field(model_dict, "class_name")
     key = ("llm", span_id)
+    request = _request(_STATE.models.get(span_id), call_kwargs)
     if _TRACKER.llm(
-        key, str(model or "unknown"), provider=_provider(model_dict), parent=parent, activate=True
+        key,
+        str(model or "unknown"),
+        provider=_provider(model_dict),
+        parent=parent,
+        activate=True,
+        request=request,
     ):
         _STATE.llms[span_id] = key
         _TRACKER.usage(key, prompt=prompt)
@@ -440,9 +499,10 @@ def _end_llm(span_id: Any, response: Any, completion: Any) -> None:
 def _handle(event: Any) -> None:
     name = type(event).__name__
     if name == "LLMChatStartEvent":
-        _start_llm(event.span_id, event.model_dict, [_message(m) for m in event.messages or ()])
+        messages = [_message(m) for m in event.messages or ()]
+        _start_llm(event.span_id, event.model_dict, messages, event.additional_kwargs)
     elif name == "LLMCompletionStartEvent":
-        _start_llm(event.span_id, event.model_dict, event.prompt)
+        _start_llm(event.span_id, event.model_dict, event.prompt, event.additional_kwargs)
     elif name == "LLMChatEndEvent":
         response = event.response
         message = getattr(response, "message", None)
@@ -464,7 +524,7 @@ def _handle(event: Any) -> None:
 
 # -- installing ----------------------------------------------------------------------------------
 
-_CLASSES: tuple[Any, Any, Any, Any] = (None, None, None, None)
+_CLASSES: tuple[Any, Any, Any, Any, Any] = (None, None, None, None, None)
 
 
 def _handlers() -> tuple[Any, Any]:
@@ -555,6 +615,7 @@ class LlamaIndexInstrumentor(Instrumentor):
             _STATE.runs.clear()
             _STATE.tools.clear()
             _STATE.llms.clear()
+            _STATE.models.clear()
 
 
 _INSTRUMENTOR = LlamaIndexInstrumentor()

@@ -22,10 +22,10 @@ pytest.importorskip("llama_index.core")
 import structlog
 from llama_index.core import llms, tools
 from llama_index.core.agent import workflow
-from llama_index.core.llms import ChatMessage, ChatResponse
+from llama_index.core.llms import ChatMessage, ChatResponse, MockLLM
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 from workflows.errors import WorkflowCancelledByUser
 
 import agentlog
@@ -460,3 +460,60 @@ def test_otel_spans_are_agentlogs_own_one_per_operation(logs: Captured) -> None:
         if line["event"] in ("run_started", "llm_result", "tool_call", "tool_result"):
             assert line["span_id"] in ids
     recorded.provider.shutdown()
+
+
+REQUEST_FIELDS = ("temperature", "max_tokens", "top_p", "seed")
+
+
+class ScriptedWithSettings(Scripted):
+    """The scripted LLM with the settings provider LLM classes declare (OpenAI's: fields and extra kwargs)."""
+
+    temperature: float | None = None
+    max_tokens: int | None = None
+    additional_kwargs: dict[str, Any] = Field(default_factory=dict)
+
+    def __init__(self, turns: list[Turn], **settings: Any) -> None:
+        super().__init__(turns, **settings)
+
+
+def test_mock_llm_max_tokens_and_call_kwargs_are_on_llm_result(logs: Captured) -> None:
+    """LlamaIndex's MockLLM: its max_tokens and the call's temperature, top_p, seed written; unset, none."""
+    message = [ChatMessage(role="user", content="hello")]
+    with agentlog.run():
+        MockLLM(max_tokens=8).chat(message, temperature=0.2, top_p=0.9, seed=42)
+        MockLLM().chat(message)
+    given, plain = logs.events("llm_result")
+    assert {name: given[name] for name in REQUEST_FIELDS} == {
+        "temperature": 0.2,
+        "max_tokens": 8,
+        "top_p": 0.9,
+        "seed": 42,
+    }
+    assert not set(REQUEST_FIELDS) & set(plain)
+
+
+def test_an_agents_llm_settings_are_on_its_llm_results(logs: Captured) -> None:
+    """A FunctionAgent's LLM: its fields and additional_kwargs (which win) on every model call of the run."""
+    llm = ScriptedWithSettings(
+        two_tools(), temperature=0.7, max_tokens=256, additional_kwargs={"temperature": 0.1, "seed": 42}
+    )
+    runner = workflow.FunctionAgent(
+        tools=[tools.FunctionTool.from_defaults(weather), tools.FunctionTool.from_defaults(book)],
+        llm=llm,
+        name="planner",
+        description="The planner agent.",
+    )
+    asyncio.run(run(runner, "Plan a trip"))
+    calls = logs.events("llm_result")
+    assert len(calls) == 2
+    for line in calls:
+        assert (line["temperature"], line["max_tokens"], line["seed"]) == (0.1, 256, 42)
+        assert "top_p" not in line
+
+
+def test_settings_of_the_wrong_kind_are_left_out(logs: Captured) -> None:
+    """A temperature given as text, a bool seed: neither written, nothing flagged invalid."""
+    with agentlog.run():
+        MockLLM().chat([ChatMessage(role="user", content="hello")], temperature="warm", seed=True)
+    line = logs.one("llm_result")
+    assert not set(REQUEST_FIELDS) & set(line) and "invalid" not in line
