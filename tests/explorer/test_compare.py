@@ -472,7 +472,7 @@ def test_the_text_shows_both_groups_side_by_side(
     assert rows["tool_error"] == ["0.0%", "(0/60)", "3.3%", "(2/60)"]
     assert rows["latency p95"] == ["1.560", "s", "2.060", "s"]
     assert rows["tokens per run"] == ["1,200.0", "1,800.0"]
-    assert rows["cost per run"] == ["$0.010000", "$0.013750"]
+    assert rows["cost per run"] == ["$0.01000", "$0.01375"]
     assert rows["unpriced LLM calls"] == ["0", "5"]
 
 

@@ -319,7 +319,7 @@ def test_the_table_has_a_row_per_group_and_one_for_all_runs() -> None:
     assert lines[0].split()[:3] == ["user", "runs", "completed"]
     assert lines[1].split()[:3] == ["u-1", "20", "100.00%"]
     assert lines[3].startswith("(all runs)")
-    assert "87.50%" in lines[3] and "4.000000" in lines[3] and "2.000 s" in lines[3]
+    assert "87.50%" in lines[3] and "$4.00" in lines[3] and "2.000 s" in lines[3]
 
 
 def test_cli_stats_by_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,6 +18,7 @@ from agentlog._explorer.text import (
     show_text,
     stats_text,
     style_for,
+    usd_text,
 )
 from agentlog._explorer.tree import build_tree, walk
 
@@ -380,3 +381,21 @@ def test_show_text_draws_deep_branches_like_shallow_ones() -> None:
     depths = [depth for _, depth, _ in walk(tree.root)][1:]
     body = text.split("\n\n")[1].splitlines()
     assert [line.index("└─") for line in body] == [12 + 3 * (depth - 1) for depth in depths]
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (None, ""),
+        (0.0, "$0.00"),
+        (12.345, "$12.35"),
+        (1234.5, "$1,234.50"),
+        (0.0010034, "$0.001003"),
+        (0.0010031, "$0.001003"),
+        (0.0000025, "$0.000002500"),
+        (1e-12, "$0.000000000001"),
+    ],
+)
+def test_costs_keep_the_digits_that_tell_them_apart(value: float | None, text: str) -> None:
+    """Cents from a dollar up; below, four significant digits (two per-run costs differ in the fourth)."""
+    assert usd_text(value) == text

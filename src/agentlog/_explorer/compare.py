@@ -40,7 +40,7 @@ from .facts import RunFacts
 from .groups import Member, figures, group_runs, latencies
 from .significance import ALPHA, fisher_exact, larger_than_chance, mann_whitney_u, proportion_ratio
 from .stats import _percentiles
-from .text import Style, ms_text, safe
+from .text import Style, ms_text, safe, usd_text
 from .times import epoch
 
 __all__ = [
@@ -386,10 +386,6 @@ def _ratio_text(ratio: float) -> str:
     return f"{ratio:.2f}×" if ratio < 1 else f"{ratio:.1f}×"
 
 
-def _money(value: float | None) -> str:
-    return "-" if value is None else f"${value:.6f}"
-
-
 def _label(figure: Figure) -> str:
     """What a figure is called in a sentence; a logged name escaped."""
     name = safe(figure.name, 40) if figure.name is not None else None
@@ -413,7 +409,7 @@ def _measure_value(figure: str, value: float | None) -> str:
     if figure == "latency_ms":
         return ms_text(value)
     if figure == "cost_per_run":
-        return _money(value)
+        return usd_text(value)
     return f"{value:,.0f}"
 
 
@@ -471,7 +467,7 @@ def _table(comparison: Comparison) -> list[str]:
         )
     rows += [
         ("tokens per run", [f"{group['tokens_per_run']:,.1f}" for group in groups]),
-        ("cost per run", [_money(group["cost_per_run"]) for group in groups]),
+        ("cost per run", [usd_text(group["cost_per_run"]) or "-" for group in groups]),
         ("  unpriced LLM calls", [str(group["unpriced_llm_calls"]) for group in groups]),
         (
             "runs with a repeated call",

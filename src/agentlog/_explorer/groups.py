@@ -37,7 +37,7 @@ from typing import Any
 
 from .facts import CallFacts, RunFacts
 from .stats import _percentiles
-from .text import Style, ms_text, safe
+from .text import Style, ms_text, safe, usd_text
 
 __all__ = [
     "FIGURES",
@@ -209,10 +209,6 @@ def stats_by(runs: Sequence[RunFacts], by: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def _money(value: float | None) -> str:
-    return "-" if value is None else f"{value:.6f}"
-
-
 def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.2%}"
 
@@ -250,8 +246,8 @@ def _cells(row: dict[str, Any]) -> list[str]:
         str(row["llm_calls"]),
         str(row["input_tokens"]),
         str(row["output_tokens"]),
-        _money(row["cost_usd"]),
-        _money(row["cost_per_run"]),
+        usd_text(row["cost_usd"]) or "-",
+        usd_text(row["cost_per_run"]) or "-",
         str(row["unpriced_llm_calls"]),
         ms_text(row["latency_p50_ms"]) or "-",
         ms_text(row["latency_p95_ms"]) or "-",

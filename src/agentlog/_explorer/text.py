@@ -8,6 +8,7 @@ Colour is agentlog's own, and only when asked for or printing to a terminal.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from typing import IO, TYPE_CHECKING, Any
@@ -143,6 +144,21 @@ def ms_text(value: float | None) -> str:
     if value is None:
         return ""
     return f"{value / 1000:.3f} s" if value >= 1000 else f"{value:.1f} ms"
+
+
+def usd_text(value: float | None) -> str:
+    """A cost in USD as the terminal shows it: cents from a dollar up, else four significant digits.
+
+    ``$12.35``, ``$0.001003``, ``$0.0000025``: a cost per run of a cheap model
+    is a fraction of a cent, and two of them differ in their fourth digit.
+    Empty when unknown.
+    """
+    if value is None:
+        return ""
+    if value >= 1 or value == 0:
+        return f"${value:,.2f}"
+    places = min(12, 3 - math.floor(math.log10(abs(value))))
+    return f"${value:.{places}f}"
 
 
 def runs_table(runs: list[RunSummary], style: Style) -> str:
