@@ -25,15 +25,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
 import agentlog
 from agentlog import _config, events
+from agentlog._explorer.profiles import to_flat
 from tests.kits.clickhouse_support import Store, open_store
 
-__all__ = ["CALL", "Fleet", "loaded_fleet"]
+__all__ = ["CALL", "Fleet", "loaded_fleet", "write"]
 
 PRICES = agentlog.PriceTable({"m-a": {"input": 1.5, "output": 6}}, version="rates-2026-11", bundled=False)
 CALL = 0.00021
@@ -50,9 +51,9 @@ class Fleet:
     latency: dict[int | str, float]
 
 
-def write(path: Path) -> dict[int | str, str]:
-    """The twelve runs of the module docstring, through the runtime; their run IDs."""
-    agentlog.configure(output=path, service="fleet", prices=PRICES)
+def write(path: Path, fmt: Literal["json", "ecs", "datadog"] = "json") -> dict[int | str, str]:
+    """The twelve runs of the module docstring, through the runtime, in the format *fmt*; their run IDs."""
+    agentlog.configure(output=path, format=fmt, service="fleet", prices=PRICES)
     run_ids: dict[int | str, str] = {}
     for i in range(12):
         metadata: dict[str, Any] = {
@@ -99,11 +100,11 @@ def write(path: Path) -> dict[int | str, str]:
             events.run_finished()
     _config.reset()
     # Run 10's process was killed: its run_finished line never reached the log.
-    kept = [
-        line
-        for line in path.read_bytes().splitlines()
-        if not (orjson.loads(line)["event"] == "run_finished" and orjson.loads(line)["run_id"] == run_ids[10])
-    ]
+    kept = []
+    for raw in path.read_bytes().splitlines():
+        line = to_flat(orjson.loads(raw))
+        if not (line is not None and line["event"] == "run_finished" and line["run_id"] == run_ids[10]):
+            kept.append(raw)
     path.write_bytes(b"\n".join(kept) + b"\n")
     return run_ids
 
