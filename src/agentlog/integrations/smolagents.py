@@ -23,6 +23,8 @@ puts the very same functions back:
   an ``llm_result`` with ``ChatMessage.token_usage``, the model ID, the
   latency and the finish reason (the raw response's, else ``tool_calls`` or
   ``stop``); cache and reasoning counts when the raw response reports them;
+  the request's ``temperature``, ``max_tokens``, ``top_p`` and ``seed``
+  (the model's ``kwargs`` over the call's, as smolagents merges them);
 * ``ToolCallingAgent.execute_tool_call``: a tool call under the ID of the
   model's own ``ChatMessageToolCall`` (matched through
   ``process_tool_calls``), in force while the tool runs — in smolagents'
@@ -47,6 +49,7 @@ from contextvars import ContextVar, copy_context
 from types import GeneratorType
 from typing import Any
 
+from .. import _diagnostics
 from .._vocabulary import CANCELLED, COMPLETED, MAX_STEPS
 from ._instrumentor import Instrumentor, guarded, require
 from ._tracker import Tracker
@@ -201,16 +204,55 @@ def _provider(model: Any) -> str | None:
 # -- model calls ---------------------------------------------------------------------------------
 
 
+_MAX_TOKENS = ("max_tokens", "max_completion_tokens", "max_new_tokens")
+"""What smolagents' model classes (and the APIs under them) call the output token limit."""
+
+
+def _request(model: Any, call_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The request's parameters: the model's ``kwargs`` over the call's, as smolagents merges them.
+
+    ``Model(..., temperature=0.2)`` keeps its extra keyword arguments in
+    ``model.kwargs``, and ``_prepare_completion_kwargs`` lets them override
+    the call's own; one set to ``REMOVE_PARAMETER`` removes it (it is no
+    number, so it is left out here too).
+    """
+    try:
+        given = getattr(model, "kwargs", None)
+    except Exception as exc:  # a model class of the user's: its call is still recorded
+        _diagnostics.report(f"{FRAMEWORK}: the model's kwargs could not be read", exc)
+        given = None
+    sources = [source for source in (given, call_kwargs) if isinstance(source, dict)]
+
+    def first(names: tuple[str, ...]) -> Any:
+        for source in sources:
+            for name in names:
+                if source.get(name) is not None:
+                    return source[name]
+        return None
+
+    return {
+        "temperature": first(("temperature",)),
+        "max_tokens": first(_MAX_TOKENS),
+        "top_p": first(("top_p",)),
+        "seed": first(("seed",)),
+    }
+
+
 @_guard
-def _open_llm(model: Any) -> object | None:
+def _open_llm(model: Any, call_kwargs: dict[str, Any]) -> object | None:
     run = _RUN.get()
     if run is None or not _INSTRUMENTOR.installed or _IN_MODEL.get() is model:
         return None
     key = object()
     model_id = getattr(model, "model_id", None) or type(model).__name__
-    if _TRACKER.llm(key, str(model_id), provider=_provider(model), parent=run.key) is None:
-        return None
-    return key
+    opened = _TRACKER.llm(
+        key,
+        str(model_id),
+        provider=_provider(model),
+        parent=run.key,
+        request=_request(model, call_kwargs),
+    )
+    return key if opened is not None else None
 
 
 @_guard
@@ -252,7 +294,7 @@ def _leave(manager: Any) -> None:
 def _wrap_generate(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def generate(self: Any, messages: Any, *args: Any, **kwargs: Any) -> Any:
-        key = _open_llm(self)
+        key = _open_llm(self, kwargs)
         if key is None:
             return original(self, messages, *args, **kwargs)
         token = _IN_MODEL.set(self)
@@ -345,7 +387,7 @@ def _stream_usage(key: object, messages: Any, stream: _Stream) -> None:
 def _wrap_generate_stream(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def generate_stream(self: Any, messages: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
-        key = _open_llm(self)
+        key = _open_llm(self, kwargs)
         if key is None:
             yield from original(self, messages, *args, **kwargs)
             return

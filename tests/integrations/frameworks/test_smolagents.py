@@ -43,8 +43,10 @@ Call = tuple[str, dict[str, Any], str]
 class Scripted(ScriptedBase):  # type: ignore[misc]  # an untyped base
     """Answers with the scripted turns in order: tool calls (name, arguments, ID) or a final text."""
 
-    def __init__(self, turns: list[list[Call] | str], *, model_id: str = "scripted-model") -> None:
-        super().__init__(model_id=model_id)
+    def __init__(
+        self, turns: list[list[Call] | str], *, model_id: str = "scripted-model", **kwargs: Any
+    ) -> None:
+        super().__init__(model_id=model_id, **kwargs)
         self.turns = list(turns)
         self.calls = 0
 
@@ -355,3 +357,41 @@ def test_otel_spans_are_agentlogs_own_one_per_operation(logs: Captured) -> None:
         if line["event"] in ("run_started", "llm_result", "tool_call", "tool_result"):
             assert line["span_id"] in ids
     recorded.provider.shutdown()
+
+
+REQUEST_FIELDS = ("temperature", "max_tokens", "top_p", "seed")
+
+
+def test_model_kwargs_are_on_every_llm_result_and_absent_when_unset(logs: Captured) -> None:
+    """Model(temperature=..., max_tokens=..., top_p=..., seed=...) is written on each call; unset, none."""
+    settings: dict[str, Any] = {"temperature": 0.2, "max_tokens": 256, "top_p": 0.9, "seed": 42}
+    model = Scripted([final("done", "call_final")], **settings)
+    ToolCallingAgent(tools=[], model=model, verbosity_level=LogLevel.OFF).run("hi")
+    given = logs.one("llm_result")
+    assert {name: given[name] for name in REQUEST_FIELDS} == settings
+    logs.path.write_bytes(b"")
+    ToolCallingAgent(
+        tools=[], model=Scripted([final("done", "call_plain")]), verbosity_level=LogLevel.OFF
+    ).run("hi")
+    assert not set(REQUEST_FIELDS) & set(logs.one("llm_result"))
+
+
+def test_model_kwargs_win_over_the_calls_and_removed_or_bad_ones_are_left_out(logs: Captured) -> None:
+    """As smolagents merges them: the model's temperature over the call's; REMOVE_PARAMETER or text, none."""
+    helper = Scripted(["sunny"], temperature=0.2, top_p=models.REMOVE_PARAMETER, seed="7")
+
+    def ask_helper(city: str) -> str:
+        """Ask a helper model.
+
+        Args:
+            city: The city.
+        """
+        return str(helper.generate([], temperature=0.9, top_p=0.5, max_tokens=32).content)
+
+    main = Scripted([[("ask_helper", {"city": "Paris"}, "call_ask")], final("done", "call_final")])
+    ToolCallingAgent(tools=[smolagents.tool(ask_helper)], model=main, verbosity_level=LogLevel.OFF).run(
+        "weather?"
+    )
+    (asked,) = [line for line in logs.events("llm_result") if line.get("temperature") is not None]
+    assert (asked["temperature"], asked["max_tokens"]) == (0.2, 32)
+    assert not {"top_p", "seed", "invalid"} & set(asked)
