@@ -18,7 +18,10 @@ else, and each becomes agentlog's scope for the operation —
 * ``chat`` (a model request) — a ``model`` step and its ``llm_result``: the
   model, the provider, the token counts the model reported
   (``RequestUsage`` input, output, cache read, cache write), the finish
-  reason, the messages sent and the answer under the capture policy;
+  reason, the request's ``model_settings`` ``temperature``, ``max_tokens``,
+  ``top_p`` and ``seed`` (the ``gen_ai.request.*`` attributes PydanticAI
+  gives the span), the messages sent and the answer under the capture
+  policy;
 * ``execute_tool`` (a function tool, or an output function) — a ``tool``
   step and its ``tool_call``/``tool_result`` pair under the model's own
   ``ToolCallPart.tool_call_id``, the arguments and the result under the
