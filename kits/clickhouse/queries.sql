@@ -78,17 +78,31 @@ ORDER BY timestamp DESC
 LIMIT 100;
 
 -- name: tool_latency
--- Per tool: calls, error rate and latency percentiles (milliseconds).
+-- Per tool: calls, errors, error rate (to 4 places) and latency percentiles
+-- (milliseconds), as `agentlog stats --json` gives them: nearest rank, the
+-- value at index round(q * (n - 1)) of the sorted latencies, to 3 places.
 SELECT
     tool,
-    count() AS calls,
-    round(countIf(status = 'error') / count(), 4) AS error_rate,
-    round(quantile(0.5)(latency_ms), 3) AS p50_ms,
-    round(quantile(0.95)(latency_ms), 3) AS p95_ms,
-    round(quantile(0.99)(latency_ms), 3) AS p99_ms
-FROM agentlog.events
-WHERE event = 'tool_result'
-GROUP BY tool
+    calls,
+    errors,
+    round(errors / calls, 4) AS error_rate,
+    if(empty(latencies), NULL, round(latencies[toUInt64(roundBankers(0.5 * (length(latencies) - 1))) + 1], 3))
+        AS p50_ms,
+    if(empty(latencies), NULL, round(latencies[toUInt64(roundBankers(0.95 * (length(latencies) - 1))) + 1], 3))
+        AS p95_ms,
+    if(empty(latencies), NULL, round(latencies[toUInt64(roundBankers(0.99 * (length(latencies) - 1))) + 1], 3))
+        AS p99_ms
+FROM
+(
+    SELECT
+        tool,
+        count() AS calls,
+        countIf(status = 'error') AS errors,
+        arraySort(groupArrayIf(latency_ms, latency_ms IS NOT NULL)) AS latencies
+    FROM agentlog.events
+    WHERE event = 'tool_result'
+    GROUP BY tool
+)
 ORDER BY calls DESC, tool;
 
 -- name: stop_reasons

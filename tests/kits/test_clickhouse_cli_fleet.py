@@ -148,3 +148,9 @@ def test_compare_gives_the_clis_groups(
     """Compare's two rows are ``compare --json``'s two groups, every figure, tool and stop reason."""
     document = _cli(capsys, "compare", str(fleet.path), "--json", "--by", by, a, b)
     assert fleet.store.query("compare", by=by, a=a, b=b, since="", until="") == document["groups"]
+
+
+def test_tool_latency_gives_the_clis_tools(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
+    """tool_latency's rows are ``stats --json``'s tools: calls, errors, error rate, p50/p95/p99."""
+    tools = _cli(capsys, "stats", str(fleet.path), "--json")["tools"]
+    assert fleet.store.query("tool_latency") == tools
