@@ -79,7 +79,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--sort",
         choices=SORTS,
         default="start",
-        help="newest first (start, the default), or longest, most tokens, most errors first",
+        help="newest first (start, the default), or longest, most tokens, most errors, costliest first",
     )
     runs.add_argument("--limit", type=int, default=0, help="at most this many rows")
 

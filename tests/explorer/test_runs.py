@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agentlog._explorer.filters import sort_runs
 from agentlog._explorer.runs import (
     RunBuilder,
     RunSummary,
@@ -83,6 +84,27 @@ def test_totals_that_are_not_integers_count_as_zero() -> None:
     """A bool or string total is not trusted; a non-numeric latency is absent."""
     [run] = summarize_runs([_finished(tool_calls=True, errors="2", total_latency_ms="slow")])
     assert (run.tool_calls, run.errors, run.total_latency_ms) == (0, 0, None)
+
+
+def test_a_runs_cost_is_what_its_run_finished_says_and_never_a_bad_value() -> None:
+    """cost_usd as run_finished says (its in-process children included); a string, bool or negative: none."""
+    runs = summarize_runs(
+        [
+            _finished(A, cost_usd=0.25),
+            _finished(B, cost_usd="0.25"),
+            _finished("c", cost_usd=-1.0),
+            _finished("d", cost_usd=True),
+            _finished("e"),
+        ]
+    )
+    assert [run.cost_usd for run in runs] == [0.25, None, None, None, None]
+    assert runs[0].as_dict()["cost_usd"] == 0.25
+
+
+def test_runs_sort_costliest_first_and_unknown_costs_last() -> None:
+    """--sort cost: the costliest run first; a run with no known cost after every priced one."""
+    runs = summarize_runs([_finished(A, cost_usd=0.1), _finished(B), _finished("c", cost_usd=2)])
+    assert [run.run_id for run in sort_runs(runs, "cost")] == ["c", A, B]
 
 
 def test_the_service_falls_back_to_run_finished() -> None:

@@ -21,6 +21,7 @@ from agentlog._explorer.text import (
     usd_text,
 )
 from agentlog._explorer.tree import build_tree, walk
+from agentlog._vocabulary import FREE_FORM
 
 RUN = "aaaaaaaa-0000-4000-8000-000000000001"
 CHILD = "bbbbbbbb-0000-4000-8000-000000000002"
@@ -399,3 +400,27 @@ def test_show_text_draws_deep_branches_like_shallow_ones() -> None:
 def test_costs_keep_the_digits_that_tell_them_apart(value: float | None, text: str) -> None:
     """Cents from a dollar up; below, four significant digits (two per-run costs differ in the fourth)."""
     assert usd_text(value) == text
+
+
+def test_show_text_gives_the_runs_cost_with_its_child_runs_and_each_calls() -> None:
+    """The header's cost adds every priced llm_result of the run and its children; each call shows its own."""
+    llm: dict[str, Any] = {
+        "model": "m",
+        "input_tokens": 10,
+        "output_tokens": 2,
+        "status": "ok",
+        "latency_ms": 1.0,
+    }
+    lines = _failing_run()
+    lines[1:1] = [_line("llm_result", 1, span_id="l1", parent_span_id="r0", cost_usd=0.1, **llm)]
+    lines[4:4] = [_line("llm_result", 3, CHILD, span_id="l2", parent_span_id="c0", cost_usd=0.2, **llm)]
+    lines[4:4] = [_line("llm_result", 3, CHILD, span_id="l3", parent_span_id="c0", **llm)]  # unpriced
+    lines.append({**lines[1], "event": "llm_result", "cost_usd": 99.0, FREE_FORM: True})  # a log line
+    text = show_text(build_tree(lines, RUN), Style(False))
+    assert " cost=$0.3000" in text.splitlines()[1]
+    assert "$0.1000" in text and "$0.2000" in text
+
+
+def test_show_text_has_no_cost_when_no_call_was_priced() -> None:
+    """Unknown is not zero: without a priced call the header names no cost."""
+    assert "cost=" not in show_text(build_tree(_failing_run(), RUN), Style(False))

@@ -22,7 +22,7 @@ __all__ = ["OUTCOMES", "SORTS", "RunFilter", "meta_text", "parse_duration", "par
 
 OUTCOMES = ("ok", "error", "unfinished")
 """What ``--status`` takes: how a run ended, or that it has not (no ``run_finished`` line)."""
-SORTS = ("start", "duration", "tokens", "errors")
+SORTS = ("start", "duration", "tokens", "errors", "cost")
 """What ``--sort`` takes; newest first for ``start``, most first for the others."""
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h|d)?\s*$")
@@ -83,6 +83,10 @@ class RunSummary(Protocol):
     @property
     def tokens(self) -> int:
         """Input and output tokens together."""
+
+    @property
+    def cost_usd(self) -> float | None:
+        """What it cost, when known."""
 
 
 _Run = TypeVar("_Run", bound=RunSummary)
@@ -191,9 +195,11 @@ class RunFilter:
 
 
 def sort_runs(runs: Sequence[_Run], by: str = "start") -> list[_Run]:
-    """*runs* newest first (``start``), or longest, most tokens, most errors first; ties newest first.
+    """*runs* newest first (``start``), or longest, most tokens, most errors, costliest first.
 
-    A run with no start time (or, sorting by duration, no duration) comes last.
+    Ties stay newest first.
+
+    A run with no start time (or, sorting by duration or cost, none) comes last.
     """
     ordered = sorted(runs, key=lambda run: epoch(run.started) or 0.0, reverse=True)
     if by == "duration":
@@ -202,6 +208,8 @@ def sort_runs(runs: Sequence[_Run], by: str = "start") -> list[_Run]:
         ordered.sort(key=lambda run: run.tokens, reverse=True)
     elif by == "errors":
         ordered.sort(key=lambda run: run.errors, reverse=True)
+    elif by == "cost":
+        ordered.sort(key=lambda run: -1.0 if run.cost_usd is None else run.cost_usd, reverse=True)
     elif by != "start":
         raise ValueError(f"cannot sort runs by {by!r}; use one of {', '.join(SORTS)}")
     return ordered

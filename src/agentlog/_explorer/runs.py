@@ -20,12 +20,14 @@ that are counted only up to then, and `RunBuilder.uncounted` says how many).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from agentlog._vocabulary import (
     AGENT_STEP,
+    COST_USD,
     ERROR,
     ERROR_CLASS,
     EVENT,
@@ -63,7 +65,7 @@ from .filters import RunFilter, sort_runs
 from .reader import Counts, map_parts
 from .times import epoch
 from .typed import has_typed_shape
-from .values import count
+from .values import count, number
 
 __all__ = [
     "ERROR_NEEDLES",
@@ -170,6 +172,8 @@ class RunSummary:
     input_tokens: int = 0
     output_tokens: int = 0
     total_latency_ms: float | None = None
+    cost_usd: float | None = None
+    """What its ``run_finished`` says it cost (its child runs in the same process included)."""
     tools: set[str] = field(default_factory=set)
     session_id: str | None = None
     request_id: str | None = None
@@ -250,6 +254,7 @@ _FINISH_FIELDS = (
     "input_tokens",
     "output_tokens",
     "total_latency_ms",
+    "cost_usd",
     "last_seen",
 )
 """What a run's accepted ``run_finished`` line sets."""
@@ -517,6 +522,8 @@ class RunBuilder:
         latency = line.get("total_latency_ms")
         # Kept as logged (an int stays an int), since it is printed back as JSON.
         summary.total_latency_ms = latency if type(latency) in (int, float) else None
+        cost = number(line.get(COST_USD))
+        summary.cost_usd = cost if cost is not None and cost >= 0 and math.isfinite(cost) else None
         summary.service = summary.service or _text(line.get("service"))
         if summary.status == ERROR and isinstance(line.get(ERROR_CLASS), str):
             summary.error_classes.add(line[ERROR_CLASS])

@@ -11,17 +11,20 @@ from __future__ import annotations
 import math
 import os
 import re
+from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
 from agentlog._vocabulary import (
+    COST_USD,
     ERROR,
     ERROR_CLASS,
     ERROR_MESSAGE,
     ERROR_STACK,
     EVENT,
     LEVEL,
+    LLM_RESULT,
     LOGGER,
     OK,
     PARENT_RUN_ID,
@@ -38,7 +41,9 @@ from agentlog._vocabulary import (
     USER_ID,
 )
 
+from .facts import cost_of
 from .times import epoch
+from .typed import typed_event
 
 if TYPE_CHECKING:  # types only: `safe` and the reading problems load no model (the CLI starts on them)
     from .reader import Counts
@@ -146,6 +151,13 @@ def ms_text(value: float | None) -> str:
     return f"{value / 1000:.3f} s" if value >= 1000 else f"{value:.1f} ms"
 
 
+def _cost_text(lines: list[dict[str, Any]]) -> str:
+    """`` cost=$…``: the run's calls and its child runs' (every process's), when one was priced."""
+    costs = [cost_of(line.get(COST_USD)) for line in lines if typed_event(line) == LLM_RESULT]
+    known = [cost for cost in costs if cost is not None]
+    return f" cost={usd_text(float(sum(known, Decimal(0))))}" if known else ""
+
+
 def usd_text(value: float | None) -> str:
     """A cost in USD as the terminal shows it: cents from a dollar up, else four significant digits.
 
@@ -202,7 +214,9 @@ def _describe(node: Node, style: Style) -> str:
             if line.get("input_tokens") is not None
             else ""
         )
-        return f"llm {safe(node.name)}{tokens}  {ms_text(node.latency_ms)}  {status}"
+        cost = cost_of(line.get(COST_USD))
+        priced = f"  {usd_text(float(cost))}" if cost is not None else ""
+        return f"llm {safe(node.name)}{tokens}{priced}  {ms_text(node.latency_ms)}  {status}"
     if node.kind == "decision":
         reason = f" ({safe(line.get('reason'))})" if line.get("reason") else ""
         return f"decision {safe(line.get('kind'))} → {safe(line.get('outcome'))}{reason}"
@@ -295,6 +309,7 @@ def show_text(tree: RunTree, style: Style) -> str:
             f"  user={safe(summary.user_id or '-')}  service={safe(summary.service or '-')}"
             f"  steps={summary.total_steps} tools={summary.tool_calls} llm={summary.llm_calls}"
             f" errors={summary.errors} tokens={summary.input_tokens}/{summary.output_tokens}"
+            + _cost_text(tree.lines)
         )
     ids = [f"{name} {safe(root.line.get(key))}" for key, name in _ROOT_IDS if root.line.get(key)]
     if ids:
