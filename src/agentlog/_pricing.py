@@ -68,6 +68,15 @@ _PROVIDER_IDS = {
 }
 
 
+_RATE_NAMES = {
+    "input_mtok": "input",
+    "output_mtok": "output",
+    "cache_read_mtok": "cache_read",
+    "cache_write_mtok": "cache_write",
+}
+"""genai-prices' names for the same rates (USD per million tokens), taken in a mapping of rates too."""
+
+
 def _rate(name: str, value: Any) -> Decimal | None:
     if value is None:
         return None
@@ -147,7 +156,9 @@ class PriceTable:
 
     Args:
         models: Model name (as the calls name it) → its `ModelPrice`, or a
-            mapping of the same rates (``{"input": 0.2, "output": 0.6}``).
+            mapping of the same rates (``{"input": 0.2, "output": 0.6}``;
+            ``genai-prices``' names ``input_mtok``, ``output_mtok``,
+            ``cache_read_mtok`` and ``cache_write_mtok`` are understood too).
         version: Written as ``price_version`` on each cost from this table
             (e.g. the date or contract of the rates).
         bundled: Also price models not listed here from the ``genai-prices``
@@ -171,7 +182,7 @@ class PriceTable:
             if not isinstance(model, str):
                 raise TypeError(f"a model name in prices must be a string, not {type(model).__name__}")
             if isinstance(price, Mapping):
-                price = ModelPrice(**price)
+                price = ModelPrice(**{_RATE_NAMES.get(name, name): rate for name, rate in price.items()})
             if not isinstance(price, ModelPrice):
                 raise TypeError(f"the price of {model!r} must be a ModelPrice or a mapping of rates")
             checked[model] = price

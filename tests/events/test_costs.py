@@ -147,6 +147,16 @@ def test_a_plain_mapping_of_prices_keeps_the_bundled_table(tmp_path: Path) -> No
     assert known["price_source"] == "genai-prices"
 
 
+def test_rates_may_be_given_with_genai_prices_names(tmp_path: Path) -> None:
+    """{"input_mtok": ..., "output_mtok": ...} prices a model as {"input": ..., "output": ...} does."""
+    rates = {"input_mtok": "3", "output_mtok": "15", "cache_read_mtok": "0.3"}
+    logs = _configure(tmp_path, prices={"own": rates})
+    with agentlog.run("t"):
+        events.llm_result("own", input_tokens=2_000, output_tokens=100, cache_read_input_tokens=1_000)
+    expected = (1_000 * Decimal(3) + 1_000 * Decimal("0.3") + 100 * Decimal(15)) / 1_000_000
+    assert Decimal(repr(logs.one("llm_result")["cost_usd"])) == expected
+
+
 def test_a_table_without_the_bundled_prices_prices_only_its_models(tmp_path: Path) -> None:
     """PriceTable(bundled=False): a model it does not list has no cost, even one genai-prices knows."""
     logs = _configure(tmp_path, prices=PriceTable({"m": ModelPrice(input=1, output=1)}, bundled=False))
