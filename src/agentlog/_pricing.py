@@ -20,10 +20,11 @@ and a SQL store.
 from __future__ import annotations
 
 import importlib
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from typing import Any
 
 from . import _diagnostics
@@ -46,6 +47,10 @@ CONFIGURED = "configured"
 """``price_source`` of a cost from prices given to ``configure`` (``price_version`` is the table's)."""
 
 _MILLION = Decimal(1_000_000)
+_MAX_RATE = Decimal(1_000_000)
+"""A dollar a token: beyond it a rate is a mistake (cents for dollars, per token for per million)."""
+_EXACT = Context(prec=60)
+"""Enough digits for any count of tokens (up to 2**53) at any rate allowed, to the pico-dollar."""
 _PICODOLLAR = Decimal("1e-12")
 """Costs are kept to this: far below any price step, and few enough digits that a written cost
 reads back as the very decimal (a float holds 15 significant digits), so sums agree everywhere."""
@@ -88,8 +93,10 @@ def _rate(name: str, value: Any) -> Decimal | None:
         rate = Decimal(str(value))
     except ArithmeticError:
         raise ValueError(f"a price's {name} is not a number: {value!r}") from None
-    if not rate.is_finite() or rate < 0:
-        raise ValueError(f"a price's {name} must be a finite number ≥ 0, not {value!r}")
+    if not rate.is_finite() or rate < 0 or rate > _MAX_RATE:
+        raise ValueError(
+            f"a price's {name} must be a number of USD per million tokens from 0 to 1,000,000, not {value!r}"
+        )
     return rate
 
 
@@ -140,14 +147,24 @@ class ModelPrice:
         cached = usage.cache_read + usage.cache_write
         plain_input = max(0, usage.input - cached)
         plain_output = max(0, usage.output - usage.reasoning)
-        total = (
-            plain_input * inp
-            + usage.cache_read * cache_read
-            + usage.cache_write * cache_write
-            + plain_output * out
-            + usage.reasoning * reasoning
-        )
-        return total / _MILLION
+        with localcontext(_EXACT):
+            total = (
+                plain_input * inp
+                + usage.cache_read * cache_read
+                + usage.cache_write * cache_write
+                + plain_output * out
+                + usage.reasoning * reasoning
+            )
+            return total / _MILLION
+
+
+_SNAPSHOT = re.compile(r"(?:[-@](?:\d{4}-\d{2}-\d{2}|\d{8}|latest))+$")
+"""A dated snapshot's suffix (``-2024-08-06``, ``-20250514``, ``@20240620``, ``-latest``)."""
+
+
+def _folded_name(model: str) -> str:
+    """A model name as configured prices match it: lower case, without a snapshot suffix."""
+    return _SNAPSHOT.sub("", model.strip().lower())
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,10 +172,13 @@ class PriceTable:
     """Prices of your own, by model name, with a version written on every cost they give.
 
     Args:
-        models: Model name (as the calls name it) → its `ModelPrice`, or a
+        models: Model name → its `ModelPrice`, or a
             mapping of the same rates (``{"input": 0.2, "output": 0.6}``;
             ``genai-prices``' names ``input_mtok``, ``output_mtok``,
             ``cache_read_mtok`` and ``cache_write_mtok`` are understood too).
+            A call's model matches its exact name first, then ignoring case
+            and a dated snapshot suffix (``gpt-4o`` prices
+            ``GPT-4o-2024-08-06``), whatever its provider.
         version: Written as ``price_version`` on each cost from this table
             (e.g. the date or contract of the rates).
         bundled: Also price models not listed here from the ``genai-prices``
@@ -173,6 +193,7 @@ class PriceTable:
     models: Mapping[str, ModelPrice | Mapping[str, Any]] = field(default_factory=dict)
     version: str = CONFIGURED
     bundled: bool = True
+    _folded: dict[str, ModelPrice] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.models, Mapping):
@@ -189,6 +210,17 @@ class PriceTable:
         if not isinstance(self.version, str):
             raise TypeError(f"a price table's version must be a string, not {type(self.version).__name__}")
         object.__setattr__(self, "models", checked)
+        folded: dict[str, ModelPrice] = {}
+        for model, price in checked.items():
+            folded.setdefault(_folded_name(model), price)
+        object.__setattr__(self, "_folded", folded)
+
+    def price_of(self, model: str) -> ModelPrice | None:
+        """The configured price of *model*: by exact name, else ignoring case and a dated snapshot suffix."""
+        own = self.models.get(model)
+        if own is None and self._folded:
+            own = self._folded.get(_folded_name(model))
+        return own  # type: ignore[return-value]  # checked in __post_init__
 
 
 BUNDLED_ONLY = PriceTable()
@@ -233,7 +265,7 @@ class Price:
     version: str
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "cost_usd", self.cost_usd.quantize(_PICODOLLAR))
+        object.__setattr__(self, "cost_usd", self.cost_usd.quantize(_PICODOLLAR, context=_EXACT))
 
 
 class _Bundled:
@@ -313,6 +345,11 @@ def _count(value: Any) -> int:
     return value if type(value) is int and value >= 0 else 0
 
 
+_COUNTS_DO_NOT_ADD_UP = (
+    "llm_result token counts do not add up (cached tokens above input, or reasoning above output); no cost"
+)
+
+
 def price_call(
     table: PriceTable | None,
     model: Any,
@@ -325,22 +362,29 @@ def price_call(
 ) -> Price | None:
     """The cost of one LLM call, or None when costs are off, no tokens were reported or the model is unknown.
 
-    An unknown model is counted in `agentlog.problems()` (said once per model).
+    A model neither source prices, and token counts that do not add up
+    (more cached than input tokens, more reasoning than output tokens), give
+    no cost and are counted in `agentlog.problems()` (said once per model).
     """
     if table is None or not isinstance(model, str) or (input_tokens is None and output_tokens is None):
         return None
     counts = (input_tokens, output_tokens, cache_read, cache_write, reasoning)
     usage = Usage(*(_count(value) for value in counts))
-    own = table.models.get(model)
-    if isinstance(own, ModelPrice):
-        return Price(own.cost(usage), CONFIGURED, table.version)
-    price = None
-    if table.bundled:
-        try:
-            price = _bundled_price(model, provider if isinstance(provider, str) else None, usage)
-        except Exception as exc:  # the table's own failure must not fail the call
-            _diagnostics.report("price lookup failed", exc)
-            return None
+    if usage.cache_read + usage.cache_write > usage.input or usage.reasoning > usage.output:
+        _diagnostics.report(
+            "llm_result token counts do not add up (cached above input, or reasoning above output); no cost"
+        )
+        return None
+    provider = provider if isinstance(provider, str) else None
+    try:
+        own = table.price_of(model)
+        if own is not None:
+            return Price(own.cost(usage), CONFIGURED, table.version)
+        price = _bundled_price(model, provider, usage) if table.bundled else None
+    except Exception as exc:  # the table's own failure must not fail the call
+        _diagnostics.report("price lookup failed", exc)
+        return None
     if price is None:
-        _diagnostics.report(f"no price for model {model[:80]!r}; its calls have no cost")
+        named = f"model {model[:80]!r}" + (f" of provider {provider[:40]!r}" if provider else "")
+        _diagnostics.report(f"no price for {named}; its calls have no cost")
     return price

@@ -179,7 +179,9 @@ def test_an_unknown_model_has_no_cost_and_is_counted(logs: Captured) -> None:
     assert Decimal(repr(finished["cost_usd"])) == _table_price(
         "gpt-4o", "openai", input_tokens=10, output_tokens=5
     )
-    assert agentlog.problems() == {"no price for model 'no-such-model-xyz'; its calls have no cost": 3}
+    assert agentlog.problems() == {
+        "no price for model 'no-such-model-xyz' of provider 'openai'; its calls have no cost": 3
+    }
 
 
 def test_a_provider_the_table_does_not_know_is_never_guessed(logs: Captured) -> None:
@@ -445,3 +447,87 @@ def test_configure_loads_the_table_before_the_first_call(tmp_path: Path) -> None
         command = [sys.executable, "-c", script, str(tmp_path / "x.jsonl"), mode]
         done = subprocess.run(command, capture_output=True, timeout=60, check=True)
         assert done.stdout.decode().strip() == expected
+
+
+def test_a_configured_price_covers_the_models_snapshots_and_casing(tmp_path: Path) -> None:
+    """prices={"gpt-4o": ...} also prices GPT-4o and gpt-4o-2024-08-06; not gpt-4o-mini (another model)."""
+    logs = _configure(tmp_path, prices={"gpt-4o": ModelPrice(input=2, output=8)})
+    with agentlog.run("t"):
+        for model in ("gpt-4o", "GPT-4o", "gpt-4o-2024-08-06", "gpt-4o@20240806", "gpt-4o-mini"):
+            events.llm_result(model, provider="openai", input_tokens=1_000_000, output_tokens=0)
+    sources = [(line["model"], line["price_source"], line["cost_usd"]) for line in logs.events("llm_result")]
+    assert sources[:4] == [
+        ("gpt-4o", "configured", 2.0),
+        ("GPT-4o", "configured", 2.0),
+        ("gpt-4o-2024-08-06", "configured", 2.0),
+        ("gpt-4o@20240806", "configured", 2.0),
+    ]
+    assert sources[4][1] == "genai-prices"
+
+
+def test_an_exact_configured_name_wins_over_a_folded_one(tmp_path: Path) -> None:
+    """A snapshot priced on its own keeps its own rate; other snapshots take the family's."""
+    prices = {"m": ModelPrice(input=1, output=1), "m-2025-01-01": ModelPrice(input=5, output=5)}
+    logs = _configure(tmp_path, prices=prices)
+    with agentlog.run("t"):
+        events.llm_result("m-2025-01-01", input_tokens=1_000_000, output_tokens=0)
+        events.llm_result("m-2024-01-01", input_tokens=1_000_000, output_tokens=0)
+    assert [line["cost_usd"] for line in logs.events("llm_result")] == [5.0, 1.0]
+
+
+@pytest.mark.parametrize("rate", [1e300, "1e40", 1_000_001, "Infinity"])
+def test_an_absurd_rate_is_refused_at_configure(tmp_path: Path, rate: Any) -> None:
+    """Above a dollar a token a rate is a mistake: refused, rather than accepted and failing every call."""
+    with pytest.raises(ValueError, match="from 0 to 1,000,000"):
+        agentlog.configure(output=tmp_path / "x.jsonl", prices={"m": {"input": rate, "output": 1}})
+
+
+def test_the_largest_counts_at_the_highest_rate_are_priced_exactly(tmp_path: Path) -> None:
+    """2**53 - 1 tokens at $1,000,000 per million: no arithmetic error drops the line."""
+    logs = _configure(tmp_path, prices={"m": ModelPrice(input=1_000_000, output="999999.999999")})
+    biggest = 2**53 - 1
+    with agentlog.run("t"):
+        events.llm_result("m", input_tokens=biggest, output_tokens=biggest)
+    line = logs.one("llm_result")
+    assert line["cost_usd"] == float(biggest * Decimal("1999999.999999") / 1_000_000)
+    assert agentlog.problems() == {}
+
+
+@pytest.mark.parametrize("bad", [-5, 1.5, float("nan"), "many", 10**18])
+def test_a_token_count_that_had_to_be_mended_gives_no_cost(logs: Captured, bad: Any) -> None:
+    """input_tokens kept under invalid: the call is not priced on the rest (a guess) but counted unpriced."""
+    with agentlog.run("t"):
+        events.llm_result("gpt-4o", provider="openai", input_tokens=bad, output_tokens=100)
+    line = logs.one("llm_result")
+    assert "input_tokens" in line["invalid"] and "cost_usd" not in line
+    assert logs.one("run_finished")["unpriced_llm_calls"] == 1
+
+
+@pytest.mark.parametrize(
+    "usage",
+    [
+        {"input_tokens": 10, "output_tokens": 5, "cache_read_input_tokens": 5_000},
+        {"input_tokens": 10, "output_tokens": 5, "cache_creation_input_tokens": 11},
+        {"input_tokens": 10, "output_tokens": 5, "reasoning_output_tokens": 6},
+    ],
+)
+def test_token_counts_that_do_not_add_up_give_no_cost_from_either_source(
+    tmp_path: Path, usage: dict[str, int]
+) -> None:
+    """More cached than input tokens (or reasoning than output): no cost, configured or bundled alike."""
+    logs = _configure(tmp_path, prices={"own": ModelPrice(input=1, output=1)})
+    with agentlog.run("t"):
+        events.llm_result("own", **usage)
+        events.llm_result("gpt-4o", provider="openai", **usage)
+    assert all("cost_usd" not in line for line in logs.events("llm_result"))
+    assert logs.one("run_finished")["unpriced_llm_calls"] == 2
+    assert any("do not add up" in problem for problem in agentlog.problems())
+
+
+def test_the_unknown_model_problem_names_the_provider(logs: Captured) -> None:
+    """A self-hosted gpt-4o is said as such: the provider is in the problem."""
+    with agentlog.run("t"):
+        events.llm_result("gpt-4o", provider="my-gpu-box", input_tokens=1, output_tokens=1)
+    assert agentlog.problems() == {
+        "no price for model 'gpt-4o' of provider 'my-gpu-box'; its calls have no cost": 1
+    }

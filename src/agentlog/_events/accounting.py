@@ -8,10 +8,12 @@ from .._context import RunContext
 from .._genai import OTHER, provider_name
 from .._pricing import BUNDLED_ONLY, price_call
 from .._settings import CONFIG, Settings
-from .._vocabulary import ERROR, LLM_SCOPE, STEP_SCOPE, TOKEN_DETAILS, TOOL_SCOPE
+from .._vocabulary import ERROR, INVALID, LLM_SCOPE, STEP_SCOPE, TOKEN_DETAILS, TOOL_SCOPE
 from .records import Event, LLMResult, StepFinished, ToolResult
 
 __all__ = ["count", "price"]
+
+_TOKEN_COUNTS = frozenset({"input_tokens", "output_tokens", *TOKEN_DETAILS})
 
 
 def _as_count(value: Any) -> int:
@@ -36,6 +38,9 @@ def price(settings: Settings | None, record: LLMResult) -> None:
     table = settings.prices if settings is not None else BUNDLED_ONLY
     if table is None:
         return
+    invalid = record.fields.get(INVALID) if record.fields else None
+    if isinstance(invalid, dict) and not _TOKEN_COUNTS.isdisjoint(invalid):
+        return  # a count that had to be mended would price a guess: no cost, counted as unpriced
     record.price = price_call(
         table,
         record.model,
