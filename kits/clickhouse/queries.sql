@@ -1,4 +1,5 @@
--- Queries over agentlog.events. Each starts with "-- name: <name>"; parameters
+-- Queries over agentlog.events. Each starts with "-- name: <name>", and ends
+-- at the first semicolon after it (the only one in the query). Parameters
 -- use ClickHouse query parameters: clickhouse-client --param_run_id=<uuid>,
 -- or SET param_run_id = '<uuid>' in a session.
 
@@ -117,14 +118,14 @@ ORDER BY runs DESC, stop_reason;
 -- answer, with the same definitions and the same numbers (docs/explorer.md
 -- defines each figure). They read the views of schema.sql (agentlog.runs,
 -- agentlog.run_calls, agentlog.run_groups). Times are text: an RFC 3339 or
--- 'YYYY-MM-DD hh:mm:ss' time, or '' for no bound; `since` is the earliest run
--- start (included), `until` the latest (excluded). Rates are plain ratios;
--- costs are exact decimals (USD); latencies are milliseconds, percentiles by
+-- 'YYYY-MM-DD hh:mm:ss' time, or '' for no bound. `since` is the earliest run
+-- start (included), `until` the latest (excluded). Rates are plain ratios,
+-- costs are exact decimals (USD), latencies are milliseconds, percentiles by
 -- nearest rank (index round(q * (n - 1)), half to even), to 3 places.
 
 -- name: cost_per_run
 -- The costliest runs started in [since, until): each run's own LLM calls,
--- tokens and cost (its children's not included; NULL when none of its calls
+-- tokens and cost (its children's not included, NULL when none of its calls
 -- was priced), its calls that had tokens but no price, and the cost its
 -- run_finished line reports with its child runs' included.
 WITH
@@ -217,7 +218,7 @@ FROM
 ORDER BY cost_usd IS NULL, cost_usd DESC, model;
 
 -- name: cost_per_metadata
--- Per value of the metadata key `key` (prompt_version, policy_version …;
+-- Per value of the metadata key `key` (prompt_version, policy_version …,
 -- NULL: runs without it), runs started in [since, until): runs, LLM calls,
 -- tokens, cost and cost per run, calls with tokens but no price.
 WITH
@@ -252,8 +253,8 @@ ORDER BY value IS NULL, value;
 
 -- name: stats_by
 -- Per group of the runs started in [since, until) by the key `by` (user,
--- session, service, model, tool, a metadata key; '' for all runs in one
--- group), the figures of `agentlog stats --by KEY --json`, by the same names.
+-- session, service, model, tool, a metadata key, or '' for all runs in
+-- one group), the figures of `agentlog stats --by KEY --json`, by the same names.
 WITH
     parseDateTime64BestEffort(if({since:String} = '', '1970-01-01 00:00:00', {since:String}), 6, 'UTC') AS since_time,
     parseDateTime64BestEffort(if({until:String} = '', '2299-12-31 23:59:59', {until:String}), 6, 'UTC') AS until_time
@@ -315,14 +316,14 @@ ORDER BY value IS NULL, value;
 -- the key `by` ('' for all runs in one group), as `agentlog slo … --json`
 -- does (its "objectives" entries, by the same names). The runs measured
 -- started in the window (end − window, end]: end is `until` ('' for the
--- newest run start in the table), `window` a duration (7d, 24h, 90m; '' for
--- no window: every run started before `until`). Burn rate = bad fraction /
--- allowed bad fraction; error budget remaining = 1 − burn rate (negative when
--- overspent); both NULL when the target allows no bad event and there was
+-- newest run start in the table), `window` a duration (7d, 24h, 90m, or ''
+-- for no window: every run started before `until`). Burn rate = bad fraction /
+-- allowed bad fraction, error budget remaining = 1 − burn rate (negative when
+-- overspent), both NULL when the target allows no bad event and there was
 -- one. An objective with nothing to measure is not met.
 
 -- name: slo_completion
--- At least `target_percent` (99.5) of runs stop completed; unfinished runs
+-- At least `target_percent` (99.5) of runs stop completed. Unfinished runs
 -- count, never as completed. Allowed bad fraction: 1 − target.
 WITH
     (SELECT max(timestamp) FROM agentlog.events WHERE event = 'run_started') AS newest_start,
@@ -338,7 +339,7 @@ WITH
     toInt128(toDecimal128({target_percent:String}, 12) * 1000000000000) AS target_units,
     toInt128(100000000000000) AS whole,
     whole - target_units AS allowed_units,
-    -- gcd(x, 0) is an error in ClickHouse; with nothing allowed, common is unused.
+    -- gcd(x, 0) is an error in ClickHouse. With nothing allowed, common is unused.
     gcd(whole, if(allowed_units = 0, whole, allowed_units)) AS common
 SELECT
     value,
@@ -375,7 +376,7 @@ ORDER BY value IS NULL, value;
 
 -- name: slo_latency
 -- The `quantile` (50, 95 or 99) percentile of the finished runs' latency is
--- at most `target_ms`. Bad: finished runs slower than target_ms; allowed bad
+-- at most `target_ms`. Bad: finished runs slower than target_ms. Allowed bad
 -- fraction: 1 − quantile / 100.
 WITH
     (SELECT max(timestamp) FROM agentlog.events WHERE event = 'run_started') AS newest_start,
@@ -471,9 +472,9 @@ ORDER BY value IS NULL, value;
 -- [since, until): per group, the figures of stats_by and what `agentlog
 -- compare --json` adds to its "groups": failed_rate, tokens_per_run, each
 -- tool's calls, errors and error rate (most called first), each stop
--- reason's runs and share of runs (most first; "unfinished" for runs without
+-- reason's runs and share of runs (most first, "unfinished" for runs without
 -- a run_finished line). The CLI also tests each difference for chance
--- (Fisher's exact test, Mann-Whitney U); these are the counts it tests.
+-- (Fisher's exact test, Mann-Whitney U): these are the counts it tests.
 WITH
     parseDateTime64BestEffort(if({since:String} = '', '1970-01-01 00:00:00', {since:String}), 6, 'UTC') AS since_time,
     parseDateTime64BestEffort(if({until:String} = '', '2299-12-31 23:59:59', {until:String}), 6, 'UTC') AS until_time,

@@ -84,9 +84,9 @@ CREATE TABLE IF NOT EXISTS agentlog.events
     route_config_version  LowCardinality(String) DEFAULT '',
     tool_contract_version LowCardinality(String) DEFAULT '',
     -- A run's metadata on its run_started line, every key (filled from
-    -- agentlog.lines; from JSONEachRow, only the four columns above). Text
+    -- agentlog.lines, from JSONEachRow only the four columns above). Text
     -- values as they are, numbers and booleans as JSON (as `agentlog runs
-    -- --meta` compares them); null, objects and arrays are left out, so that
+    -- --meta` compares them). Null, objects and arrays are left out, so that
     -- such a run is in the group NULL of the key, as in `stats --by`.
     run_metadata     Map(String, String) DEFAULT if(
         event = 'run_started',
@@ -176,7 +176,7 @@ SELECT
     run_metadata['route_config_version'] AS route_config_version,
     run_metadata['tool_contract_version'] AS tool_contract_version,
     -- Top-level keys that are not agentlog's own, then those kept under
-    -- "metadata" (names that clash with agentlog's); a top-level key wins.
+    -- "metadata" (names that clash with agentlog's). A top-level key wins.
     if(
         JSONExtractString(line, 'event') = 'run_started',
         mapUpdate(
@@ -216,7 +216,7 @@ FROM
 -- as the explorer's stats, slo and compare see it:
 --   SELECT * FROM agentlog.runs(since = '2026-01-01 00:00:00')
 -- Unfinished runs (no run_finished line) are runs too: finished = 0, no
--- latency; their counts are those their lines prove. cost_usd is the run's
+-- latency. Their counts are those their lines prove. cost_usd is the run's
 -- own: the sum of its own llm_result lines' costs (never its children's, so
 -- sums over runs count each call once), NULL when none of its calls was
 -- priced. total_cost_usd is what its run_finished line says: its own cost and
@@ -336,7 +336,7 @@ GROUP BY run_id, kind, name;
 --   SELECT * FROM agentlog.run_groups(since = '2026-01-01 00:00:00', by = 'prompt_version')
 -- `by` is user, session, service, model, tool, a metadata key, or '' (every
 -- run in one group). A run without the user, session, service or metadata
--- key is in the group NULL; by model (tool) a run is in the group of every
+-- key is in the group NULL. By model (tool) a run is in the group of every
 -- model (tool) it called, and the group's LLM (tool) call figures are that
 -- model's (tool's) calls only. Its run figures (status, stop_reason,
 -- latency_ms, errors, repeated_calls) are the run's.

@@ -6,8 +6,8 @@
 --   clickhouse-client --multiquery < kits/clickhouse/upgrade.sql
 --   clickhouse-client --multiquery < kits/clickhouse/schema.sql
 --
--- Rows already stored read the new columns as their defaults (NULL or '');
--- their run_metadata has the version columns' values, that is none.
+-- Rows already stored read the new columns as their defaults (NULL or ''),
+-- and their run_metadata has the version columns' values, that is none.
 
 ALTER TABLE agentlog.events
     ADD COLUMN IF NOT EXISTS temperature Nullable(Float64) AFTER provider,

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 import pytest
 
-__all__ = ["KIT", "Store", "open_store", "queries", "statements"]
+__all__ = ["KIT", "Store", "extract", "open_store", "queries", "query_names", "statements"]
 
 KIT = Path(__file__).resolve().parents[2] / "kits" / "clickhouse"
 
@@ -26,11 +26,36 @@ def statements(sql: str) -> list[str]:
     return [statement.strip() for statement in body.split(";") if statement.strip()]
 
 
+def extract(text: str, name: str) -> str:
+    """What ``sed -n '/-- name: NAME/,/;/p'`` prints of *text*: the way the docs take a query out.
+
+    sed prints from each line that holds ``-- name: NAME`` to the next line
+    (not that one) that holds a semicolon, both included, and starts again at
+    the next line that holds the name. Both patterns have no character special
+    to sed, so "holds" is a plain substring test.
+    """
+    start = f"-- name: {name}"
+    printed: list[str] = []
+    inside = False
+    for line in text.splitlines(keepends=True):
+        if inside:
+            printed.append(line)
+            inside = ";" not in line
+        elif start in line:
+            printed.append(line)
+            inside = True
+    return "".join(printed)
+
+
+def query_names() -> list[str]:
+    """The names of ``queries.sql``'s queries, in the file's order."""
+    return re.findall(r"^-- name: (\w+)$", (KIT / "queries.sql").read_text(), flags=re.MULTILINE)
+
+
 def queries() -> dict[str, str]:
-    """The named queries of ``queries.sql`` (each under a ``-- name:`` comment)."""
+    """The named queries of ``queries.sql``, each taken out as the docs take it (`extract`)."""
     text = (KIT / "queries.sql").read_text()
-    named = re.split(r"^-- name: (\w+)\n", text, flags=re.MULTILINE)[1:]
-    return {name: statements(body)[0] for name, body in zip(named[::2], named[1::2], strict=True)}
+    return {name: extract(text, name) for name in query_names()}
 
 
 class Store:
