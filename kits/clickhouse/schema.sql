@@ -221,15 +221,56 @@ FROM
 -- sums over runs count each call once), NULL when none of its calls was
 -- priced. total_cost_usd is what its run_finished line says: its own cost and
 -- that of its child runs in the same process.
+--
+-- metadata is what the run is grouped and filtered by: its own metadata
+-- (own_metadata), and for each key it has no value of (missing or null) the
+-- value of its nearest ancestor that has one, following parent_run_id through
+-- every run in the table (ancestors that started before `since` included), at
+-- most 64 generations up (a loop of parents ends the walk). So a child run a
+-- prompt_version v8 run delegates to is a v8 run too: counted as a run of its
+-- own, with its own cost.
 CREATE VIEW IF NOT EXISTS agentlog.runs AS
+WITH RECURSIVE
+    -- One row per run and generation walked up: merged holds the run's own
+    -- values over those of its ancestors so far (mapUpdate: the nearer wins).
+    -- A loop of parents is caught as Brent's algorithm catches one: the walk
+    -- stops on coming back to `mark`, the run it was at when its generation
+    -- was last a power of two.
+    lineage AS
+    (
+        SELECT
+            run_id,
+            run_id AS mark,
+            parent_run_id AS next_run_id,
+            0 AS generation,
+            run_metadata AS merged
+        FROM agentlog.events
+        WHERE timestamp >= {since:DateTime64(6, 'UTC')} AND event = 'run_started'
+        UNION ALL
+        SELECT
+            lineage.run_id,
+            if(bitAnd(lineage.generation + 1, lineage.generation) = 0, ancestor.run_id, lineage.mark),
+            ancestor.parent_run_id,
+            lineage.generation + 1,
+            mapUpdate(ancestor.run_metadata, lineage.merged)
+        FROM lineage
+        INNER JOIN
+        (
+            SELECT run_id, parent_run_id, run_metadata
+            FROM agentlog.events
+            WHERE event = 'run_started'
+        ) AS ancestor ON ancestor.run_id = lineage.next_run_id
+        WHERE lineage.next_run_id != '' AND lineage.next_run_id != lineage.mark AND lineage.generation < 64
+    )
 SELECT
-    run_id,
+    run.run_id AS run_id,
     started,
     run_parent_run_id AS parent_run_id,
     run_user_id AS user_id,
     run_session_id AS session_id,
     run_service AS service,
-    metadata,
+    inherited.inherited_metadata AS metadata,
+    own_metadata,
     finished,
     run_status AS status,
     run_stop_reason AS stop_reason,
@@ -260,7 +301,7 @@ FROM
         anyIf(user_id, event = 'run_started') AS run_user_id,
         anyIf(session_id, event = 'run_started') AS run_session_id,
         anyIf(service, event = 'run_started') AS run_service,
-        anyIf(run_metadata, event = 'run_started') AS metadata,
+        anyIf(run_metadata, event = 'run_started') AS own_metadata,
         countIf(event = 'run_finished') > 0 AS finished,
         anyIf(status, event = 'run_finished') AS run_status,
         anyIf(stop_reason, event = 'run_finished') AS run_stop_reason,
@@ -301,7 +342,14 @@ FROM
     WHERE timestamp >= {since:DateTime64(6, 'UTC')}
     GROUP BY run_id
     HAVING countIf(event = 'run_started') > 0
-)
+) AS run
+LEFT JOIN
+(
+    -- The farthest generation walked has every generation's values merged.
+    SELECT run_id, argMax(merged, generation) AS inherited_metadata
+    FROM lineage
+    GROUP BY run_id
+) AS inherited ON inherited.run_id = run.run_id
 ORDER BY started, run_id;
 
 -- One row per run that started at or after `since`, and each tool or model it

@@ -1,7 +1,9 @@
 -- Brings an agentlog.events table made by an earlier schema.sql (before costs,
--- request parameters and run metadata) up to the current one. Run it once,
--- then schema.sql: its CREATE … IF NOT EXISTS statements leave the table as
--- it is and add agentlog.lines and the views.
+-- request parameters and run metadata) up to the current one, and drops the
+-- views an earlier schema.sql made (they store nothing). Run it, then
+-- schema.sql: its CREATE … IF NOT EXISTS statements leave the table as it is
+-- and add agentlog.lines and the views as they are now. Running it again does
+-- no harm.
 --
 --   clickhouse-client --multiquery < kits/clickhouse/upgrade.sql
 --   clickhouse-client --multiquery < kits/clickhouse/schema.sql
@@ -36,3 +38,8 @@ ALTER TABLE agentlog.events
         ),
         map()
     ) AFTER tool_contract_version;
+
+-- Views read at query time: made again by schema.sql, users of a view first.
+DROP VIEW IF EXISTS agentlog.run_groups;
+DROP VIEW IF EXISTS agentlog.run_calls;
+DROP VIEW IF EXISTS agentlog.runs;

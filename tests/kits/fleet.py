@@ -11,7 +11,8 @@ output tokens, so a call of 100 in and 10 out costs 0.00021):
   ``i % 4 == 0``; one ``m-a`` call (100 in, 10 out, priced, with
   temperature, max_tokens, top_p and seed); when ``i % 3 == 0`` one call of
   ``m-x`` (50 in, 5 out), which the table does not price;
-- run 2 starts a child run (user ``u-1``, no metadata) that calls ``m-a``;
+- run 2 starts a child run (user ``u-1``, no metadata of its own, so
+  grouped by run 2's) that calls ``m-a``;
 - runs 5 and 11 call ``fetch``, which fails, and stop ``tool_error``; run 9
   stops ``max_steps``; run 10's ``run_finished`` line is lost (a killed
   process), so it is unfinished; the others stop ``completed``.

@@ -112,39 +112,41 @@ def test_cost_per_model(fleet: Fleet) -> None:
 
 
 def test_cost_per_metadata_key(fleet: Fleet) -> None:
-    """Per prompt_version: v7 and v8 six runs each; the child run, without it, is the group NULL."""
+    """Per prompt_version: v8 six runs; v7 six and run 2's child, which has no version and takes run 2's."""
     rows = fleet.store.query("cost_per_metadata", **_everything(key="prompt_version"))
-    version = {
-        "runs": 6,
-        "llm_calls": 8,
-        "priced_llm_calls": 6,
-        "unpriced_llm_calls": 2,
-        "input_tokens": 700,
-        "output_tokens": 70,
-        "cost_usd": 0.00126,
-        "cost_per_run": CALL,
-    }
     assert rows == [
-        {"value": "v7", **version},
-        {"value": "v8", **version},
         {
-            "value": None,
-            "runs": 1,
-            "llm_calls": 1,
-            "priced_llm_calls": 1,
-            "unpriced_llm_calls": 0,
-            "input_tokens": 100,
-            "output_tokens": 10,
-            "cost_usd": CALL,
+            "value": "v7",
+            "runs": 7,
+            "llm_calls": 9,
+            "priced_llm_calls": 7,
+            "unpriced_llm_calls": 2,
+            "input_tokens": 800,
+            "output_tokens": 80,
+            "cost_usd": 0.00147,
+            "cost_per_run": CALL,
+        },
+        {
+            "value": "v8",
+            "runs": 6,
+            "llm_calls": 8,
+            "priced_llm_calls": 6,
+            "unpriced_llm_calls": 2,
+            "input_tokens": 700,
+            "output_tokens": 70,
+            "cost_usd": 0.00126,
             "cost_per_run": CALL,
         },
     ]
 
 
 def test_numeric_and_sparse_metadata_keys_group_as_text(fleet: Fleet) -> None:
-    """Numbers group as text (tier: "0", "1", "2"); route_config_version is r2 on runs 1, 5, 9, else NULL."""
+    """Numbers group as text (tier "0", "1", "2", the child's run 2's); route_config_version r2 on 1, 5, 9.
+
+    Run 2 has no route_config_version, so neither has its child: both are in the group NULL.
+    """
     tiers = fleet.store.query("cost_per_metadata", **_everything(key="tier"))
-    assert [(row["value"], row["runs"]) for row in tiers] == [("0", 4), ("1", 4), ("2", 4), (None, 1)]
+    assert [(row["value"], row["runs"]) for row in tiers] == [("0", 4), ("1", 4), ("2", 5)]
     routes = fleet.store.query("cost_per_metadata", **_everything(key="route_config_version"))
     assert [(row["value"], row["runs"]) for row in routes] == [("r2", 3), (None, 10)]
 
@@ -153,31 +155,31 @@ def test_numeric_and_sparse_metadata_keys_group_as_text(fleet: Fleet) -> None:
 
 
 def test_stats_by_prompt_version(fleet: Fleet) -> None:
-    """Every figure of each prompt version, and of the child run's group NULL."""
+    """Every figure of each prompt version; v7's runs include run 2's child, which takes run 2's version."""
     rows = fleet.store.query("stats_by", **_everything(by="prompt_version"))
-    v7, v8, none = rows
+    v7, v8 = rows
     assert v7 == {
         "value": "v7",
-        "runs": 6,
-        "completed": 5,
-        "completion_rate": 5 / 6,
+        "runs": 7,
+        "completed": 6,
+        "completion_rate": 6 / 7,
         "failed": 1,
         "unfinished": 0,
         "errors": 1,
         "tool_calls": 13,
         "tool_errors": 1,
         "tool_error_rate": 1 / 13,
-        "llm_calls": 8,
+        "llm_calls": 9,
         "llm_errors": 0,
-        "input_tokens": 700,
-        "output_tokens": 70,
-        "cost_usd": 0.00126,
+        "input_tokens": 800,
+        "output_tokens": 80,
+        "cost_usd": 0.00147,
         "cost_per_run": CALL,
-        "priced_llm_calls": 6,
+        "priced_llm_calls": 7,
         "unpriced_llm_calls": 2,
         "repeated_call_runs": 2,
-        "repeated_call_rate": 2 / 6,
-        **_percentiles([fleet.latency[i] for i in range(6)]),
+        "repeated_call_rate": 2 / 7,
+        **_percentiles([fleet.latency[i] for i in (0, 1, 2, 3, 4, 5, "child")]),
     }
     assert v8 == {
         "value": "v8",
@@ -202,9 +204,6 @@ def test_stats_by_prompt_version(fleet: Fleet) -> None:
         "repeated_call_rate": 1 / 6,
         **_percentiles([fleet.latency[i] for i in (6, 7, 8, 9, 11)]),
     }
-    assert none["value"] is None
-    assert (none["runs"], none["completed"], none["tool_calls"], none["tool_error_rate"]) == (1, 1, 0, None)
-    assert none["latency_p50_ms"] == round(fleet.latency["child"], 3)
 
 
 def test_stats_by_tool_counts_that_tools_calls_only(fleet: Fleet) -> None:
@@ -319,7 +318,7 @@ def test_slo_target_that_allows_nothing(fleet: Fleet) -> None:
 
 
 def test_compare_prompt_versions(fleet: Fleet) -> None:
-    """v7 against v8: per tool error rates, stop reason shares, tokens per run, failed rate."""
+    """v7 (run 2's child among its runs) against v8: tool error rates, stop reasons, tokens per run."""
     v7, v8 = fleet.store.query("compare", **_everything(by="prompt_version", a="v7", b="v8"))
     assert (v7["value"], v8["value"]) == ("v7", "v8")
     assert v7["tools"] == [
@@ -328,8 +327,8 @@ def test_compare_prompt_versions(fleet: Fleet) -> None:
     ]
     assert v8["tools"] == v7["tools"]
     assert v7["stop_reasons"] == [
-        {"stop_reason": "completed", "runs": 5, "share": 5 / 6},
-        {"stop_reason": "tool_error", "runs": 1, "share": 1 / 6},
+        {"stop_reason": "completed", "runs": 6, "share": 6 / 7},
+        {"stop_reason": "tool_error", "runs": 1, "share": 1 / 7},
     ]
     assert v8["stop_reasons"] == [
         {"stop_reason": "completed", "runs": 3, "share": 0.5},
@@ -337,14 +336,10 @@ def test_compare_prompt_versions(fleet: Fleet) -> None:
         {"stop_reason": "tool_error", "runs": 1, "share": 1 / 6},
         {"stop_reason": "unfinished", "runs": 1, "share": 1 / 6},
     ]
-    for group in (v7, v8):
-        assert (group["failed_rate"], group["tokens_per_run"], group["cost_per_run"]) == (
-            1 / 6,
-            770 / 6,
-            CALL,
-        )
-    assert (v7["completion_rate"], v8["completion_rate"]) == (5 / 6, 0.5)
-    assert (v7["repeated_call_rate"], v8["repeated_call_rate"]) == (2 / 6, 1 / 6)
+    assert (v7["failed_rate"], v7["tokens_per_run"], v7["cost_per_run"]) == (1 / 7, 880 / 7, CALL)
+    assert (v8["failed_rate"], v8["tokens_per_run"], v8["cost_per_run"]) == (1 / 6, 770 / 6, CALL)
+    assert (v7["completion_rate"], v8["completion_rate"]) == (6 / 7, 0.5)
+    assert (v7["repeated_call_rate"], v8["repeated_call_rate"]) == (2 / 7, 1 / 6)
 
 
 def test_compare_lists_a_first_whatever_the_order_of_values(fleet: Fleet) -> None:

@@ -255,6 +255,29 @@ def test_upgrade_brings_an_earlier_table_to_the_schema(tmp_path: Path) -> None:
         assert _columns(store) == current
 
 
+def _views(store: Store) -> list[dict[str, Any]]:
+    return store.rows(
+        "SELECT name, as_select FROM system.tables"
+        " WHERE database = 'agentlog' AND engine = 'View' ORDER BY name"
+    )
+
+
+def test_upgrade_then_schema_make_the_views_anew(tmp_path: Path) -> None:
+    """Views an earlier schema.sql made (a stale agentlog.runs here) go; schema.sql makes them anew."""
+    with open_store(tmp_path / "chdb") as store:
+        current = _views(store)
+        assert [view["name"] for view in current] == ["run_calls", "run_groups", "runs"]
+        store.rows(
+            "CREATE OR REPLACE VIEW agentlog.runs AS SELECT run_id, run_metadata AS metadata"
+            " FROM agentlog.events WHERE timestamp >= {since:DateTime64(6, 'UTC')}"
+        )
+        assert _views(store) != current
+        for name in ("upgrade.sql", "schema.sql"):
+            for statement in statements((KIT / name).read_text()):
+                store.rows(statement)
+        assert _views(store) == current
+
+
 _EARLIER_COLUMNS = (
     "timestamp",
     "level",
