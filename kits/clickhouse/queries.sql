@@ -219,8 +219,10 @@ ORDER BY cost_usd IS NULL, cost_usd DESC, model;
 
 -- name: cost_per_metadata
 -- Per value of the metadata key `key` (prompt_version, policy_version …,
--- NULL: runs without it), runs started in [since, until): runs, LLM calls,
--- tokens, cost and cost per run, calls with tokens but no price.
+-- NULL: runs without it, nor an ancestor with it), runs started in
+-- [since, until): runs, LLM calls, tokens, cost and cost per run, calls with
+-- tokens but no price. A child run without the key is in its nearest
+-- ancestor's group, with its own cost (agentlog.runs' metadata).
 WITH
     parseDateTime64BestEffort(if({since:String} = '', '1970-01-01 00:00:00', {since:String}), 6, 'UTC') AS since_time,
     parseDateTime64BestEffort(if({until:String} = '', '2299-12-31 23:59:59', {until:String}), 6, 'UTC') AS until_time
@@ -255,6 +257,7 @@ ORDER BY value IS NULL, value;
 -- Per group of the runs started in [since, until) by the key `by` (user,
 -- session, service, model, tool, a metadata key, or '' for all runs in
 -- one group), the figures of `agentlog stats --by KEY --json`, by the same names.
+-- By a metadata key, a child run without it is in its nearest ancestor's group.
 WITH
     parseDateTime64BestEffort(if({since:String} = '', '1970-01-01 00:00:00', {since:String}), 6, 'UTC') AS since_time,
     parseDateTime64BestEffort(if({until:String} = '', '2299-12-31 23:59:59', {until:String}), 6, 'UTC') AS until_time

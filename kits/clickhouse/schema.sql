@@ -384,10 +384,12 @@ GROUP BY run_id, kind, name;
 --   SELECT * FROM agentlog.run_groups(since = '2026-01-01 00:00:00', by = 'prompt_version')
 -- `by` is user, session, service, model, tool, a metadata key, or '' (every
 -- run in one group). A run without the user, session, service or metadata
--- key is in the group NULL. By model (tool) a run is in the group of every
--- model (tool) it called, and the group's LLM (tool) call figures are that
--- model's (tool's) calls only. Its run figures (status, stop_reason,
--- latency_ms, errors, repeated_calls) are the run's.
+-- key is in the group NULL, but a metadata key is read from agentlog.runs'
+-- metadata: a child run without it takes its nearest ancestor's value. By
+-- model (tool) a run is in the group of every model (tool) it called, and
+-- the group's LLM (tool) call figures are that model's (tool's) calls only.
+-- Its run figures (status, stop_reason, latency_ms, errors, repeated_calls)
+-- are the run's.
 CREATE VIEW IF NOT EXISTS agentlog.run_groups AS
 SELECT
     member.value AS value,
