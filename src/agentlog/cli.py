@@ -12,8 +12,9 @@ import re
 import sys
 import time
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from fractions import Fraction
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 import orjson
 
@@ -45,6 +46,48 @@ def _moment(text: str) -> float:
     return moment
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser that, when ``--by`` took the files, says where the files go.
+
+    ``--by`` takes several values, so ``agentlog compare --by prompt_version
+    v7 v8 agent.jsonl`` reads the file as a fourth value and finds no FILE.
+    *by_hint* (given to the commands with ``--by``) is then added to the error.
+    """
+
+    def __init__(self, *args: Any, by_hint: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.by_hint = by_hint
+
+    def error(self, message: str) -> NoReturn:
+        """Print the usage and *message*, and the hint when FILE is missing after a ``--by``; exit 2."""
+        if self.by_hint is not None and "FILE" in message:
+            message += f"\nagentlog: {self.by_hint}"
+        super().error(message)
+
+
+_BY_COMMANDS = ("stats", "slo", "compare")
+
+
+def _by_hint(argv: Sequence[str]) -> str | None:
+    """What to say if a command's ``--by`` took its files; None without ``--by``, or with ``--`` after it."""
+    command = next((word for word in argv if not word.startswith("-")), None)
+    starts = [index for index, word in enumerate(argv) if word == "--by"]
+    if command not in _BY_COMMANDS or not starts or "--" in argv[starts[-1] :]:
+        return None
+    values = []
+    for word in argv[starts[-1] + 1 :]:
+        if word.startswith("-") and word != "-":
+            break
+        values.append(word)
+    files = [value for value in values if value == "-" or os.path.exists(value)]
+    took = f"--by took {', '.join(repr(safe(name)) for name in files)} as a key or value; " if files else ""
+    example = "--by KEY A B" if command == "compare" else "--by KEY..."
+    return (
+        f"{took}--by takes several values: put the files before it (agentlog {command} FILE... {example}),"
+        " or end its values with --"
+    )
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "files", nargs="+", metavar="FILE", help="log files, directories, .gz files, or - for stdin"
@@ -58,8 +101,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="agentlog", description="Debuggable logs for AI-agent runs.")
+def _build_parser(by_hint: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; *by_hint* is added to a missing-FILE error of the commands with ``--by``."""
+    parser = _Parser(prog="agentlog", description="Debuggable logs for AI-agent runs.")
     parser.add_argument("--version", action="version", version=f"agentlog {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -138,13 +182,16 @@ def _build_parser() -> argparse.ArgumentParser:
     stats = commands.add_parser(
         "stats",
         help="per tool and per model: calls, errors, latency percentiles, tokens; --by: per group of runs",
+        by_hint=by_hint,
     )
     _add_common(stats)
     _add_by(stats)
     _add_run_filters(stats)
 
     slo = commands.add_parser(
-        "slo", help="check objectives (completion, latency, tool error rate): exit 1 when one is missed"
+        "slo",
+        help="check objectives (completion, latency, tool error rate): exit 1 when one is missed",
+        by_hint=by_hint,
     )
     _add_common(slo)
     _add_slo_arguments(slo)
@@ -153,6 +200,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "compare",
         help="two groups of runs side by side (prompt_version v7 against v8): what changed beyond chance",
         usage="agentlog compare FILE... --by KEY [A B] [--since TIME] [--until TIME] [--json]",
+        by_hint=by_hint,
     )
     _add_common(compare)
     compare.add_argument(
@@ -499,7 +547,10 @@ def _add_by(parser: argparse.ArgumentParser) -> None:
 def _add_slo_arguments(slo: argparse.ArgumentParser) -> None:
     """The objectives of `slo`, its window and grouping, and the filters known when a run starts."""
     slo.add_argument(
-        "--completion", type=_percent, metavar="PCT", help="at least this %% of runs stop completed (99.5)"
+        "--completion",
+        type=_given_percent,
+        metavar="PCT",
+        help="at least this %% of runs stop completed (99.5 or 99.5%%: a percentage, not a fraction)",
     )
     for quantile in (50, 95, 99):
         slo.add_argument(
@@ -508,7 +559,9 @@ def _add_slo_arguments(slo: argparse.ArgumentParser) -> None:
             metavar="DURATION",
             help=f"the p{quantile} of finished runs' latency is at most this (30s, 1500ms)",
         )
-    slo.add_argument("--error-rate", type=_percent, metavar="PCT", help="at most this %% of tool calls fail")
+    slo.add_argument(
+        "--error-rate", type=_percent, metavar="PCT", help="at most this %% of tool calls fail (0.5 or 0.5%%)"
+    )
     slo.add_argument(
         "--window",
         type=_duration,
@@ -537,6 +590,33 @@ def _percent(text: str) -> Fraction:
     return value
 
 
+class _Percent(NamedTuple):
+    """A percentage as read, and as typed (to tell 0.995 from 0.995%)."""
+
+    value: Fraction
+    text: str
+
+
+def _given_percent(text: str) -> _Percent:
+    return _Percent(_percent(text), text)
+
+
+def _fraction_warning(option: str, given: _Percent) -> str | None:
+    """A warning when *given* looks like a fraction of 1 (0.995) where a percentage is read; else None.
+
+    A target below 1 % typed without ``%`` is far more often 99.5 % typed as
+    0.995 than a real objective of 0.995 %.
+    """
+    text = given.text.strip()
+    if text.endswith("%") or not 0 < given.value < Fraction(1, 100):
+        return None
+    meant = format((Decimal(text) * 100).normalize(), "f")
+    return (
+        f"{option} {safe(text)} means {safe(text)} %; did you mean {meant}? (write {safe(text)}% to keep it"
+        " and silence this)"
+    )
+
+
 def _cmd_stats_by(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from ._explorer.facts import facts_of_files
     from ._explorer.groups import groups_text, stats_by
@@ -544,20 +624,35 @@ def _cmd_stats_by(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     with spooled_stdin(args.files) as files:
         counts = Counts()
         runs = facts_of_files(files, counts, _run_filter(args))
-    document = stats_by(runs, list(dict.fromkeys(args.by)))
+    by = list(dict.fromkeys(args.by))
+    document = stats_by(runs, by)
     if args.json:
         out.write(inert_json(document) + "\n")
     else:
         print(groups_text(document, style_for(args.color, out)), file=out)
     _report_counts(counts, err)
+    _report_absent_keys(runs, by, err)
     return 0
+
+
+def _report_absent_keys(runs: Sequence[Any], by: Sequence[str], err: IO[str]) -> None:
+    """Say which ``--by`` keys no run has (a typo, often): their groups are all None."""
+    from ._explorer.groups import absent_keys, absent_text
+
+    for key in absent_keys(runs, by):
+        print(f"agentlog: {absent_text(key, runs)}", file=err)
 
 
 def _cmd_slo(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from ._explorer import slo
     from ._explorer.facts import facts_of_files, select_facts
 
-    objectives = [slo.Objective(slo.COMPLETION, args.completion)] if args.completion is not None else []
+    objectives = []
+    if args.completion is not None:
+        objectives.append(slo.Objective(slo.COMPLETION, args.completion.value))
+        warning = _fraction_warning("--completion", args.completion)
+        if warning is not None:
+            print(f"agentlog: {warning}", file=err)
     for quantile, fraction in slo.QUANTILES.items():
         limit = getattr(args, f"latency_p{quantile}")
         if limit is not None:
@@ -587,7 +682,9 @@ def _cmd_slo(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             file=err,
         )
         return 2
-    report = slo.slo_report(runs, objectives, list(dict.fromkeys(args.by or ())), window)
+    by = list(dict.fromkeys(args.by or ()))
+    _report_absent_keys(runs, by, err)
+    report = slo.slo_report(runs, objectives, by, window)
     if args.json:
         out.write(inert_json(report) + "\n")
     else:
@@ -670,7 +767,8 @@ def _inputs_usable(args: argparse.Namespace, err: IO[str]) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``agentlog`` command line; return its exit status."""
-    args = _build_parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    args = _build_parser(_by_hint(arguments)).parse_args(arguments)
     out, err = sys.stdout, sys.stderr
     try:
         if args.command == "demo":

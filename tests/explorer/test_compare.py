@@ -148,7 +148,11 @@ def _run_lines(
 
 
 def _v7(index: int) -> list[dict[str, Any]]:
-    """v7: search_docs fails 12 times in 300, 3 runs stop at max_steps, 2 repeat a call; 4 have a child."""
+    """v7: search_docs fails 12 times in 300, 3 stop at max_steps, 2 repeat a call; 4 runs without a version.
+
+    The 4 runs (a health check started beside the first 4 v7 runs) have no
+    ``prompt_version`` and no parent run: they are in neither group.
+    """
     run_id = f"70000000-0000-4000-8000-{index:012d}"
     lines = _run_lines(
         run_id,
@@ -160,16 +164,15 @@ def _v7(index: int) -> list[dict[str, Any]]:
         stop_reason="max_steps" if index < 3 else "completed",
         latency_ms=1000.0 + 10 * index,
     )
-    if index < 4:  # a child run has no prompt_version of its own: it is in neither group
-        child = _run_lines(
+    if index < 4:
+        check = _run_lines(
             f"7c000000-0000-4000-8000-{index:012d}",
             _stamp(20, index),
             metadata={},
-            parent_run_id=run_id,
             cost=None,
             tokens=(0, 0),
         )
-        lines[1:1] = child
+        lines[1:1] = check
     return lines
 
 
@@ -263,7 +266,7 @@ def test_the_groups_are_the_two_versions_earlier_first(
         0.05,
     )
     assert [group["value"] for group in document["groups"]] == ["v7", "v8"]
-    assert document["runs_without_value"] == 4  # v7's child runs
+    assert document["runs_without_value"] == 4  # the health checks
     assert list(document) == ["by", "a", "b", "alpha", "runs_without_value", "groups", "figures"]
     assert all(
         list(row) == ["figure", "name", "test", "a", "b", "ratio", "p_value", "larger_than_chance"]
@@ -456,7 +459,7 @@ def test_the_text_states_each_finding_with_its_test_and_p_value(
         " (Fisher's exact test, p = 1)",
     ]
     assert out.splitlines()[0] == "prompt_version: v7 (A) → v8 (B)"
-    assert "4 runs without prompt_version: in neither group" in out
+    assert "4 runs without prompt_version (nor a parent run with it): in neither group" in out
 
 
 def test_the_text_shows_both_groups_side_by_side(
@@ -494,7 +497,7 @@ def test_a_window_keeps_the_runs_started_in_it(regression: Path, capsys: pytest.
         30,
         {"tool": "search_docs", "calls": 150, "errors": 0, "error_rate": 0.0},
     )
-    assert document["runs_without_value"] == 0  # the child runs started before the window
+    assert document["runs_without_value"] == 0  # the health checks started before the window
     code, _, err = _compare(
         str(regression),
         "--by",
@@ -649,6 +652,155 @@ def test_by_tool_counts_that_tools_calls_only() -> None:
     assert (search["runs"], search["tool_calls"], search["tool_errors"]) == (1, 4, 1)
     assert [row["tool"] for row in search["tools"]] == ["search"]
     assert (fetch["runs"], fetch["tool_calls"], fetch["tool_errors"]) == (2, 4, 4)
+
+
+# -- child runs: a sub-agent is in its parent's group ----------------------------------------------
+
+TASKS = 3
+
+
+def _delegation_lines() -> list[dict[str, Any]]:
+    """The reviewer's log: v7 does each task itself (0.0125 USD); v8 hands it to a child run.
+
+    A v8 run costs 0.0025 USD itself and starts a child run (no
+    prompt_version of its own) that costs 0.02 USD: a task costs 0.0225 USD
+    on v8, more than on v7, though v8's own runs look 5× cheaper.
+    """
+    lines = []
+    for index in range(TASKS):
+        lines += _run_lines(
+            f"70000000-0000-4000-8000-{index:012d}",
+            _stamp(20, index),
+            metadata={"prompt_version": "v7"},
+            cost=0.0125,
+        )
+    for index in range(TASKS):
+        parent = f"80000000-0000-4000-8000-{index:012d}"
+        lines += _run_lines(parent, _stamp(21, index), metadata={"prompt_version": "v8"}, cost=0.0025)
+        lines += _run_lines(
+            f"8c000000-0000-4000-8000-{index:012d}",
+            _stamp(21, index),
+            metadata={},
+            parent_run_id=parent,
+            cost=0.02,
+        )
+    return lines
+
+
+def test_child_runs_are_in_their_parents_group_with_their_cost(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """v8's group holds its 3 runs and their 3 child runs: 6 runs, 0.0675 USD, more than v7's 0.0375."""
+    document = _json(_write(tmp_path / "agent.jsonl", _delegation_lines()), capsys, "v7", "v8")
+    v7, v8 = document["groups"]
+    assert document["runs_without_value"] == 0
+    assert (v7["runs"], v7["cost_usd"], v7["cost_per_run"], v7["priced_llm_calls"]) == (3, 0.0375, 0.0125, 3)
+    assert (v8["runs"], v8["cost_usd"], v8["cost_per_run"], v8["priced_llm_calls"]) == (6, 0.0675, 0.01125, 6)
+    assert (v8["completed"], v8["tool_calls"], v8["input_tokens"]) == (
+        6,
+        6 * (SEARCH_CALLS + FETCH_CALLS),
+        6000,
+    )
+    cost = _figure(document, "cost_per_run")
+    assert cost["a"] == {"n": 3, "median": 0.0125, "mean": 0.0125}
+    # The median of 0.0025 ×3 and 0.02 ×3 is at index round(2.5) = 2: a parent's own cost.
+    assert cost["b"] == {"n": 6, "median": 0.0025, "mean": 0.01125}
+
+
+def test_child_runs_cost_shows_in_the_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The table gives each group's whole cost beside its cost per run, in dollars as the explorer does."""
+    path = _write(tmp_path / "agent.jsonl", _delegation_lines())
+    code, out, err = _compare(str(path), "--by", "prompt_version", "v7", "v8", capsys=capsys)
+    assert (code, err) == (0, "")
+    rows = {line[:30].strip(): line[30:].split() for line in out.splitlines() if line[:30].strip()}
+    assert rows["runs"] == ["3", "6"]
+    assert rows["cost"] == ["$0.03750", "$0.06750"]
+    assert rows["cost per run"] == ["$0.01250", "$0.01125"]
+    assert "without prompt_version" not in out
+
+
+def test_a_child_run_written_by_agentlog_is_in_its_parents_group(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Real lines: a run started inside a v8 run, without metadata, is compared as a v8 run, with its cost."""
+    path = tmp_path / "agent.jsonl"
+    agentlog.configure(output=path, prices={"m-priced": {"input": 1000, "output": 2000}})
+    try:
+        with (
+            agentlog.run("task", metadata={"prompt_version": "v7"}),
+            agentlog.llm_call("m-priced", provider="openai") as call,
+        ):
+            call.set_usage(10, 1, "stop")
+        with agentlog.run("task", metadata={"prompt_version": "v8"}):
+            with agentlog.llm_call("m-priced", provider="openai") as call:
+                call.set_usage(1, 0, "stop")
+            with agentlog.run("sub-task"), agentlog.llm_call("m-priced", provider="openai") as call:
+                call.set_usage(20, 5, "stop")
+    finally:
+        agentlog.configure(output=io.StringIO())
+    document = _json(path, capsys, "v7", "v8")
+    v7, v8 = document["groups"]
+    assert document["runs_without_value"] == 0
+    # v7: 10 × 0.001 + 1 × 0.002 = 0.012; v8: 0.001 itself, 20 × 0.001 + 5 × 0.002 = 0.03 its child.
+    assert (v7["runs"], v7["cost_usd"]) == (1, 0.012)
+    assert (v8["runs"], v8["cost_usd"]) == (2, 0.031)
+
+
+# -- exact medians and means ------------------------------------------------------------------------
+
+
+def _priced(run_id: str, cost: str, version: str) -> RunFacts:
+    model = CallFacts(calls=1, cost_usd=Decimal(cost), priced=1)
+    return _run(run_id, version=version, models={"m": model})
+
+
+def test_cost_medians_and_means_are_exact() -> None:
+    """0.0125 stays 0.0125 (not 0.013), a cheap run's 0.0000012 is not 0.0, and 0.1 and 0.2 mean 0.15."""
+    runs = [
+        _priced("1", "0.0125", "a"),
+        _priced("2", "0.1", "b"),
+        _priced("3", "0.2", "b"),
+        _priced("4", "0.0000012", "c"),
+    ]
+    cost = next(figure for figure in compare_runs(runs, "prompt_version", "a", "b").figures[-1:])
+    assert cost.a == {"n": 1, "median": 0.0125, "mean": 0.0125}
+    assert cost.b == {"n": 2, "median": 0.1, "mean": 0.15}
+    assert 0.1 + 0.2 != 0.3  # the mean was computed in decimals, not as this float sum
+    cheap = compare_runs(runs, "prompt_version", "c", "a").figures[-1]
+    assert cheap.a == {"n": 1, "median": 0.0000012, "mean": 0.0000012}
+
+
+def test_cost_medians_read_in_dollars_to_four_significant_digits() -> None:
+    """The statement shows $0.01250 → $0.01350 and $0.000001200 → $0.000002500, never $0.00 → $0.00."""
+    runs = [_priced(str(index), "0.0125", "a") for index in range(5)]
+    runs += [_priced(str(index), "0.0135", "b") for index in range(5, 10)]
+    runs += [_priced(str(index), "0.0000012", "c") for index in range(10, 15)]
+    runs += [_priced(str(index), "0.0000025", "d") for index in range(15, 20)]
+    figure = compare_runs(runs, "prompt_version", "a", "b").figures[-1]
+    assert statement(figure).startswith(
+        "cost per run median $0.01250 → $0.01350 (5 → 5 runs) — larger than chance"
+    )
+    cheap = compare_runs(runs, "prompt_version", "c", "d").figures[-1]
+    assert statement(cheap).startswith("cost per run median $0.000001200 → $0.000002500 (5 → 5 runs)")
+
+
+def test_latency_medians_below_10_ms_show_three_significant_digits() -> None:
+    """Runs of 0.12 ms against 0.14 ms read 0.120 ms → 0.140 ms (not 0.1 ms); from 10 ms as elsewhere."""
+    fast = [_run(str(index), duration_ms=0.12) for index in range(5)]
+    slower = [_run(str(index), duration_ms=0.14) for index in range(5, 10)]
+    comparison = _two_groups(fast, slower)
+    latency = next(figure for figure in comparison.figures if figure.figure == "latency_ms")
+    assert (latency.a["median"], latency.b["median"]) == (0.12, 0.14)
+    assert statement(latency).startswith(
+        "latency median 0.120 ms → 0.140 ms (5 → 5 runs) — larger than chance"
+    )
+    text = compare_text(comparison, Style(False))
+    [row] = [line for line in text.splitlines() if line.startswith("latency p50")]
+    assert row.split() == ["latency", "p50", "0.120", "ms", "0.140", "ms"]
+    for duration, shown in ((5.5, "5.50 ms"), (0.004, "0.00400 ms"), (12.34, "12.3 ms"), (1500.0, "1.500 s")):
+        one = _two_groups([_run("1", duration_ms=duration)], [_run("2", duration_ms=duration)])
+        figure = next(figure for figure in one.figures if figure.figure == "latency_ms")
+        assert statement(figure).startswith(f"latency median {shown} → {shown} "), duration
 
 
 # -- what is tested, and how it reads ---------------------------------------------------------------
@@ -882,3 +1034,25 @@ def test_ecs_lines_compare_as_json_lines_do(tmp_path: Path, capsys: pytest.Captu
     assert (v1["tokens_per_run"], v1["cost_per_run"], v1["unpriced_llm_calls"]) == (1111.0, 0.0035, 4)
     search = _figure(found["ecs"], "tool_error_rate", "search")
     assert (search["p_value"], search["ratio"]) == (pytest.approx(_scipy_fisher(0, 4, 4, 4), rel=1e-9), None)
+
+
+def test_files_after_by_get_a_hint(regression: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--by takes several values, so a file after it is taken for one: the error says where files go."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["compare", "--by", "prompt_version", "v7", "v8", str(regression)])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "the following arguments are required: FILE" in err
+    assert err.endswith(
+        f"agentlog: --by took {str(regression)!r} as a key or value; --by takes several values:"
+        " put the files before it (agentlog compare FILE... --by KEY A B), or end its values with --\n"
+    )
+
+
+def test_files_after_by_and_a_double_dash_are_read(
+    regression: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ending --by's values with -- puts the files after it."""
+    code, out, err = _compare("--by", "prompt_version", "v7", "v8", "--", str(regression), capsys=capsys)
+    assert (code, err) == (0, "")
+    assert out.startswith("prompt_version: v7 (A) → v8 (B)")

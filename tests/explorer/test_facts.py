@@ -351,3 +351,120 @@ def test_a_log_written_by_agentlog_gives_own_and_total_costs_as_its_run_finished
     assert mine.total_cost_usd == Decimal("0.36") == Decimal(repr(written[parent.run_id]["cost_usd"]))
     assert mine.unpriced_llm_calls == written[parent.run_id]["unpriced_llm_calls"] == 1
     assert mine.metadata == {"prompt_version": "v8"}
+
+
+# -- metadata a child run inherits -----------------------------------------------------------------
+
+_MISSING = object()
+
+
+def _lineage(versions: dict[int, Any], parents: dict[int, int]) -> list[dict[str, Any]]:
+    """Runs 0 … with the prompt_version in *versions* (absent: no key at all), each started by its parent."""
+    lines = []
+    for index in sorted(versions.keys() | parents.keys() | set(parents.values())):
+        start = started(index, **({"parent_run_id": run_id(parents[index])} if index in parents else {}))
+        del start["prompt_version"]
+        version = versions.get(index, _MISSING)
+        if version is not _MISSING:
+            start["prompt_version"] = version
+        lines += [start, finished(index)]
+    return lines
+
+
+def _versions(runs: list[RunFacts]) -> dict[int, str | None]:
+    """Each run's prompt_version group, by its index."""
+    return {int(run.run_id[:8], 16): run.values_of("prompt_version")[0] for run in runs}
+
+
+def test_a_chain_where_only_the_root_has_the_key_is_all_in_the_roots_group() -> None:
+    """Root v8, child and grandchild without prompt_version: all three in v8; their own metadata unchanged."""
+    runs = facts_of_lines(_lineage({0: "v8"}, {1: 0, 2: 1}))
+    assert _versions(runs) == {0: "v8", 1: "v8", 2: "v8"}
+    assert [run.metadata for run in runs] == [{"prompt_version": "v8"}, {}, {}]
+    assert [run.meta_value("prompt_version") for run in runs] == ["v8", "v8", "v8"]
+
+
+def test_a_child_with_its_own_value_keeps_it_and_its_children_take_the_nearest() -> None:
+    """Root v8, child v9 (its own), grandchild without: v8, v9, v9 (the nearest one's, not the root's)."""
+    runs = facts_of_lines(_lineage({0: "v8", 1: "v9"}, {1: 0, 2: 1}))
+    assert _versions(runs) == {0: "v8", 1: "v9", 2: "v9"}
+
+
+def test_null_and_an_object_are_no_value_and_are_inherited_over() -> None:
+    """A child with prompt_version null or an object takes the parent's; a grandchild skips a null parent."""
+    runs = facts_of_lines(_lineage({0: "v8", 1: None, 2: {"a": 1}, 3: None}, {1: 0, 2: 0, 3: 1, 4: 3}))
+    assert _versions(runs) == {0: "v8", 1: "v8", 2: "v8", 3: "v8", 4: "v8"}
+
+
+def test_numbers_and_booleans_are_values_of_their_own() -> None:
+    """A child whose prompt_version is 3 or false keeps it (as JSON text), as any value."""
+    runs = facts_of_lines(_lineage({0: "v8", 1: 3, 2: False}, {1: 0, 2: 0}))
+    assert _versions(runs) == {0: "v8", 1: "3", 2: "false"}
+
+
+def test_without_an_ancestor_with_the_key_a_run_stays_in_the_group_none() -> None:
+    """No run of the chain has it, or the parent is not in the input: the group None."""
+    lines = _lineage({}, {1: 0})
+    orphan = started(5, parent_run_id=run_id(99))
+    del orphan["prompt_version"]
+    runs = facts_of_lines([*lines, orphan])
+    assert _versions(runs) == {0: None, 1: None, 5: None}
+
+
+def test_a_parent_in_another_file_passes_its_value_on(tmp_path: Path) -> None:
+    """The child's lines in one file, its parent's in another (listed after it): the child is in v8."""
+    lines = _lineage({0: "v8"}, {1: 0})
+    child = _write(tmp_path / "a-child.jsonl", lines[2:])
+    parent = _write(tmp_path / "b-parent.jsonl", lines[:2])
+    runs = facts_of_files([child, parent], Counts())
+    assert _versions(runs) == {0: "v8", 1: "v8"}
+
+
+def test_a_loop_of_parents_ends_and_takes_the_value_found_on_the_way() -> None:
+    """0 ↔ 1 (0 has v8): 1 is v8. 2 ↔ 3 and 4 (its own parent), none with a value: None. Nothing hangs."""
+    runs = facts_of_lines(_lineage({0: "v8"}, {0: 1, 1: 0, 2: 3, 3: 2, 4: 4, 5: 3}))
+    assert _versions(runs) == {0: "v8", 1: "v8", 2: None, 3: None, 4: None, 5: None}
+
+
+def test_a_chain_thousands_deep_inherits_without_recursion() -> None:
+    """3000 runs each the child of the one before, only the root with v8: every one is v8."""
+    depth = 3000
+    runs = facts_of_lines(_lineage({0: "v8"}, {index: index - 1 for index in range(1, depth)}))
+    assert set(_versions(runs).values()) == {"v8"}
+
+
+def test_user_session_and_service_are_never_inherited() -> None:
+    """The run fields are the run's own: a child without a user is in the user group None."""
+    parent = started(0, user_id="u-1", session_id="s-1", service="api")
+    child = started(1, user_id=None, session_id=None, service=None, parent_run_id=run_id(0))
+    del child["prompt_version"]
+    del child["service"]
+    runs = facts_of_lines([parent, child])
+    assert [(run.values_of("user"), run.values_of("session"), run.values_of("service")) for run in runs] == [
+        (["u-1"], ["s-1"], ["api"]),
+        ([None], [None], [None]),
+    ]
+    assert runs[1].values_of("prompt_version") == ["v1"]
+
+
+def test_meta_filters_read_the_inherited_value() -> None:
+    """--meta prompt_version=v8 keeps v8's child runs; =null matches a run's own null, with no value above."""
+    runs = facts_of_lines(_lineage({0: "v8", 2: "v7", 3: None}, {1: 0, 4: 3}))
+    chosen = select_facts(runs, RunFilter(meta=(("prompt_version", "v8"),)))
+    assert [run.run_id for run in chosen] == [run_id(0), run_id(1)]
+    nulls = select_facts(runs, RunFilter(meta=(("prompt_version", "null"),)))
+    assert [run.run_id for run in nulls] == [run_id(3)]
+
+
+def test_a_run_built_by_hand_has_only_its_own_metadata() -> None:
+    """Without the runs of an input (no lineage), a run reads its own metadata alone."""
+    child = RunFacts("b", parent_run_id="a")
+    assert child.values_of("prompt_version") == [None]
+    assert child.meta_value("prompt_version") is None
+
+
+def test_an_ancestor_not_chosen_still_gives_its_value(tmp_path: Path) -> None:
+    """--since leaves the parent out (it started earlier) but its child, chosen, is still in its group."""
+    lines = _lineage({0: "v8"}, {5: 0})
+    runs = facts_of_files([_write(tmp_path / "a.jsonl", lines)], Counts(), RunFilter(since=epoch(stamp(5))))
+    assert _versions(runs) == {5: "v8"}

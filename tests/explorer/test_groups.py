@@ -12,12 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentlog._explorer.facts import facts_of_lines
-from agentlog._explorer.groups import FIGURES, group_runs, groups_text, stats_by
+from agentlog._explorer.groups import FIGURES, group_runs, groups_text, stats_by, value_text
 from agentlog._explorer.text import Style
 from agentlog._formats.datadog import to_datadog
 from agentlog._formats.ecs import to_ecs
 from agentlog.cli import main
-from tests.explorer.known_runs import finished, known_lines, llm, run_lines, started, tool
+from tests.explorer.known_runs import finished, known_lines, llm, run_id, run_lines, started, tool
 
 HOSTILE = "\x1b[2J\x1b[31mred\x07\u202eevil"
 
@@ -391,3 +391,153 @@ def test_cli_stats_by_a_missing_file_exits_2(tmp_path: Path, capsys: pytest.Capt
     """A missing input is an error, not an empty table."""
     assert main(["stats", str(tmp_path / "nope.jsonl"), "--by", "user"]) == 2
     assert "nope.jsonl" in capsys.readouterr().err
+
+
+# -- child runs, keys no run has, how values read ---------------------------------------------------
+
+
+def _child(index: int, parent: int) -> list[dict[str, Any]]:
+    """Run *index*: a child run of run *parent* without prompt_version, one call of 0.25 USD, completed."""
+    start = started(index, parent_run_id=run_id(parent))
+    del start["prompt_version"]
+    return [
+        start,
+        llm(index, "m-a", (10, 1), 0.25),
+        finished(index, llm_calls=1, input_tokens=10, output_tokens=1),
+    ]
+
+
+def _with_children() -> list[dict[str, Any]]:
+    """`known_runs` and two child runs: 40 (u-1) of run 0 (v1), 41 (u-2) of run 25 (v2)."""
+    return [*known_lines(), *_child(40, 0), *_child(41, 25)]
+
+
+def test_by_a_metadata_key_a_child_run_is_in_its_parents_group() -> None:
+    """Each version gains its child run and its cost: 21 runs, 2.0 + 0.25 USD; the group None stays empty."""
+    rows = _rows(["prompt_version"], _with_children())
+    assert set(rows) == {("v1",), ("v2",)}
+    v1, v2 = rows[("v1",)], rows[("v2",)]
+    assert (v1["runs"], v1["completed"], v1["cost_usd"], v1["priced_llm_calls"]) == (21, 19, 2.25, 21)
+    assert v1["cost_per_run"] == float(Decimal("2.25") / 21)
+    assert (v2["runs"], v2["completed"], v2["unfinished"], v2["cost_usd"]) == (21, 18, 1, 2.25)
+
+
+def test_by_user_a_child_run_without_one_is_in_the_group_none() -> None:
+    """A child run without a user (41, of u-1's run 0) is in the group None: a run field is not inherited."""
+    lines = [*known_lines(), *_child(41, 0)]
+    lines[-3]["user_id"] = None
+    rows = _rows(["user"], lines)
+    assert rows[(None,)]["runs"] == 1
+    assert (rows[("u-1",)]["runs"], rows[("u-2",)]["runs"]) == (20, 20)
+
+
+def test_cli_meta_filter_keeps_the_child_runs_of_that_version(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--meta prompt_version=v1 keeps v1's 20 runs and child run 40 (u-1): 11 runs of u-1, 10 of u-2."""
+    name = _write(tmp_path / "a.jsonl", _with_children())
+    assert main(["stats", name, "--by", "user", "--meta", "prompt_version=v1", "--json"]) == 0
+    document = orjson.loads(capsys.readouterr().out)
+    assert [(group["key"], group["runs"]) for group in document["groups"]] == [
+        ({"user": "u-1"}, 11),
+        ({"user": "u-2"}, 10),
+    ]
+
+
+def test_cli_says_which_key_no_run_has(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A typo of a key: the table (every run in the group None), exit 0, a warning naming the close key."""
+    name = _write(tmp_path / "a.jsonl", known_lines())
+    assert main(["stats", name, "--by", "promt_version", "user"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == (
+        "agentlog: no run has promt_version; every run is in its null group (did you mean prompt_version?)\n"
+    )
+    assert captured.out.splitlines()[1].split()[:3] == ["(none)", "u-1", "20"]
+
+
+def test_cli_says_when_no_run_called_a_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """By model, with no llm_result at all: no group, said so."""
+    name = _write(tmp_path / "a.jsonl", [started(0), finished(0)])
+    assert main(["stats", name, "--by", "model", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert orjson.loads(captured.out)["groups"] == []
+    assert captured.err == "agentlog: no run called a model: there is no model group\n"
+
+
+def test_cli_the_key_no_run_has_is_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The key is what the user typed, but printed escaped all the same."""
+    name = _write(tmp_path / "a.jsonl", known_lines())
+    assert main(["stats", name, "--by", "\x1b[2Jk", "--json"]) == 0
+    assert capsys.readouterr().err == "agentlog: no run has \\x1b[2Jk; every run is in its null group\n"
+
+
+def test_a_key_some_run_has_is_not_warned_of(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One run with the key is enough: no warning."""
+    lines = known_lines()
+    lines[0]["policy_version"] = "p1"
+    name = _write(tmp_path / "a.jsonl", lines)
+    assert main(["stats", name, "--by", "policy_version", "--json"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (None, "(none)"),
+        ("v7", "v7"),
+        ("-", "-"),
+        ("", '""'),
+        ("(none)", '"(none)"'),
+        ("(all runs)", '"(all runs)"'),
+        (" v7", '" v7"'),
+        ("v7 ", '"v7 "'),
+        ('"v7"', '"\\"v7\\""'),
+        ("a\x1bb", "a\\x1bb"),
+    ],
+)
+def test_a_value_reads_apart_from_the_group_none_and_from_other_values(value: str | None, shown: str) -> None:
+    """The group None is (none); a value that could be read as another is quoted; escapes stay escaped."""
+    assert value_text(value) == shown
+
+
+def test_values_cut_short_keep_a_digest_of_the_whole_value() -> None:
+    """Two values alike in their first 40 characters are cut to 40 and still differ: …# and a digest."""
+    first, second = "x" * 45 + "-v7", "x" * 45 + "-v8"
+    shown = value_text(first, 40), value_text(second, 40)
+    assert shown[0] != shown[1]
+    assert [len(text) for text in shown] == [40, 40]
+    assert shown[0].startswith("x" * 32 + "…#")
+    assert value_text(first, 40) == shown[0]  # the same value always reads the same
+    assert value_text("x" * 40, 40) == "x" * 40
+
+
+def test_the_table_tells_the_group_none_from_a_dash_and_an_empty_value() -> None:
+    """Runs with prompt_version "-", "" and none: three rows, -, "" and (none) last."""
+    lines = [*run_lines(0), *run_lines(1), *run_lines(2)]
+    lines[0]["prompt_version"] = "-"
+    lines[len(run_lines(0))]["prompt_version"] = ""
+    del lines[len(run_lines(0)) + len(run_lines(1))]["prompt_version"]
+    text = groups_text(stats_by(facts_of_lines(lines), ["prompt_version"]), Style(False))
+    assert [line.split()[0] for line in text.splitlines()[1:4]] == ['""', "-", "(none)"]
+
+
+def test_cli_files_after_by_get_a_hint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`stats --by user FILE` reads FILE as a key: the error says to put the files first, or end with --."""
+    name = _write(tmp_path / "a.jsonl", known_lines())
+    with pytest.raises(SystemExit) as exit_:
+        main(["stats", "--by", "user", name])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.endswith(
+        f"agentlog: --by took {name!r} as a key or value; --by takes several values:"
+        " put the files before it (agentlog stats FILE... --by KEY...), or end its values with --\n"
+    )
+    assert main(["stats", "--json", "--by", "user", "--", name]) == 0
+    assert len(orjson.loads(capsys.readouterr().out)["groups"]) == 2
+
+
+def test_cli_no_file_without_by_gets_no_hint(capsys: pytest.CaptureFixture[str]) -> None:
+    """Without --by, a missing FILE is argparse's error alone."""
+    with pytest.raises(SystemExit):
+        main(["stats"])
+    err = capsys.readouterr().err
+    assert "required: FILE" in err and "--by takes" not in err

@@ -26,7 +26,7 @@ from agentlog._explorer.text import Style
 from agentlog._explorer.times import epoch
 from agentlog._formats.ecs import to_ecs
 from agentlog.cli import main
-from tests.explorer.known_runs import known_lines, run_id, run_lines, stamp, started
+from tests.explorer.known_runs import finished, known_lines, run_id, run_lines, stamp, started
 
 HOSTILE = "\x1b[2J\x1b[31mred\x07\u202eevil"
 
@@ -355,3 +355,123 @@ def test_cli_json_is_inert(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     out = capsys.readouterr().out
     assert "\u202e" not in out and "\x1b" not in out
     assert orjson.loads(out)["groups"][0]["key"]["user"] == HOSTILE
+
+
+# -- child runs, keys no run has, targets as given ----------------------------------------------------
+
+
+def _child(index: int, parent: int) -> list[dict[str, Any]]:
+    """Run *index*: a completed child run of run *parent*, without prompt_version of its own."""
+    start = started(index, parent_run_id=run_id(parent))
+    del start["prompt_version"]
+    return [start, finished(index)]
+
+
+def test_cli_by_a_metadata_key_measures_the_child_runs_in_their_parents_group(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Child 40 of run 0 (v1) and 41 of run 25 (v2), both completed: v1 19/21, v2 18/21; no group None."""
+    name = _write(tmp_path / "a.jsonl", [*known_lines(), *_child(40, 0), *_child(41, 25)])
+    code, report, err = _slo(capsys, name, "--completion", "90", "--by", "prompt_version", "--json")
+    assert (code, err) == (1, "")
+    assert report is not None
+    found = [
+        (group["key"], group["objectives"][0]["bad"], group["objectives"][0]["total"])
+        for group in report["groups"]
+    ]
+    assert found == [({"prompt_version": "v1"}, 2, 21), ({"prompt_version": "v2"}, 3, 21)]
+    assert report["groups"][0]["objectives"][0]["actual"] == 19 / 21
+
+
+def test_cli_says_which_key_no_run_has_and_still_measures(
+    log: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A typo of a key: every run in the group None, measured (35/40 meets 80 %), and a warning."""
+    code, report, err = _slo(capsys, log, "--completion", "80", "--by", "promt_version", "--json")
+    assert code == 0
+    assert report is not None and [group["key"] for group in report["groups"]] == [{"promt_version": None}]
+    assert err == (
+        "agentlog: no run has promt_version; every run is in its null group (did you mean prompt_version?)\n"
+    )
+
+
+def test_cli_warns_of_a_completion_target_that_looks_like_a_fraction(
+    log: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--completion 0.995 is 0.995 % (met by 87.5 %), as documented; stderr asks whether 99.5 was meant."""
+    code, report, err = _slo(capsys, log, "--completion", "0.995", "--json")
+    assert code == 0
+    assert report is not None and report["groups"][0]["objectives"][0]["target"] == 0.00995
+    assert err == (
+        "agentlog: --completion 0.995 means 0.995 %; did you mean 99.5?"
+        " (write 0.995% to keep it and silence this)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "target", "code"),
+    [("99.5%", 0.995, 1), ("0.995%", 0.00995, 0), ("0", 0.0, 0), ("1", 0.01, 0), ("87.5 %", 0.875, 0)],
+)
+def test_cli_reads_a_completion_target_with_or_without_a_percent_sign(
+    given: str, target: float, code: int, log: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A % sign is accepted and silences the warning; 0 and 1 and above are not taken for fractions."""
+    found, report, err = _slo(capsys, log, "--completion", given, "--json")
+    assert (found, err) == (code, "")
+    assert report is not None and report["groups"][0]["objectives"][0]["target"] == target
+
+
+def _line(text: str, objective: str) -> list[str]:
+    return next(line for line in text.splitlines() if line.strip().startswith(objective)).split()
+
+
+def test_cli_shows_a_target_as_precisely_as_it_was_given(
+    log: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """87.50001 % is missed by 87.5 %: both shown to 5 places, so the miss is seen; so is p95 ≤ 3.6999 s."""
+    code = main(["slo", log, "--completion", "87.50001", "--latency-p95", "3.6999s", "--error-rate", "5"])
+    text = capsys.readouterr().out
+    assert code == 1
+    assert _line(text, "completion")[:5] == ["completion", "≥", "87.50001%", "87.50000%", "MISSED"]
+    assert _line(text, "latency_p95")[:6] == ["latency_p95", "≤", "3.6999", "s", "3.7000", "s"]
+    assert _line(text, "error_rate")[:4] == ["error_rate", "≤", "5.00%", "4.76%"]
+
+
+def test_an_actual_a_hair_below_its_target_is_shown_apart_from_it() -> None:
+    """Completion 87.49999 % against 87.5 %: the actual is shown with the places that tell it from 87.50%."""
+    result = {
+        "objective": COMPLETION,
+        "target": 0.875,
+        "actual": 0.8749999,
+        "met": False,
+        "no_data": False,
+        "bad": 1,
+        "total": 8,
+        "burn_rate": 1.0,
+        "error_budget_remaining": 0.0,
+    }
+    window = {"start": None, "end": None, "first_run": None, "last_run": None}
+    report = {
+        "met": False,
+        "runs": 8,
+        "window": window,
+        "groups": [{"key": {}, "runs": 8, "objectives": [result]}],
+    }
+    assert _line(slo_text(report, Style(False)), "completion")[:5] == [
+        "completion",
+        "≥",
+        "87.50%",
+        "87.49999%",
+        "MISSED",
+    ]
+
+
+def test_cli_files_after_by_get_a_hint(log: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`slo --completion 90 --by user FILE`: the error says to put the files first, or end --by with --."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["slo", "--completion", "90", "--by", "user", log])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.endswith(
+        f"agentlog: --by took {log!r} as a key or value; --by takes several values:"
+        " put the files before it (agentlog slo FILE... --by KEY...), or end its values with --\n"
+    )

@@ -3,8 +3,9 @@
 The groups are the runs with two values of one key: a metadata key such as
 ``prompt_version`` (v7 against v8), or ``user``, ``session``, ``service``,
 ``model``, ``tool`` (`groups.group_runs` decides who is in which, so a group
-here is the group ``stats --by`` shows). A run without the key is in
-neither group. Each group gets the figures of ``stats --by``
+here is the group ``stats --by`` shows: a child run without the metadata key
+is in its nearest ancestor's group). A run without the key (nor an ancestor
+with it) is in neither group. Each group gets the figures of ``stats --by``
 (`groups.figures`) and, for the comparison, its tools one by one, its stop
 reasons and its tokens per run.
 
@@ -29,7 +30,7 @@ about one in twenty to pass by chance alone.
 
 from __future__ import annotations
 
-from array import array
+import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,9 +38,8 @@ from decimal import Decimal
 from typing import Any
 
 from .facts import RunFacts
-from .groups import Member, figures, group_runs, latencies
+from .groups import Member, figures, group_runs, latencies, value_text
 from .significance import ALPHA, fisher_exact, larger_than_chance, mann_whitney_u, proportion_ratio
-from .stats import _percentiles
 from .text import Style, ms_text, safe, usd_text
 from .times import epoch
 
@@ -91,7 +91,9 @@ class Figure:
             ``tool_error_rate`` of all tools and for the others).
         test: `FISHER` or `MANN_WHITNEY`.
         a: Group A's side: ``count``, ``of``, ``rate`` for a rate;
-            ``n``, ``median``, ``mean`` for a measure.
+            ``n``, ``median``, ``mean`` for a measure (the median a run's
+            value, unrounded: for cost the exact decimal sum of its calls,
+            written as a float; the mean of costs computed in decimals).
         b: Group B's side, the same.
         ratio: B's rate over A's (a rate only; None when A's is 0).
         p_value: The test's two-sided p-value; None when not tested (no data in a group).
@@ -337,10 +339,28 @@ def _rates(first: dict[str, Any], second: dict[str, Any]) -> list[Figure]:
     return found
 
 
+def _median(ordered: Sequence[Any]) -> Any:
+    """The nearest-rank median of sorted values, as p50: the value at index ``round(0.5 × (n − 1))``."""
+    return ordered[round(0.5 * (len(ordered) - 1))]
+
+
 def _sample(values: Sequence[float]) -> dict[str, Any]:
-    """One group's side of a measure: how many runs, the median (nearest rank, as p50) and the mean."""
-    [median] = _percentiles(array("d", values), 0.5)
-    return {"n": len(values), "median": median, "mean": sum(values) / len(values) if values else None}
+    """One group's side of a measure: how many runs, the median (a run's value, unrounded), the mean."""
+    if not values:
+        return {"n": 0, "median": None, "mean": None}
+    return {"n": len(values), "median": _median(sorted(values)), "mean": math.fsum(values) / len(values)}
+
+
+def _cost_sample(costs: Sequence[Decimal]) -> dict[str, Any]:
+    """`_sample` of costs, exact: the median is a run's exact cost, the mean computed in decimals.
+
+    Both are written as floats of those decimals (``0.0125``, never rounded
+    to ``0.013`` or ``0.0``).
+    """
+    if not costs:
+        return {"n": 0, "median": None, "mean": None}
+    mean = sum(costs, Decimal(0)) / len(costs)
+    return {"n": len(costs), "median": float(_median(sorted(costs))), "mean": float(mean)}
 
 
 def _measure(figure: str, x: Sequence[float], y: Sequence[float]) -> Figure:
@@ -351,8 +371,16 @@ def _measure(figure: str, x: Sequence[float], y: Sequence[float]) -> Figure:
     )
 
 
-def _costs(members: Iterable[Member]) -> list[float]:
-    return [float(cost) for cost in map(_cost, members) if cost is not None]
+def _cost_measure(x: Sequence[Decimal], y: Sequence[Decimal]) -> Figure:
+    """Cost per run compared: ranked as floats, described (median, mean) in exact decimals."""
+    measure = _measure("cost_per_run", [float(cost) for cost in x], [float(cost) for cost in y])
+    measure.a, measure.b = _cost_sample(x), _cost_sample(y)
+    return measure
+
+
+def _costs(members: Iterable[Member]) -> list[Decimal]:
+    """The own cost of each member whose calls (of the group's model) were priced, as exact decimals."""
+    return [cost for cost in map(_cost, members) if cost is not None]
 
 
 def _measures(first: Sequence[Member], second: Sequence[Member]) -> list[Figure]:
@@ -360,7 +388,7 @@ def _measures(first: Sequence[Member], second: Sequence[Member]) -> list[Figure]
     return [
         _measure("latency_ms", list(latencies(first)), list(latencies(second))),
         _measure("tokens_per_run", [float(_tokens(m)) for m in first], [float(_tokens(m)) for m in second]),
-        _measure("cost_per_run", _costs(first), _costs(second)),
+        _cost_measure(_costs(first), _costs(second)),
     ]
 
 
@@ -388,7 +416,7 @@ def _ratio_text(ratio: float) -> str:
 
 def _label(figure: Figure) -> str:
     """What a figure is called in a sentence; a logged name escaped."""
-    name = safe(figure.name, 40) if figure.name is not None else None
+    name = value_text(figure.name, 40) if figure.name is not None else None
     if figure.figure == "tool_error_rate":
         return "tool error rate (all tools)" if name is None else f"{name} error rate"
     if figure.figure == "stop_reason_share":
@@ -403,11 +431,27 @@ def _label(figure: Figure) -> str:
     }[figure.figure]
 
 
+def _latency_text(value: float | None) -> str:
+    """A latency as compare shows it: as `text.ms_text`, but 3 significant digits below 10 ms.
+
+    Runs that take a fraction of a millisecond (a cached answer, a test
+    double) would otherwise all read ``0.1 ms``, the same on both sides of a
+    difference found larger than chance.
+    """
+    if value is None:
+        return "-"
+    if value >= 10:
+        return ms_text(value)
+    if value <= 0:
+        return f"{value:.2f} ms"
+    return f"{value:.{2 - math.floor(math.log10(value))}f} ms"
+
+
 def _measure_value(figure: str, value: float | None) -> str:
     if value is None:
         return "-"
     if figure == "latency_ms":
-        return ms_text(value)
+        return _latency_text(value)
     if figure == "cost_per_run":
         return usd_text(value)
     return f"{value:,.0f}"
@@ -452,7 +496,7 @@ def _table(comparison: Comparison) -> list[str]:
         cells = [
             _count_rate(side[tool]["errors"], side[tool]["calls"]) if tool in side else "-" for side in tools
         ]
-        rows.append((f"  {safe(tool, _LABEL_WIDTH - 4)}", cells))
+        rows.append((f"  {value_text(tool, _LABEL_WIDTH - 4)}", cells))
     rows.append(("stop reasons (share of runs)", ["", ""]))
     reasons = [{row["stop_reason"]: row["runs"] for row in group["stop_reasons"]} for group in groups]
     for reason in sorted(reasons[0].keys() | reasons[1].keys()):
@@ -460,13 +504,14 @@ def _table(comparison: Comparison) -> list[str]:
             _count_rate(side.get(reason, 0), group["runs"])
             for side, group in zip(reasons, groups, strict=True)
         ]
-        rows.append((f"  {safe(reason, _LABEL_WIDTH - 4)}", cells))
+        rows.append((f"  {value_text(reason, _LABEL_WIDTH - 4)}", cells))
     for quantile in ("p50", "p95", "p99"):
         rows.append(
-            (f"latency {quantile}", [ms_text(group[f"latency_{quantile}_ms"]) or "-" for group in groups])
+            (f"latency {quantile}", [_latency_text(group[f"latency_{quantile}_ms"]) for group in groups])
         )
     rows += [
         ("tokens per run", [f"{group['tokens_per_run']:,.1f}" for group in groups]),
+        ("cost", [usd_text(group["cost_usd"]) or "-" for group in groups]),
         ("cost per run", [usd_text(group["cost_per_run"]) or "-" for group in groups]),
         ("  unpriced LLM calls", [str(group["unpriced_llm_calls"]) for group in groups]),
         (
@@ -490,10 +535,13 @@ def compare_text(comparison: Comparison, style: Style) -> str:
 
     Every logged value (the key, its values, tool names, stop reasons) is escaped.
     """
-    by, a, b = safe(comparison.by, 60), safe(comparison.a, 21), safe(comparison.b, 21)
+    by, a, b = safe(comparison.by, 60), value_text(comparison.a, 21), value_text(comparison.b, 21)
     out = [style.bold(f"{by}: {a} (A) → {b} (B)")]
     if comparison.without_value:
-        out.append(f"{_runs_text(comparison.without_value)} without {by}: in neither group")
+        out.append(
+            f"{_runs_text(comparison.without_value)} without {by} (nor a parent run with it):"
+            " in neither group"
+        )
     out.append("")
     out.append(style.bold(f"{'':<{_LABEL_WIDTH}}{'A ' + a:>{_CELL_WIDTH}}{'B ' + b:>{_CELL_WIDTH}}"))
     out += _table(comparison)

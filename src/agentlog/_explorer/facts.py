@@ -11,6 +11,12 @@ Costs are the run's *own*: the sum of the ``cost_usd`` of its own
 per version) counts every call once. `RunFacts.total_cost_usd` is filled in by
 the builder with the run's children rolled up, for the views of one run.
 
+A child run (a sub-agent) is usually started without the metadata of its
+parent, though it does the parent's work: for a metadata key, a run without
+a value of its own takes that of its nearest ancestor that has one
+(`RunFacts.meta_value`, `Lineage`), so that ``--by prompt_version`` puts a
+sub-agent, and what it spent, with the version that called it.
+
 The builder (`FactsBuilder`, `facts_of_files`) reads a log once. The run
 itself (who, when, how it ended, the counts an unfinished run's lines prove)
 is `runs.RunBuilder`'s, so only agentlog's own typed lines define it; the
@@ -24,7 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -54,10 +60,12 @@ __all__ = [
     "FACTS_EVENTS",
     "CallFacts",
     "FactsBuilder",
+    "Lineage",
     "RunFacts",
     "cost_of",
     "facts_of_files",
     "facts_of_lines",
+    "is_metadata_key",
     "select_facts",
 ]
 
@@ -65,6 +73,74 @@ COMPLETED = "completed"
 """The stop reason of a run that did its task: the numerator of the completion rate."""
 DIMENSIONS = ("user", "session", "service", "model", "tool")
 """The keys ``--by`` knows by name; any other key is looked up in the run's metadata."""
+_RUN_FIELDS = frozenset({*DIMENSIONS, USER_ID, SESSION_ID})
+"""The keys read from the run's own fields (``user_id`` and ``session_id`` too): never inherited."""
+
+
+def is_metadata_key(key: str) -> bool:
+    """Whether ``--by key`` groups by a metadata key (which a child run inherits), not a run field."""
+    return key not in _RUN_FIELDS
+
+
+def _has_value(value: Any) -> bool:
+    """Whether a metadata value puts its run in a group: text, a number, a boolean (not null, an object)."""
+    return value is not None and meta_text(value) is not None
+
+
+class Lineage:
+    """The runs of one input by ``run_id``, and what each inherits of a metadata key from its ancestors.
+
+    A run with no value of a key of its own (missing, null, or an object or
+    array, which is no group either) takes that of its nearest ancestor that
+    has one, following ``parent_run_id`` through the runs of the input (a
+    parent that is not in the input ends the chain). Each key is worked out
+    once, for every run, when first asked for: walking up from each run
+    until a run whose value is known, without recursion (chains of sub-agents
+    may be thousands deep); a loop of parents (only a hostile log has one)
+    ends the walk where it comes back.
+    """
+
+    def __init__(self, runs: Iterable[RunFacts]) -> None:
+        self.runs = {run.run_id: run for run in runs}
+        self._values: dict[str, dict[str, Any]] = {}
+
+    def value(self, run_id: str, key: str) -> Any:
+        """The value of *key* that run *run_id* has or inherits; None when no ancestor has one either."""
+        values = self._values.get(key)
+        if values is None:
+            values = self._values[key] = self._resolve(key)
+        return values.get(run_id)
+
+    def _resolve(self, key: str) -> dict[str, Any]:
+        """Every run's value of *key*, its own or inherited (runs with none are left out)."""
+        runs = self.runs
+        found: dict[str, Any] = {}
+        settled: set[str] = set()
+        for run in runs.values():
+            path: list[str] = []
+            on_path: set[str] = set()
+            value: Any = None
+            current: RunFacts | None = run
+            while current is not None:
+                run_id = current.run_id
+                if run_id in settled:
+                    value = found.get(run_id)
+                    break
+                own = current.metadata.get(key)
+                if _has_value(own):
+                    value = found[run_id] = own
+                    settled.add(run_id)
+                    break
+                if run_id in on_path:  # a loop of parents, none with a value
+                    break
+                path.append(run_id)
+                on_path.add(run_id)
+                parent = current.parent_run_id
+                current = None if parent is None else runs.get(parent)
+            settled.update(path)
+            if value is not None:
+                found.update(dict.fromkeys(path, value))
+        return found
 
 
 @dataclass
@@ -134,6 +210,8 @@ class RunFacts:
     """Priced LLM calls of the run and of its child runs (and theirs): when 0, the total cost is unknown."""
     summary: RunSummary | None = field(default=None, compare=False, repr=False)
     """The run as `runs` describes it, for choosing runs with the filters of ``runs`` (`select_facts`)."""
+    lineage: Lineage | None = field(default=None, compare=False, repr=False)
+    """The runs of its input, for the metadata it inherits; None: it has only its own (built by hand)."""
 
     @property
     def completed(self) -> bool:
@@ -155,12 +233,37 @@ class RunFacts:
         """Its tool calls that ended with status ``error``."""
         return sum(facts.errors for facts in self.tools.values())
 
+    def meta_value(self, key: str) -> Any:
+        """Its value of metadata *key* as ``--by`` and ``--meta`` read it: its own, else its ancestor's.
+
+        Its own when it has one (text, a number, a boolean); else that of its
+        nearest ancestor with one (`Lineage`); else its own (None, an object).
+        """
+        own = self.metadata.get(key)
+        if _has_value(own) or self.lineage is None:
+            return own
+        inherited = self.lineage.value(self.run_id, key)
+        return own if inherited is None else inherited
+
+    def has_meta(self, key: str, value: str) -> bool:
+        """Whether it passes ``--meta key=value``: its value (`meta_value`) reads as *value*.
+
+        As ``runs --meta`` decides it on a run's own metadata, but with what a
+        child run inherits: ``--meta prompt_version=v8`` keeps v8's sub-agents.
+        """
+        found = self.meta_value(key)
+        if found is None and key not in self.metadata:
+            return False
+        return meta_text(found) == value
+
     def values_of(self, key: str) -> list[str | None]:
         """The groups this run falls in for ``--by key``: one value, or one per tool or model it called.
 
         A run that did not call any tool (model) falls in no ``tool``
         (``model``) group; a run without the user, session, service or
         metadata key (or with null there, or an object) falls in the group None.
+        A metadata key is read with `meta_value`: a child run without it is in
+        its nearest ancestor's group.
         """
         if key == "user":
             return [self.user_id]
@@ -176,7 +279,7 @@ class RunFacts:
             return [self.user_id]
         if key == SESSION_ID:
             return [self.session_id]
-        value = self.metadata.get(key)
+        value = self.meta_value(key)
         # Missing and null alike are the group None (as a SQL store reads them); so is an object or array.
         return [None if value is None else meta_text(value)]
 
@@ -307,9 +410,16 @@ class FactsBuilder:
                 mine.merge(theirs)
 
     def result(self) -> list[RunFacts]:
-        """Every run, in order of first appearance, with its children's cost rolled up."""
+        """Every run, in order of first appearance, with its children's cost rolled up.
+
+        The runs share one `Lineage`: a run's metadata is read with what it
+        inherits from its ancestors among these runs.
+        """
         runs = [self._facts(summary) for summary in self.runs.summaries()]
         _roll_up(runs)
+        lineage = Lineage(runs)
+        for run in runs:
+            run.lineage = lineage
         return runs
 
     def _facts(self, summary: RunSummary) -> RunFacts:
@@ -424,9 +534,18 @@ def _as_summary(run: RunFacts) -> RunSummary:
 
 
 def select_facts(runs: Iterable[RunFacts], chosen: RunFilter) -> list[RunFacts]:
-    """The runs that pass *chosen*, decided as ``agentlog runs`` decides it (on the run's summary)."""
+    """The runs that pass *chosen*, decided as ``agentlog runs`` decides it (on the run's summary).
+
+    Except ``--meta``: a run's metadata is read with what it inherits
+    (`RunFacts.has_meta`), as ``--by`` reads it.
+    """
+    meta = chosen.meta
+    rest = replace(chosen, meta=()) if meta else chosen
     return [
-        run for run in runs if chosen.matches(run.summary if run.summary is not None else _as_summary(run))
+        run
+        for run in runs
+        if rest.matches(run.summary if run.summary is not None else _as_summary(run))
+        and all(run.has_meta(key, value) for key, value in meta)
     ]
 
 

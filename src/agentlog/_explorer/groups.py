@@ -1,7 +1,9 @@
 """Figures per group of runs: ``agentlog stats --by`` (and what ``slo`` measures in each group).
 
 A group is the runs that share a value of each ``--by`` key (`facts.DIMENSIONS`
-by name, else a metadata key; a run without it falls in the group None).
+by name, else a metadata key; a run without it falls in the group None, but
+a child run without a metadata key takes its nearest ancestor's value:
+`facts.RunFacts.meta_value`).
 By ``model`` or ``tool`` a run falls in the group of every model (tool) it
 called, and the call figures of that group are that model's (tool's) calls
 only; its run figures (runs, completion, latency) are those of the runs
@@ -28,7 +30,10 @@ the same division gets the same number.
 
 from __future__ import annotations
 
+import difflib
+import hashlib
 import itertools
+import sys
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -41,14 +46,18 @@ from .text import Style, ms_text, safe, usd_text
 
 __all__ = [
     "FIGURES",
+    "NONE_TEXT",
     "Group",
     "Member",
+    "absent_keys",
+    "absent_text",
     "figures",
     "group_runs",
     "groups_text",
     "latencies",
     "stats_by",
     "tool_counts",
+    "value_text",
 ]
 
 FIGURES = (
@@ -133,6 +142,58 @@ def group_runs(runs: Iterable[RunFacts], by: Sequence[str]) -> list[Group]:
                     tool = value
             groups.setdefault(combination, []).append(Member(run, model, tool))
     return [Group(key, members) for key, members in sorted(groups.items(), key=lambda item: _order(item[0]))]
+
+
+def absent_keys(runs: Sequence[RunFacts], by: Sequence[str]) -> list[str]:
+    """The keys of *by* that no run of *runs* has (a typo, often): every run is in the key's group None.
+
+    By ``model`` (``tool``): no run called one, so there is no group at all.
+    None of them when there is no run.
+    """
+    return [
+        key
+        for key in dict.fromkeys(by)
+        if runs and all(value is None for run in runs for value in run.values_of(key))
+    ]
+
+
+def absent_text(key: str, runs: Sequence[RunFacts]) -> str:
+    """What to tell a user whose ``--by`` *key* no run has: the key escaped, and a known key close to it."""
+    name = safe(key, 60)
+    if key in ("model", "tool"):
+        return f"no run called a {key}: there is no {key} group"
+    known = sorted({name for run in runs for name in run.metadata})
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f" (did you mean {safe(close[0], 60)}?)" if close else ""
+    return f"no run has {name}; every run is in its null group{hint}"
+
+
+NONE_TEXT = "(none)"
+"""How the text tables show the group None (no value of the key): not a value a string can be shown as."""
+_DIGEST = 8
+"""What a cut value ends with: an ellipsis, ``#`` and 6 hex digits of a digest of the whole value."""
+
+
+def value_text(value: str | None, limit: int = 40) -> str:
+    """A group's value (or a tool's, a stop reason's) as the text shows it, never mistaken for another.
+
+    The group None is `NONE_TEXT`. A value is escaped (`text.safe`), and
+    quoted, its quotes escaped, when it could be read as something else:
+    empty, starting with ``(`` (as ``(none)`` and ``(all runs)`` do) or a
+    quote, or with a space at either end (``""``, ``"(none)"``, ``" v7"``).
+    Longer than *limit*, it is cut and ends with ``…#`` and 6 hex digits of a
+    digest of the whole value, so that two values that differ only after the
+    cut do not look the same.
+    """
+    if value is None:
+        return NONE_TEXT
+    text = safe(value, sys.maxsize)
+    if not text or text[0] in '("' or text != text.strip():
+        text = '"' + text.replace('"', '\\"') + '"'
+    if len(text) <= limit:
+        return text
+    digest = hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=3).hexdigest()
+    return f"{text[: max(0, limit - _DIGEST)]}…#{digest}"
 
 
 def latencies(members: Iterable[Member]) -> array[float]:
@@ -256,13 +317,13 @@ def _cells(row: dict[str, Any]) -> list[str]:
 
 
 def groups_text(document: dict[str, Any], style: Style) -> str:
-    """`stats_by`'s document as a table: a row per group, then all the runs; every value made safe."""
+    """`stats_by`'s document as a table: a row per group, then all the runs; every value made safe.
+
+    A group's values are shown by `value_text`: the group None as ``(none)``.
+    """
     by: list[str] = document["by"]
     names = [safe(key, 24) for key in by]
-    keys = [
-        [("-" if value is None else safe(value, 40)) for value in group["key"].values()]
-        for group in document["groups"]
-    ]
+    keys = [[value_text(value, 40) for value in group["key"].values()] for group in document["groups"]]
     widths = [max([len(name), *(len(row[index]) for row in keys)]) + 2 for index, name in enumerate(names)]
     if widths:  # room for the label of the last row
         widths[-1] += max(0, len(_ALL) + 2 - sum(widths))

@@ -28,7 +28,7 @@ in the input.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -36,9 +36,9 @@ from fractions import Fraction
 from typing import Any
 
 from .facts import RunFacts
-from .groups import Member, group_runs, latencies, tool_counts
+from .groups import Member, group_runs, latencies, tool_counts, value_text
 from .stats import _percentiles
-from .text import Style, ms_text, safe
+from .text import Style, safe
 from .times import epoch
 
 __all__ = [
@@ -257,18 +257,66 @@ def slo_report(
     }
 
 
+_MOST_PLACES = 15
+"""The most decimal places a target or an actual value is shown with."""
+
+
+def _given(value: float, scale: int, least: int) -> str:
+    """A target as it was typed: the decimal of its float (its shortest repr) times *scale*, all its places.
+
+    At least *least* places, so that the usual targets keep their usual look
+    (``90.00%``, ``4.000 s``), and more when it has more (``87.50001%``).
+    """
+    exact = (Decimal(repr(value)) * scale).normalize()
+    exponent = exact.as_tuple().exponent
+    places = max(least, -exponent if isinstance(exponent, int) else 0)
+    return f"{exact:.{min(places, _MOST_PLACES)}f}"
+
+
+def _apart(actual: float, target: float, render: Callable[[float, int], str], places: int) -> str:
+    """*actual* in *places* places, or more until it no longer looks like *target* when they differ.
+
+    A miss by a hair (87.49999 % against 87.5 %) must not print as the target.
+    """
+    text = render(actual, places)
+    while actual != target and places < _MOST_PLACES and text == render(target, places):
+        places += 1
+        text = render(actual, places)
+    return text
+
+
+def _percent(value: float, places: int) -> str:
+    return f"{value:.{places}%}"
+
+
+def _seconds(value: float, places: int) -> str:
+    return f"{value / 1000:.{places}f} s"
+
+
+def _milliseconds(value: float, places: int) -> str:
+    return f"{value:.{places}f} ms"
+
+
 def _target(result: dict[str, Any]) -> str:
+    """The target at the precision it was given (``≥ 87.50001%``, ``≤ 1.5 s`` as ``≤ 1.500 s``)."""
     name, target = result["objective"], result["target"]
     if name.startswith(LATENCY):
-        return "≤ " + ms_text(target)
-    return ("≥ " if name == COMPLETION else "≤ ") + f"{target:.2%}"
+        if target >= 1000:
+            return f"≤ {_given(target / 1000, 1, 3)} s"
+        return f"≤ {_given(target, 1, 1)} ms"
+    return ("≥ " if name == COMPLETION else "≤ ") + _given(target, 100, 2) + "%"
 
 
 def _actual(result: dict[str, Any]) -> str:
-    actual = result["actual"]
+    """The actual value, with the places that tell it from the target when it differs."""
+    actual, target = result["actual"], result["target"]
     if actual is None:
         return "no data"
-    return ms_text(actual) if result["objective"].startswith(LATENCY) else f"{actual:.2%}"
+    if result["objective"].startswith(LATENCY):
+        if actual >= 1000:
+            return _apart(actual, target, _seconds, 3)
+        return _apart(actual, target, _milliseconds, 1)
+    return _apart(actual, target, _percent, 2)
 
 
 def _burn(value: float | None, no_data: bool) -> str:
@@ -296,10 +344,7 @@ def slo_text(report: dict[str, Any], style: Style) -> str:
     )
     for group in report["groups"]:
         out.append("")
-        key = "  ".join(
-            f"{safe(name, 24)}={'-' if value is None else safe(value, 60)}"
-            for name, value in group["key"].items()
-        )
+        key = "  ".join(f"{safe(name, 24)}={value_text(value, 60)}" for name, value in group["key"].items())
         out.append(style.bold(f"{key}  ({group['runs']} runs)" if key else f"all runs ({group['runs']})"))
         out.append(style.bold(header))
         for result in group["objectives"]:
