@@ -235,30 +235,33 @@ WITH RECURSIVE
     -- values over those of its ancestors so far (mapUpdate: the nearer wins).
     -- A loop of parents is caught as Brent's algorithm catches one: the walk
     -- stops on coming back to `mark`, the run it was at when its generation
-    -- was last a power of two.
+    -- was last a power of two. One row per run on each side of the join, so
+    -- that a log loaded twice does not double the rows at every generation.
     lineage AS
     (
         SELECT
             run_id,
             run_id AS mark,
-            parent_run_id AS next_run_id,
+            any(parent_run_id) AS next_run_id,
             0 AS generation,
-            run_metadata AS merged
+            any(run_metadata) AS merged
         FROM agentlog.events
         WHERE timestamp >= {since:DateTime64(6, 'UTC')} AND event = 'run_started'
+        GROUP BY run_id
         UNION ALL
         SELECT
             lineage.run_id,
             if(bitAnd(lineage.generation + 1, lineage.generation) = 0, ancestor.run_id, lineage.mark),
-            ancestor.parent_run_id,
+            ancestor.ancestor_parent_run_id,
             lineage.generation + 1,
-            mapUpdate(ancestor.run_metadata, lineage.merged)
+            mapUpdate(ancestor.ancestor_metadata, lineage.merged)
         FROM lineage
         INNER JOIN
         (
-            SELECT run_id, parent_run_id, run_metadata
+            SELECT run_id, any(parent_run_id) AS ancestor_parent_run_id, any(run_metadata) AS ancestor_metadata
             FROM agentlog.events
             WHERE event = 'run_started'
+            GROUP BY run_id
         ) AS ancestor ON ancestor.run_id = lineage.next_run_id
         WHERE lineage.next_run_id != '' AND lineage.next_run_id != lineage.mark AND lineage.generation < 64
     )

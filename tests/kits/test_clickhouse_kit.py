@@ -12,6 +12,7 @@ import pytest
 import agentlog
 from agentlog import _config, events
 from tests.kits.clickhouse_support import KIT, Store, open_store, statements
+from tests.kits.delegation import loop_lines
 
 
 def _write_runs(path: Path) -> dict[str, str]:
@@ -253,6 +254,20 @@ def test_upgrade_brings_an_earlier_table_to_the_schema(tmp_path: Path) -> None:
         for statement in statements((KIT / "upgrade.sql").read_text()):
             store.rows(statement)
         assert _columns(store) == current
+
+
+def test_a_log_loaded_twice_walks_each_chain_once(tmp_path: Path) -> None:
+    """Every line twice (a file loaded again): runs 64 generations down still take the root's value.
+
+    Each run's start is taken once on the walk up, so the rows do not double
+    at each of the 64 generations (2 to the 64th of them for the deepest run).
+    """
+    text = b"\n".join(orjson.dumps(line) for line in loop_lines()).decode() + "\n"
+    with open_store(tmp_path / "chdb") as store:
+        store.load_lines(text)
+        store.load_lines(text)
+        rows = store.query("cost_per_metadata", key="depth", since="", until="")
+    assert [(row["value"], row["runs"]) for row in rows] == [("top", 65), (None, 6)]
 
 
 def _views(store: Store) -> list[dict[str, Any]]:
