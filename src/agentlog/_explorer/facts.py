@@ -65,7 +65,6 @@ __all__ = [
     "cost_of",
     "facts_of_files",
     "facts_of_lines",
-    "is_metadata_key",
     "select_facts",
 ]
 
@@ -73,13 +72,6 @@ COMPLETED = "completed"
 """The stop reason of a run that did its task: the numerator of the completion rate."""
 DIMENSIONS = ("user", "session", "service", "model", "tool")
 """The keys ``--by`` knows by name; any other key is looked up in the run's metadata."""
-_RUN_FIELDS = frozenset({*DIMENSIONS, USER_ID, SESSION_ID})
-"""The keys read from the run's own fields (``user_id`` and ``session_id`` too): never inherited."""
-
-
-def is_metadata_key(key: str) -> bool:
-    """Whether ``--by key`` groups by a metadata key (which a child run inherits), not a run field."""
-    return key not in _RUN_FIELDS
 
 
 def _has_value(value: Any) -> bool:
