@@ -512,7 +512,7 @@ def test_a_token_count_that_had_to_be_mended_gives_no_cost(logs: Captured, bad: 
     ],
 )
 def test_token_counts_that_do_not_add_up_give_no_cost_from_either_source(
-    tmp_path: Path, usage: dict[str, int]
+    tmp_path: Path, usage: dict[str, Any]
 ) -> None:
     """More cached than input tokens (or reasoning than output): no cost, configured or bundled alike."""
     logs = _configure(tmp_path, prices={"own": ModelPrice(input=1, output=1)})
