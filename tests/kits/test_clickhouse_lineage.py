@@ -9,21 +9,30 @@ group NULL of 0.06; with it, v8 is 6 runs costing 0.0675, as much as v7's 3.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
+from agentlog.cli import main
 from tests.kits.clickhouse_support import Store, open_store
 from tests.kits.delegation import CHEAP, DEAR, delegation_lines, run_id, stamp
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+def log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The delegation log, as a file."""
+    path = tmp_path_factory.mktemp("delegation") / "delegation.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(line) for line in delegation_lines()) + b"\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def store(log: Path) -> Iterator[Store]:
     """The delegation log in ClickHouse."""
-    directory = tmp_path_factory.mktemp("delegation")
-    with open_store(directory / "chdb") as loaded:
-        loaded.load_lines(b"\n".join(orjson.dumps(line) for line in delegation_lines()).decode() + "\n")
+    with open_store(log.parent / "chdb") as loaded:
+        loaded.load_lines(log.read_text())
         yield loaded
 
 
@@ -192,3 +201,89 @@ def test_compare_versions_with_the_children(store: Store) -> None:
         {"stop_reason": "tool_error", "runs": 1, "share": 1 / 6},
     ]
     assert (v7["cost_per_run"], v8["cost_per_run"]) == (0.0225, 0.01125)
+
+
+# -- the same figures as the CLI ---------------------------------------------------------------------
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str, status: int = 0) -> Any:
+    """What ``agentlog ARGV`` prints, parsed; its exit status checked."""
+    capsys.readouterr()
+    assert main(list(argv)) == status
+    return orjson.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("key", ["prompt_version", "policy_version", "user"])
+def test_stats_by_gives_the_clis_groups(
+    store: Store, log: Path, capsys: pytest.CaptureFixture[str], key: str
+) -> None:
+    """stats_by's rows are ``stats --by KEY --json``'s groups: children where the CLI puts them."""
+    document = _cli(capsys, "stats", str(log), "--json", "--by", key)
+    expected = [{"value": group.pop("key")[key], **group} for group in document["groups"]]
+    assert store.query("stats_by", by=key, since="", until="") == expected
+
+
+def test_stats_since_gives_the_clis_groups(
+    store: Store, log: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """From child 13's start to run 4's, both take child 13 as a v8 run (its parent started before)."""
+    since, until = stamp(182), stamp(240)
+    document = _cli(
+        capsys, "stats", str(log), "--json", "--by", "prompt_version", "--since", since, "--until", until
+    )
+    expected = [{"value": group.pop("key")["prompt_version"], **group} for group in document["groups"]]
+    assert store.query("stats_by", by="prompt_version", since=since, until=until) == expected
+
+
+def test_slo_by_version_gives_the_clis_objectives(
+    store: Store, log: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The slo_* rows by prompt_version are ``slo --by prompt_version --json``'s objectives."""
+    argv = ["slo", str(log), "--json", "--by", "prompt_version", "--completion", "90"]
+    report = _cli(capsys, *argv, "--latency-p95", "15s", "--error-rate", "5", status=1)
+    expected = {
+        (group["key"]["prompt_version"], objective["objective"]): objective
+        for group in report["groups"]
+        for objective in group["objectives"]
+    }
+    params = {"by": "prompt_version", "window": "", "until": ""}
+    rows = [
+        *store.query("slo_completion", **params, target_percent="90"),
+        *store.query("slo_latency", **params, quantile="95", target_ms="15000"),
+        *store.query("slo_error_rate", **params, target_percent="5"),
+    ]
+    assert {(row.pop("value"), row["objective"]): row for row in rows} == expected
+
+
+@pytest.mark.parametrize(("a", "b"), [("v7", "v8"), ("v8", "v9b")])
+def test_compare_gives_the_clis_groups(
+    store: Store, log: Path, capsys: pytest.CaptureFixture[str], a: str, b: str
+) -> None:
+    """Compare's two rows are ``compare --by prompt_version A B --json``'s groups, children included."""
+    document = _cli(capsys, "compare", str(log), "--json", "--by", "prompt_version", a, b)
+    assert store.query("compare", by="prompt_version", a=a, b=b, since="", until="") == document["groups"]
+
+
+def test_meta_filter_is_a_where_on_the_inherited_metadata(
+    store: Store, log: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``stats --by user --meta prompt_version=v8``: u-a's 3 v8 runs, the 3 children (no user), as in SQL."""
+    document = _cli(capsys, "stats", str(log), "--json", "--by", "user", "--meta", "prompt_version=v8")
+    rows = store.rows(
+        "SELECT value, count() AS runs, sum(cost_usd) AS cost_usd"
+        " FROM agentlog.run_groups(since = '1970-01-01 00:00:00', by = 'user')"
+        " WHERE run_id IN (SELECT run_id FROM agentlog.runs(since = '1970-01-01 00:00:00')"
+        " WHERE metadata['prompt_version'] = 'v8') GROUP BY value ORDER BY value IS NULL, value"
+    )
+    expected = [
+        {"value": group["key"]["user"], "runs": group["runs"], "cost_usd": group["cost_usd"]}
+        for group in document["groups"]
+    ]
+    assert (
+        rows
+        == expected
+        == [
+            {"value": "u-a", "runs": 3, "cost_usd": 3 * CHEAP},
+            {"value": None, "runs": 3, "cost_usd": 3 * DEAR},
+        ]
+    )

@@ -7,20 +7,29 @@ with ``depth``), and loops of parents (200 ⇄ 201, 202 ⇄ 203, 204 its own).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import orjson
 import pytest
 
+from agentlog.cli import main
 from tests.kits.clickhouse_support import Store, open_store
 from tests.kits.delegation import loop_lines, run_id
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+def log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The log of the chain and loops, as a file."""
+    path = tmp_path_factory.mktemp("loops") / "loops.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(line) for line in loop_lines()) + b"\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def store(log: Path) -> Iterator[Store]:
     """The log of the chain and loops in ClickHouse."""
-    directory = tmp_path_factory.mktemp("loops")
-    with open_store(directory / "chdb") as loaded:
-        loaded.load_lines(b"\n".join(orjson.dumps(line) for line in loop_lines()).decode() + "\n")
+    with open_store(log.parent / "chdb") as loaded:
+        loaded.load_lines(log.read_text())
         yield loaded
 
 
@@ -45,3 +54,12 @@ def test_a_loop_of_parents_ends_the_walk(store: Store) -> None:
     assert _metadata(store, 200, 201, 202, 203, 204) == [{"loop": "a"}, {"loop": "a"}, {}, {}, {}]
     rows = store.query("stats_by", by="loop", since="", until="")
     assert [(row["value"], row["runs"]) for row in rows] == [("a", 2), (None, 69)]
+
+
+def test_loops_group_as_in_the_cli(store: Store, log: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """By loop, stats_by's rows are ``stats --by loop --json``'s groups: the explorer ends a loop alike."""
+    capsys.readouterr()
+    assert main(["stats", str(log), "--json", "--by", "loop"]) == 0
+    groups = orjson.loads(capsys.readouterr().out)["groups"]
+    expected = [{"value": group.pop("key")["loop"], **group} for group in groups]
+    assert store.query("stats_by", by="loop", since="", until="") == expected
