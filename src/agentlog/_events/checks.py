@@ -87,7 +87,8 @@ def _integer(value: Any) -> int | None:
     return number if number is not None and -MAX_COUNT <= number <= MAX_COUNT else None
 
 
-def _number(value: Any) -> float | None:
+def _float(value: Any) -> float | None:
+    """A finite float for a number-like value (5, 5.0, " 5.0"), else None."""
     cls = type(value)
     try:
         if issubclass(cls, (int, float)) and cls is not bool:
@@ -98,7 +99,12 @@ def _number(value: Any) -> float | None:
             return None
     except (ValueError, OverflowError):
         return None
-    return number if math.isfinite(number) and abs(number) < _LARGEST_NUMBER else None
+    return number if math.isfinite(number) else None
+
+
+def _number(value: Any) -> float | None:
+    number = _float(value)
+    return number if number is not None and abs(number) < _LARGEST_NUMBER else None
 
 
 def round_latency(value: float) -> float:
@@ -107,19 +113,8 @@ def round_latency(value: float) -> float:
 
 
 def _latency(value: Any) -> float | None:
-    cls = type(value)
-    try:
-        if issubclass(cls, (int, float)) and cls is not bool:
-            number = float(float.__float__(value) if issubclass(cls, float) else int.__int__(value))
-        elif issubclass(cls, str):
-            number = float(str.strip(value))
-        else:
-            return None
-    except (ValueError, OverflowError):
-        return None
-    if not math.isfinite(number) or not 0 <= number < 1e12:
-        return None
-    return round_latency(number)
+    number = _float(value)
+    return round_latency(number) if number is not None and 0 <= number < 1e12 else None
 
 
 def _status(value: Any) -> str:

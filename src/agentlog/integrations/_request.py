@@ -11,11 +11,12 @@ only numbers of the right kind are kept, so a setting a framework left unset
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._events.checks import MAX_COUNT
 
-__all__ = ["request_parameters"]
+__all__ = ["first_set", "request_parameters"]
 
 _LARGEST_NUMBER = 1e15
 """A temperature or top_p beyond this is a mistake (as ``llm_result`` holds it), not a setting."""
@@ -65,3 +66,29 @@ def request_parameters(
         "seed": _integer(seed),
     }
     return {name: value for name, value in checked.items() if value is not None}
+
+
+def first_set(sources: Sequence[Any], max_tokens: Sequence[str]) -> dict[str, Any]:
+    """Each parameter as the first of *sources* that sets it (not None) gives it, unchecked.
+
+    A framework merges a request's settings from several places (the call's
+    keyword arguments over the model's, say): *sources* come in that order,
+    mappings read by key and other objects by attribute. *max_tokens* names
+    what the framework's models call the output token limit, in the order
+    they are looked for.
+    """
+
+    def first(names: Sequence[str]) -> Any:
+        for source in sources:
+            for name in names:
+                value = source.get(name) if isinstance(source, Mapping) else getattr(source, name, None)
+                if value is not None:
+                    return value
+        return None
+
+    return {
+        "temperature": first(("temperature",)),
+        "max_tokens": first(max_tokens),
+        "top_p": first(("top_p",)),
+        "seed": first(("seed",)),
+    }

@@ -61,6 +61,7 @@ from .. import _diagnostics
 from .._context import CURRENT, RunContext
 from .._scopes import Run, ToolCall
 from ._instrumentor import Instrumentor, guarded, require
+from ._request import first_set
 from ._tracker import Tracker
 
 __all__ = ["AgentlogCallbackHandler", "instrument", "uninstrument"]
@@ -186,20 +187,11 @@ def _request_of(kwargs: Mapping[str, Any], metadata: Mapping[str, Any]) -> dict[
     them; a provider that leaves a setting unset gives None, never a default.
     """
     params = kwargs.get("invocation_params")
-    params = params if isinstance(params, Mapping) else {}
-
-    def first(names: Sequence[str], fallback: str | None = None) -> Any:
-        for name in names:
-            if params.get(name) is not None:
-                return params[name]
-        return metadata.get(fallback) if fallback else None
-
-    return {
-        "temperature": first(("temperature",), "ls_temperature"),
-        "max_tokens": first(_MAX_TOKENS, "ls_max_tokens"),
-        "top_p": first(("top_p",)),
-        "seed": first(("seed",)),
-    }
+    found = first_set([params if isinstance(params, Mapping) else {}], _MAX_TOKENS)
+    for name in ("temperature", "max_tokens"):
+        if found[name] is None:
+            found[name] = metadata.get(f"ls_{name}")
+    return found
 
 
 def _count(value: Any) -> int | None:

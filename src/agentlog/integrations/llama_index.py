@@ -50,6 +50,7 @@ from .. import _diagnostics
 from .._context import CURRENT
 from .._vocabulary import CANCELLED, COMPLETED, MAX_STEPS
 from ._instrumentor import Instrumentor, guarded, require
+from ._request import first_set
 from ._tracker import Tracker
 
 __all__ = ["LlamaIndexInstrumentor", "instrument", "instrumentor", "uninstrument"]
@@ -220,22 +221,8 @@ def _request(llm: Any, call_kwargs: Any) -> dict[str, Any]:
         if isinstance(extra, dict):
             sources.append(extra)
         sources.append(llm)
-
-    def first(names: tuple[str, ...]) -> Any:
-        for source in sources:
-            for name in names:
-                value = source.get(name) if isinstance(source, dict) else getattr(source, name, None)
-                if value is not None:
-                    return value
-        return None
-
     try:
-        return {
-            "temperature": first(("temperature",)),
-            "max_tokens": first(_MAX_TOKENS),
-            "top_p": first(("top_p",)),
-            "seed": first(("seed",)),
-        }
+        return first_set(sources, _MAX_TOKENS)
     except Exception as exc:  # an LLM class's property that raises: the call is still recorded
         _diagnostics.report(f"{FRAMEWORK}: the model's settings could not be read", exc)
         return {}

@@ -52,6 +52,7 @@ from typing import Any
 from .. import _diagnostics
 from .._vocabulary import CANCELLED, COMPLETED, MAX_STEPS
 from ._instrumentor import Instrumentor, guarded, require
+from ._request import first_set
 from ._tracker import Tracker
 
 __all__ = ["SmolagentsInstrumentor", "instrument", "instrumentor", "uninstrument"]
@@ -222,20 +223,7 @@ def _request(model: Any, call_kwargs: dict[str, Any]) -> dict[str, Any]:
         _diagnostics.report(f"{FRAMEWORK}: the model's kwargs could not be read", exc)
         given = None
     sources = [source for source in (given, call_kwargs) if isinstance(source, dict)]
-
-    def first(names: tuple[str, ...]) -> Any:
-        for source in sources:
-            for name in names:
-                if source.get(name) is not None:
-                    return source[name]
-        return None
-
-    return {
-        "temperature": first(("temperature",)),
-        "max_tokens": first(_MAX_TOKENS),
-        "top_p": first(("top_p",)),
-        "seed": first(("seed",)),
-    }
+    return first_set(sources, _MAX_TOKENS)
 
 
 @_guard

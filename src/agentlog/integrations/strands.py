@@ -57,6 +57,7 @@ from .. import _diagnostics
 from .._context import SpanRef
 from ._content import ContentFilter
 from ._instrumentor import Instrumentor, guarded, require
+from ._request import first_set
 from ._tracker import Tracker
 
 __all__ = ["AgentlogHooks", "instrument", "uninstrument"]
@@ -132,20 +133,7 @@ def _request(model: Any) -> dict[str, Any]:
         return {}
     params = config.get("params")
     sources = (params, config) if isinstance(params, Mapping) else (config,)
-
-    def first(names: tuple[str, ...]) -> Any:
-        for source in sources:
-            for name in names:
-                if source.get(name) is not None:
-                    return source[name]
-        return None
-
-    return {
-        "temperature": first(("temperature",)),
-        "max_tokens": first(_MAX_TOKENS),
-        "top_p": first(("top_p",)),
-        "seed": first(("seed",)),
-    }
+    return first_set(sources, _MAX_TOKENS)
 
 
 def _recording(span: Any) -> SpanRef | None:
