@@ -385,7 +385,8 @@ def tool_call(
     The call is in force — lines logged carry its ``tool_call_id`` — until
     its `tool_result`, which reuses its span and measures its latency.
     Several calls may be open at once (parallel tools): they are siblings,
-    and the last one opened is in force. Inside an `agentlog.tool_call`
+    and the last one opened is in force; when it closes, the one in force
+    before it is again, if still open. Inside an `agentlog.tool_call`
     block, with no other ID, the line describes that call.
 
     Args:

@@ -6,7 +6,7 @@ import os
 import threading
 import time
 import weakref
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +29,7 @@ class RunState:
     __slots__ = (
         "__weakref__",
         "_errors_seen",
+        "applying",
         "calls",
         "child_cost",
         "child_priced",
@@ -43,6 +44,7 @@ class RunState:
         "outcome",
         "output_tokens",
         "parent",
+        "pending",
         "priced_calls",
         "provider",
         "started_ns",
@@ -57,6 +59,10 @@ class RunState:
         # Re-entrant, so a signal handler or finalizer that logs in this run
         # while this thread is updating it does not deadlock.
         self.lock = threading.RLock()
+        # Finished events not yet in the totals, and whether a count on this thread's stack is
+        # applying them (agentlog._events.accounting): re-entrance queues rather than interleaves.
+        self.pending: deque[tuple[Any, BaseException | None]] = deque()
+        self.applying = False
         _LIVE.add(self)
         self.started_ns = time.perf_counter_ns()
         self.steps = 0  # the highest step number yet: the next one follows it
@@ -177,6 +183,7 @@ def _fresh_locks_after_fork() -> None:
     # IDs); a lock another thread held then would never be released there.
     for state in list(_LIVE):
         state.lock = threading.RLock()
+        state.applying = False  # that thread was applying: the child's next count applies the queue
 
 
 os.register_at_fork(after_in_child=_fresh_locks_after_fork)

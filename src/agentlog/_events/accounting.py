@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._context import RunContext
+from .._context import RunContext, RunState
 from .._genai import OTHER, provider_name
 from .._pricing import BUNDLED_ONLY, price_call
 from .._settings import CONFIG, Settings
@@ -69,38 +69,61 @@ def count(ctx: RunContext | None, record: Event, exc: BaseException | None = Non
     # acquire/release rather than `with`: a third of the cost, on every tool call.
     lock.acquire()
     try:
-        if type(record) is ToolResult:
-            state.tool_calls += 1
-            if record.status == ERROR and state.first_sighting(exc, TOOL_SCOPE):
-                state.errors += 1
-        elif type(record) is LLMResult:
-            state.llm_calls += 1
-            state.input_tokens += _as_count(record.input_tokens)
-            state.output_tokens += _as_count(record.output_tokens)
-            settings = CONFIG.settings
-            if record.price is not None:
-                state.cost += record.price.cost_usd
-                state.priced_calls += 1
-            elif (record.input_tokens is not None or record.output_tokens is not None) and (
-                settings is None or settings.prices is not None
-            ):
-                state.unpriced_llm_calls += 1
-            if settings is not None and settings.otel is not None:
-                # Only the run's invoke_agent span names a provider: worked out only when spans are on.
-                provider = provider_name(record.provider, record.model)
-                if provider != state.provider:
-                    state.provider = provider if state.provider is None else OTHER
-            if (
-                record.cache_read_input_tokens is not None
-                or record.cache_creation_input_tokens is not None
-                or record.reasoning_output_tokens is not None
-            ):
-                _add_details(state.token_details, record)
-            if record.status == ERROR and state.first_sighting(exc, LLM_SCOPE):
-                state.errors += 1
-        elif (
-            type(record) is StepFinished and record.status == ERROR and state.first_sighting(exc, STEP_SCOPE)
-        ):
-            state.errors += 1
+        # The lock keeps other threads out, not this one: a signal handler or a finalizer that
+        # counts while this thread is between reading a total and storing it would have its
+        # count overwritten. So a count that finds another applying on this thread's stack
+        # queues its event for it; that one applies the queue before it lets go (as the
+        # output's _Guard does with lines). Each step is safe to be interrupted at.
+        pending = state.pending
+        if state.applying:
+            pending.append((record, exc))
+            return
+        event: Event | None = record
+        while True:
+            state.applying = True
+            try:
+                if event is not None:
+                    _apply(state, event, exc)
+                    event = None
+                while pending:
+                    _apply(state, *pending.popleft())
+            finally:
+                state.applying = False
+            if not pending:  # else one was queued after the last look, before the flag went down
+                return
     finally:
         lock.release()
+
+
+def _apply(state: RunState, record: Event, exc: BaseException | None) -> None:
+    if type(record) is ToolResult:
+        state.tool_calls += 1
+        if record.status == ERROR and state.first_sighting(exc, TOOL_SCOPE):
+            state.errors += 1
+    elif type(record) is LLMResult:
+        state.llm_calls += 1
+        state.input_tokens += _as_count(record.input_tokens)
+        state.output_tokens += _as_count(record.output_tokens)
+        settings = CONFIG.settings
+        if record.price is not None:
+            state.cost += record.price.cost_usd
+            state.priced_calls += 1
+        elif (record.input_tokens is not None or record.output_tokens is not None) and (
+            settings is None or settings.prices is not None
+        ):
+            state.unpriced_llm_calls += 1
+        if settings is not None and settings.otel is not None:
+            # Only the run's invoke_agent span names a provider: worked out only when spans are on.
+            provider = provider_name(record.provider, record.model)
+            if provider != state.provider:
+                state.provider = provider if state.provider is None else OTHER
+        if (
+            record.cache_read_input_tokens is not None
+            or record.cache_creation_input_tokens is not None
+            or record.reasoning_output_tokens is not None
+        ):
+            _add_details(state.token_details, record)
+        if record.status == ERROR and state.first_sighting(exc, LLM_SCOPE):
+            state.errors += 1
+    elif type(record) is StepFinished and record.status == ERROR and state.first_sighting(exc, STEP_SCOPE):
+        state.errors += 1

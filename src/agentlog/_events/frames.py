@@ -11,10 +11,21 @@ semantics (a task created after a frame opened sees it; one created before
 does not).
 
 Several tool calls may be open at once: they are siblings under the step, and
-the one opened last is in force until it closes. Frames still open when their
+the one opened last is in force until it closes; then the one in force before
+it is again, if still open, else the step. Frames still open when their
 run ends are closed then (a step normally, a tool call as failed), and a run
 that is never finished is finished when the process exits — each such gap
 counted in `agentlog.problems`.
+
+A signal handler or a finalizer may call a helper on this thread at any
+bytecode of another helper's update (the run's lock is re-entrant, so it gets
+in). Every update here is therefore ordered so that what the re-entrant helper
+can see is consistent: a frame is open exactly while it is in its run's
+``frames`` (``calls`` is an index checked against it), a closing frame's way
+back is recorded before it stops being open, dictionaries are iterated over a
+copy, and closing the frame in force returns to the context that was in force
+when it opened, so a handler's call opened and closed in between leaves the
+interrupted call in force.
 """
 
 from __future__ import annotations
@@ -73,13 +84,18 @@ _UNFINISHED_CALL = {
 
 
 class Frame(NamedTuple):
-    """A scope a helper opened: its context, the context it returns to, when it began, its span."""
+    """A scope a helper opened: its context, the context it returns to, when it began, its span.
+
+    ``previous`` is the context in force when it opened: where closing it returns while that is
+    still open (a sibling call, whose ``base`` is the step they share), else ``base``.
+    """
 
     kind: str
     ctx: RunContext
     base: RunContext | None
     started_ns: int
     span: OpenSpan | None
+    previous: RunContext | None
 
 
 def _is_cancellation(exc: BaseException) -> bool:
@@ -118,13 +134,14 @@ def latency_since(start_ns: int) -> float:
 
 def open_frame(kind: str, ctx: RunContext, base: RunContext | None, span: OpenSpan | None) -> Frame:
     """Register a frame a helper opened and make its context the one in force."""
-    frame = Frame(kind, ctx, base, time.perf_counter_ns(), span)
+    frame = Frame(kind, ctx, base, time.perf_counter_ns(), span, CURRENT.get())
     state = ctx.run_state
     if state is not None:
         with state.lock:
-            state.frames[ctx.span_id] = frame
+            # Indexed first, open last: a lookup re-entering in between finds it not open yet.
             if kind == TOOL and ctx.tool_call_id is not None:
                 state.calls[ctx.tool_call_id] = frame
+            state.frames[ctx.span_id] = frame
         if kind == RUN:
             _remember_open_run(frame)
     CURRENT.set(ctx)
@@ -136,21 +153,33 @@ def _forget(frame: Frame) -> bool:
     state = frame.ctx.run_state
     if state is None:
         return False
+    span_id = frame.ctx.span_id
     with state.lock:
-        if state.frames.pop(frame.ctx.span_id, None) is None:
-            return False
-        if frame.kind == TOOL and frame.ctx.tool_call_id is not None:
-            state.calls.pop(frame.ctx.tool_call_id, None)
         if frame.kind != RUN:
-            state.closed[frame.ctx.span_id] = frame.base
+            # The way back first: a helper re-entering before the frame is taken out below finds
+            # its context open, and after it closed (live moves it back), never neither, which
+            # tool_call and tool_result would take for an agentlog.tool_call block's context.
+            state.closed[span_id] = frame.base
             if len(state.closed) > _MAX_CLOSED:
                 state.closed.popitem(last=False)
+        # One atomic step decides who closes it, against a re-entrant closer too.
+        if state.frames.pop(span_id, None) is None:
+            return False
+        call_id = frame.ctx.tool_call_id
+        if frame.kind == TOOL and call_id is not None and state.calls.get(call_id) is frame:
+            del state.calls[call_id]
     if frame.kind == RUN:
         _OPEN_RUNS.pop(frame.ctx.run_id, None)
     return True
 
 
 _MAX_CLOSED = 1024
+_OPEN: Any = object()  # no entry in a run's closed frames (an entry may be None)
+
+
+def _is_open(state: RunState, frame: Frame) -> bool:
+    """Whether *frame* is open: in its run's frames (``calls`` may briefly name one closing)."""
+    return state.frames.get(frame.ctx.span_id) is frame
 
 
 def live(ctx: RunContext | None) -> RunContext | None:
@@ -167,8 +196,12 @@ def live(ctx: RunContext | None) -> RunContext | None:
         return ctx
     closed = state.closed
     moved = False
-    while ctx is not None and ctx.span_id in closed:
-        ctx = closed[ctx.span_id]
+    while ctx is not None:
+        # One get, not `in` then `[]`: a re-entrant helper may drop the oldest entry in between.
+        back = closed.get(ctx.span_id, _OPEN)
+        if back is _OPEN:
+            break
+        ctx = back
         moved = True
     if moved:
         CURRENT.set(ctx)
@@ -203,9 +236,10 @@ def run_frame(ctx: RunContext | None) -> Frame | None:
     if state is None or not state.frames:
         return None
     with state.lock:
-        for frame in state.frames.values():
-            if frame.kind == RUN:
-                return frame  # type: ignore[no-any-return]
+        opened = tuple(state.frames.values())  # a copy: a re-entrant helper may change them mid-loop
+    for frame in opened:
+        if frame.kind == RUN:
+            return frame  # type: ignore[no-any-return]
     return None
 
 
@@ -223,11 +257,16 @@ def find_call(ctx: RunContext | None, tool: str, tool_call_id: str | None) -> Fr
     with state.lock:
         if tool_call_id is not None:
             found: Frame | None = state.calls.get(tool_call_id)
-            return found
+            return found if found is not None and _is_open(state, found) else None
         current = state.frames.get(ctx.span_id)  # type: ignore[union-attr]
         if current is not None and current.kind == TOOL and current.ctx.tool == tool:
             return current  # type: ignore[no-any-return]
-        same_tool = [frame for frame in state.calls.values() if frame.ctx.tool == tool]
+        # Over a copy: a helper re-entering this thread may open or close a call mid-loop.
+        same_tool = [
+            frame
+            for frame in tuple(state.calls.values())
+            if frame.ctx.tool == tool and _is_open(state, frame)
+        ]
     return same_tool[0] if len(same_tool) == 1 else None
 
 
@@ -240,8 +279,24 @@ def close_frame(frame: Frame) -> bool:
     if not _forget(frame):
         return False
     if CURRENT.get() is frame.ctx:
-        CURRENT.set(frame.base)
+        # Mostly what it was opened in is its base: no call for that, on every tool call.
+        CURRENT.set(frame.base if frame.previous is frame.base else _back_to(frame))
     return True
+
+
+def _back_to(frame: Frame) -> RunContext | None:
+    """The context in force when *frame* opened, if it is still open; else the frame's base.
+
+    A sibling call opened and closed while another was in force (a signal
+    handler's, between the interrupted call's tool_call and tool_result)
+    gives that call back its place: its lines keep its ID, its result finds it.
+    """
+    previous = frame.previous
+    if previous is None:
+        return frame.base
+    state = previous.run_state
+    opened = state.frames.get(previous.span_id) if state is not None else None
+    return previous if opened is not None and opened.ctx is previous else frame.base
 
 
 # -- closing what is left open --------------------------------------------------------
@@ -277,18 +332,18 @@ def close_step(
         frame.span.close({"agentlog.status": record.status}, exc, record.error, record.status)
 
 
-def close_call(settings: Settings | None, frame: Frame, record: Any, exc: BaseException | None) -> None:
-    """Write a helper tool call's ``tool_result`` (already built) and close it."""
+def close_call(settings: Settings | None, frame: Frame, record: Any, exc: BaseException | None) -> bool:
+    """Write a helper tool call's ``tool_result`` (already built) and close it; False if closed already."""
     if not close_frame(frame):
-        return
+        return False
     count(frame.ctx, record, exc)
     emit(settings, frame.ctx, record)
     if frame.span is not None:
         frame.span.close({"agentlog.status": record.status}, exc, record.error, record.status)
+    return True
 
 
 def _close_unfinished_call(settings: Settings | None, frame: Frame) -> None:
-    _diagnostics.report("tool_call without its tool_result; closed as failed when its step or run ended")
     record = new_tool_result(
         tool=frame.ctx.tool or "",
         tool_call_id=frame.ctx.tool_call_id or "",
@@ -296,7 +351,9 @@ def _close_unfinished_call(settings: Settings | None, frame: Frame) -> None:
         status=ERROR,
         error=_UNFINISHED_CALL,
     )
-    close_call(settings, frame, record, None)
+    # Reported once closed here: a result that closed it meanwhile (re-entrant) is no gap.
+    if close_call(settings, frame, record, None):
+        _diagnostics.report("tool_call without its tool_result; closed as failed when its step or run ended")
 
 
 def close_calls_in(settings: Settings | None, within: RunContext | None) -> None:
@@ -305,11 +362,13 @@ def close_calls_in(settings: Settings | None, within: RunContext | None) -> None
     if state is None or not state.calls:
         return
     with state.lock:
-        open_calls = [
-            frame
-            for frame in state.calls.values()
-            if frame.base is not None and frame.base.span_id == within.span_id  # type: ignore[union-attr]
-        ]
+        opened = tuple(state.calls.values())  # a copy: a re-entrant helper may change them mid-loop
+    step_span = within.span_id  # type: ignore[union-attr]
+    open_calls = [
+        frame
+        for frame in opened
+        if frame.base is not None and frame.base.span_id == step_span and _is_open(state, frame)
+    ]
     for frame in open_calls:
         _close_unfinished_call(settings, frame)
 
@@ -320,8 +379,9 @@ def close_open_frames(settings: Settings | None, run_ctx: RunContext) -> None:
     if state is None or not state.frames:
         return
     with state.lock:
-        calls = [frame for frame in state.frames.values() if frame.kind == TOOL]
-        steps = [frame for frame in state.frames.values() if frame.kind == STEP]
+        opened = tuple(state.frames.values())  # a copy: a re-entrant helper may change them mid-loop
+    calls = [frame for frame in opened if frame.kind == TOOL]
+    steps = [frame for frame in opened if frame.kind == STEP]
     for frame in calls:
         _close_unfinished_call(settings, frame)
     for frame in steps:
