@@ -465,7 +465,9 @@ def _cards(text: str, spans: list[Span]) -> None:
         end = skeleton.find(b".", at + 13)
         if end < 0:
             end = len(skeleton)
-        for found in _CARD.finditer(text, at, end):
+        # One character past the run, so the pattern's look-ahead sees what follows it (a letter
+        # right after the digits makes them part of a word, such as a UUID, not a card number).
+        for found in _CARD.finditer(text, at, end + 1):
             _card_span(found, spans)
         at = skeleton.find(_RUN, end)
 
