@@ -531,3 +531,28 @@ def test_the_unknown_model_problem_names_the_provider(logs: Captured) -> None:
     assert agentlog.problems() == {
         "no price for model 'gpt-4o' of provider 'my-gpu-box'; its calls have no cost": 1
     }
+
+
+def test_without_genai_prices_calls_have_no_cost_and_it_is_said_once(tmp_path: Path) -> None:
+    """A plain install (no prices extra): no cost, no failure, one notice of the extra; own prices work."""
+    script = (
+        "import sys\n"
+        "sys.modules['genai_prices'] = None  # as if not installed: importing it raises ImportError\n"
+        "import agentlog\n"
+        "from agentlog import events\n"
+        "agentlog.configure(output=sys.argv[1], prices={'own': agentlog.ModelPrice(input=1, output=1)})\n"
+        "with agentlog.run('t'):\n"
+        "    events.llm_result('gpt-4o', provider='openai', input_tokens=10, output_tokens=10)\n"
+        "    events.llm_result('gpt-4o', provider='openai', input_tokens=10, output_tokens=10)\n"
+        "    events.llm_result('own', input_tokens=1_000_000, output_tokens=0)\n"
+        "print(agentlog.problems())\n"
+    )
+    path = tmp_path / "plain.jsonl"
+    command = [sys.executable, "-c", script, str(path)]
+    done = subprocess.run(command, capture_output=True, timeout=60, check=True)
+    lines = [orjson.loads(line) for line in path.read_bytes().splitlines()]
+    calls = [line for line in lines if line["event"] == "llm_result"]
+    assert ["cost_usd" in line for line in calls] == [False, False, True]
+    assert lines[-1]["unpriced_llm_calls"] == 2 and lines[-1]["cost_usd"] == 1.0
+    assert "genai-prices is not installed" in done.stdout.decode() and ": 2}" in done.stdout.decode()
+    assert done.stderr.decode().count("genai-prices is not installed") == 1
