@@ -510,7 +510,7 @@ def _other_runs() -> list[dict[str, Any]]:
         _line("tool_result", 20.02, OK_RUN, span_id="o1", parent_span_id="o0", tool="search",
               tool_call_id="x", status="ok", latency_ms=10),
         _line("run_finished", 20.05, OK_RUN, span_id="o0", status="ok", stop_reason="completed",
-              total_latency_ms=50, tool_calls=1, input_tokens=5, output_tokens=1),
+              total_latency_ms=50, tool_calls=1, input_tokens=5, output_tokens=1, cost_usd=1234.5),
         _line("run_started", 30, RECOVERED, span_id="v0", user_id="u-3", service="agent"),
         _line("tool_call", 30.1, RECOVERED, span_id="v1", parent_span_id="v0", tool="fetch",
               tool_call_id="y"),
@@ -520,7 +520,7 @@ def _other_runs() -> list[dict[str, Any]]:
         _line("llm_result", 30.5, RECOVERED, span_id="v2", parent_span_id="v0", model="gpt-4o-mini",
               provider="openai", latency_ms=250, status="error"),
         _line("run_finished", 31, RECOVERED, span_id="v0", status="ok", stop_reason="completed",
-              total_latency_ms=1000, tool_calls=1, errors=1),
+              total_latency_ms=1000, tool_calls=1, errors=1, cost_usd=0.0010034),
         _line("run_started", 40, KILLED, span_id="k0", user_id="u-4", service="agent"),
         _line("agent_step", 40.5, KILLED, span_id="k1", parent_span_id="k0", step_id=1, step_type="plan"),
     ]  # fmt: skip
@@ -605,6 +605,18 @@ def test_the_report_sorts_by_a_column(report_tab: Tab) -> None:
     first = "Array.from(document.querySelectorAll('#runs th')).find((th) => th.textContent === 'started')"
     report_tab.evaluate(f"{first}.click()")
     assert report_tab.evaluate(_ROWS) == [RECOVERED, OK_RUN, CHILD]
+
+
+def test_the_report_shows_and_sorts_each_runs_cost(report_tab: Tab) -> None:
+    """The cost column prints as `agentlog` does; sorting puts the costliest first and unknown costs last."""
+    _filter(report_tab)
+    cells = '(id) => document.querySelector(`#runs tr[data-run-id="${id}"] td:nth-child(11)`).textContent'
+    costs = report_tab.evaluate(f"[{orjson.dumps([OK_RUN, RECOVERED, KILLED]).decode()}].flat().map({cells})")
+    assert costs == ["$1,234.50", "$0.001003", ""]
+    header = "Array.from(document.querySelectorAll('#runs th')).find((th) => th.textContent === '%s')"
+    report_tab.evaluate(f"{header % 'cost'}.click()")
+    assert report_tab.evaluate(_ROWS)[:2] == [OK_RUN, RECOVERED]
+    report_tab.evaluate(f"{header % 'started'}.click()")  # back to newest first for the tests after
 
 
 def test_clicking_a_run_opens_its_view(report_tab: Tab) -> None:

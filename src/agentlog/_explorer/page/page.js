@@ -57,6 +57,15 @@
     const duration = durationOf(run);
     return (isNum(duration) && statusOf(run) === "unfinished" ? "≥" : "") + fmtMs(duration);
   }
+  /** A cost in USD as `agentlog` prints it: cents from a dollar up, four significant digits below; "" unknown. */
+  function usdText(value) {
+    if (!isNum(value) || value < 0) return "";
+    if (value >= 1 || value === 0) {
+      return "$" + value.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    }
+    const places = Math.min(12, 3 - Math.floor(Math.log10(value)));
+    return "$" + value.toFixed(places);
+  }
   function errorClassesOf(run) {
     if (Array.isArray(run.error_classes)) return run.error_classes;
     return typeof run.error_class === "string" ? [run.error_class] : [];
@@ -178,7 +187,7 @@
       ["service", vis(summary.service)],
       ["counts", "steps " + (summary.total_steps || 0) + " · tools " + (summary.tool_calls || 0) + " · llm " +
         (summary.llm_calls || 0) + " · errors " + (summary.errors || 0) + " · tokens " + (summary.input_tokens || 0) +
-        "/" + (summary.output_tokens || 0)],
+        "/" + (summary.output_tokens || 0) + (isNum(summary.cost_usd) ? " · cost " + usdText(summary.cost_usd) : "")],
     ]);
     if (entries(view.metadata).length) {
       add(head, "h3", "", "Metadata");
@@ -308,12 +317,14 @@
     ["run", "run_id", "text"], ["started", "start_epoch", "num"], ["duration", "duration", "num"],
     ["status", "status", "text"], ["stop reason", "stop_reason", "text"], ["steps", "total_steps", "num"],
     ["tools", "tool_calls", "num"], ["llm", "llm_calls", "num"], ["errors", "errors", "num"],
-    ["tokens", "tokens", "num"], ["user", "user_id", "text"], ["session", "session_id", "text"],
+    ["tokens", "tokens", "num"], ["cost", "cost_usd", "num"], ["user", "user_id", "text"],
+    ["session", "session_id", "text"],
     ["service", "service", "text"],
   ];
 
   function sortValue(run, key) {
     if (key === "tokens") return (run.input_tokens || 0) + (run.output_tokens || 0);
+    if (key === "cost_usd") return isNum(run.cost_usd) ? run.cost_usd : -1;  // unknown cost sorts last
     if (key === "status") return statusOf(run);
     if (key === "duration") return durationOf(run);
     return run[key];
@@ -486,6 +497,7 @@
         add(row, "td", "num", String(run.llm_calls || 0));
         add(row, "td", "num" + (run.errors ? " status-error" : ""), String(run.errors || 0));
         add(row, "td", "num", (run.input_tokens || 0) + "/" + (run.output_tokens || 0));
+        add(row, "td", "num", usdText(run.cost_usd));
         add(row, "td", "cut", vis(run.user_id));
         add(row, "td", "cut", vis(run.session_id));
         add(row, "td", "cut", vis(run.service));
