@@ -354,11 +354,14 @@ def _seconds(text: str) -> float:
 
 
 def _cmd_tail(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from ._explorer.follow import FileFollower, StreamFollower, Tail, is_compressed
+    from ._explorer.follow import DirectoryFollower, FileFollower, Ledger, StreamFollower, Tail, is_compressed
 
     chosen = _run_filter(args)
+    ledger = Ledger()  # one for all: a file named twice, or renamed from one name to another, is read once
     followers: list[FileFollower | StreamFollower] = []
-    for name in dict.fromkeys(expand_inputs(args.files)):
+    directories = []
+    names = [name for name in dict.fromkeys(args.files) if name == "-" or not os.path.isdir(name)]
+    for name in expand_inputs(names):
         if name == "-":
             followers.append(StreamFollower())
         elif is_compressed(name):
@@ -368,12 +371,12 @@ def _cmd_tail(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             )
             return 2
         else:
-            followers.append(FileFollower(name, from_start=args.from_start))
-    if not followers:
-        print("agentlog: no log file to follow in " + ", ".join(safe(name) for name in args.files), file=err)
-        return 2
+            followers.append(FileFollower(name, from_start=args.from_start, ledger=ledger))
+    for name in dict.fromkeys(args.files):
+        if name != "-" and os.path.isdir(name):  # listed again as files come and go
+            directories.append(DirectoryFollower(name, from_start=args.from_start, ledger=ledger))
     style = style_for(args.color, out)
-    tail = Tail(followers, chosen)
+    tail = Tail(followers, chosen, directories)
     try:
         if not args.from_start:
             tail.prime()

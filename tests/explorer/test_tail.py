@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import queue
 import signal
@@ -11,7 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 import pytest
@@ -19,7 +20,15 @@ import pytest
 import agentlog
 from agentlog._explorer import follow
 from agentlog._explorer.filters import RunFilter
-from agentlog._explorer.follow import FileFollower, Finished, Notice, StreamFollower, Tail
+from agentlog._explorer.follow import (
+    DirectoryFollower,
+    Failure,
+    FileFollower,
+    Finished,
+    Notice,
+    StreamFollower,
+    Tail,
+)
 from agentlog._explorer.text import Style
 from agentlog._explorer.views import failure_line, run_line
 
@@ -346,12 +355,12 @@ run("u-4", fail=True)
 
 
 class _Output:
-    """A child's stdout read line by line in a thread, so the test can wait for a line with a deadline."""
+    """A child's stdout (or *stream*) read line by line in a thread, waited on with a deadline."""
 
-    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], stream: IO[bytes] | None = None) -> None:
         self.lines: queue.Queue[str] = queue.Queue()
-        assert process.stdout is not None
-        stream = process.stdout
+        stream = stream if stream is not None else process.stdout
+        assert stream is not None
 
         def pump() -> None:
             for raw in stream:
@@ -457,11 +466,192 @@ def test_agentlog_writes_the_lines_tail_reads(tmp_path: Path) -> None:
     assert (event.run.run_id, event.run.user_id) == (run.run_id, "u-9")
 
 
-def test_tail_of_a_directory_without_log_files_is_refused(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """An empty directory leaves nothing to follow: exit 2 and say so, rather than exiting silently."""
-    from agentlog.cli import main
+# -- a directory followed: files come and go -----------------------------------------------------
 
-    assert main(["tail", str(tmp_path)]) == 2
-    assert "no log file to follow" in capsys.readouterr().err
+
+def _watch(directory: Path, chosen: RunFilter | None = None) -> tuple[Tail, DirectoryFollower]:
+    watched = DirectoryFollower(str(directory))
+    tail = Tail([], chosen or RunFilter(), [watched])
+    tail.prime()
+    return tail, watched
+
+
+def _said(events: list[Any]) -> tuple[list[str | None], list[str], list[str]]:
+    """The failures' messages, the finished runs' IDs and the notices, in the order they came."""
+    failures = [event.error_message for event in events if isinstance(event, Failure)]
+    runs = [event.run.run_id for event in events if isinstance(event, Finished)]
+    notices = [event.message for event in events if isinstance(event, Notice)]
+    return failures, runs, notices
+
+
+def test_a_file_created_in_a_followed_directory_is_read_from_its_first_line(tmp_path: Path) -> None:
+    """A new service's file, there after tail started: all of it is new, so all of it is read, and said."""
+    (tmp_path / "old.jsonl").write_bytes(_started(B))
+    tail, _ = _watch(tmp_path)
+    assert tail.poll() == []
+    new = tmp_path / "new.jsonl"
+    new.write_bytes(_started() + _tool_failed(message="first") + _finished(status="error"))
+    failures, runs, notices = _said(tail.poll())
+    assert (failures, runs) == (["first"], [A])
+    assert notices == [f"{new}: new file; following it from its start"]
+
+
+def test_files_in_subdirectories_that_appear_later_are_followed(tmp_path: Path) -> None:
+    """A new pod's directory in a shared volume, and its file: found at any depth, as at start."""
+    tail, _ = _watch(tmp_path)
+    pod = tmp_path / "pod-7"
+    pod.mkdir()
+    _append(pod / "agent.ndjson", _started(), _finished())
+    assert _said(tail.poll())[1] == [A]
+
+
+def test_a_run_split_by_daily_rotation_is_one_run(tmp_path: Path) -> None:
+    """Begun in agent-2026-12-02.jsonl, ended in agent-2026-12-03.jsonl: one run, its user from the first."""
+    old = tmp_path / "agent-2026-12-02.jsonl"
+    old.touch()
+    tail, _ = _watch(tmp_path)
+    _append(old, _started(user="u-7"), _tool_failed(message="before midnight"))
+    assert _said(tail.poll())[0] == ["before midnight"]
+    _append(tmp_path / "agent-2026-12-03.jsonl", _line("agent_step", A, 5, step_id=2), _finished())
+    [done] = [event for event in tail.poll() if isinstance(event, Finished)]
+    assert (done.run.run_id, done.run.user_id, done.run.status) == (A, "u-7", "ok")
+    assert tail.unfinished() == []
+
+
+@pytest.mark.parametrize(
+    "seen_in_between", [False, True], ids=["rename-and-recreate", "rename-then-recreate"]
+)
+def test_a_file_renamed_within_the_directory_is_read_once(tmp_path: Path, seen_in_between: bool) -> None:
+    """Rotated to another log name: read on under its new name (late lines too), in order, never again."""
+    live, dated = tmp_path / "agent.jsonl", tmp_path / "agent-2026-12-02.jsonl"
+    live.touch()
+    tail, _ = _watch(tmp_path)
+    _append(live, _started(), _tool_failed(message="one"))
+    said = tail.poll()
+    os.rename(live, dated)
+    _append(dated, _tool_failed(message="two"))  # the writer has not reopened yet
+    if seen_in_between:
+        said += tail.poll()
+    _append(live, _tool_failed(message="three"), _finished(status="error"))
+    said += tail.poll() + tail.poll()
+    failures, runs, notices = _said(said)
+    assert (failures, runs) == (["one", "two", "three"], [A])
+    assert f"{live}: renamed to {dated}; following it by its new name" in notices
+    assert sorted(follower.path for follower in tail.followers) == sorted([str(dated), str(live)])
+    _append(dated, _started(B), _finished(B))  # still followed, by its new name
+    assert _said(tail.poll())[1] == [B]
+
+
+def test_numbered_rotation_among_followed_names_reads_each_line_once(tmp_path: Path) -> None:
+    """app.1.jsonl → app.2.jsonl, app.jsonl → app.1.jsonl, a new app.jsonl: no file is read again."""
+    names = [tmp_path / "app.jsonl", tmp_path / "app.1.jsonl", tmp_path / "app.2.jsonl"]
+    for name in names:
+        name.write_bytes(_started(f"old-{name.name}") + _finished(f"old-{name.name}"))
+    tail, _ = _watch(tmp_path)
+    _append(names[0], _started(), _tool_failed(message="before"))
+    said = tail.poll()
+    os.rename(names[1], names[2])
+    os.rename(names[0], names[1])
+    _append(names[0], _tool_failed(message="after"), _finished(status="error"))
+    said += tail.poll() + tail.poll()
+    assert _said(said)[:2] == (["before", "after"], [A])
+
+
+def test_compressed_files_appearing_are_not_followed(tmp_path: Path) -> None:
+    """A rotated copy compressed (.gz), or gzip bytes under a log name: read with runs, never followed."""
+    tail, watched = _watch(tmp_path)
+    tail.poll()  # says the directory has no log files yet
+    run = gzip.compress(_started() + _finished())
+    (tmp_path / "agent-2026-12-02.jsonl.gz").write_bytes(run)
+    (tmp_path / "agent-2026-12-01.jsonl").write_bytes(run)
+    assert tail.poll() == []
+    assert tail.followers == [] and watched.followers == []
+
+
+def test_a_deleted_files_last_lines_are_read_and_its_follower_forgotten(tmp_path: Path) -> None:
+    """Files that come and go leave no follower behind; what was written before deletion still counts."""
+    tail, watched = _watch(tmp_path)
+    for index in range(30):
+        path = tmp_path / f"pod-{index}.jsonl"
+        _append(path, _started(f"run-{index}"))
+        tail.poll()
+        _append(path, _finished(f"run-{index}"))
+        path.unlink()
+        assert _said(tail.poll())[1] == [f"run-{index}"]
+        assert tail.followers == [] and watched.followers == []
+
+
+def test_a_directory_unchanged_is_not_listed_again(tmp_path: Path) -> None:
+    """Its mtime as before (and not recent): a poll costs one stat, no listing; a new file lists it again."""
+    (tmp_path / "a.jsonl").touch()
+    past = time.time() - 3600
+    os.utime(tmp_path, (past, past))
+    tail, watched = _watch(tmp_path)
+    listed = watched.listings
+    for _ in range(5):
+        tail.poll()
+    assert watched.listings == listed
+    _append(tmp_path / "b.jsonl", _started(), _finished())
+    assert _said(tail.poll())[1] == [A]
+    assert watched.listings == listed + 1
+
+
+def test_a_file_named_and_inside_a_followed_directory_is_followed_once(tmp_path: Path) -> None:
+    """Named on its own and found in the directory: one follower, so each run is printed once."""
+    path = tmp_path / "a.jsonl"
+    path.touch()
+    named = FileFollower(str(path), ledger=(ledger := follow.Ledger()))
+    tail = Tail([named], RunFilter(), [DirectoryFollower(str(tmp_path), ledger=ledger)])
+    _append(path, _started(), _finished())
+    assert _said(tail.poll())[1] == [A]
+    assert tail.followers == [named]
+
+
+def _tail_command(*arguments: str) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "agentlog", "tail", *arguments, "--interval", "0.05", "--color", "never"]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _stopped(tail: subprocess.Popen[bytes]) -> None:
+    if tail.poll() is None:
+        tail.send_signal(signal.SIGINT)
+    try:
+        assert tail.wait(timeout=10) == 0
+    finally:
+        if tail.poll() is None:
+            tail.kill()
+            tail.wait()
+
+
+def test_tail_of_an_empty_directory_waits_for_files(tmp_path: Path) -> None:
+    """No log file yet (a .gz copy only): said; then the first file written there is read from its start."""
+    (tmp_path / "old.jsonl.gz").write_bytes(gzip.compress(_started() + _finished()))
+    with _tail_command(str(tmp_path)) as tail:
+        assert tail.stderr is not None
+        out, err = _Output(tail), _Output(tail, tail.stderr)
+        try:
+            err.until("no log files yet; waiting for them")
+            _append(tmp_path / "agent.jsonl", _started(B, "u-2"), _finished(B))
+            assert "user=u-2" in out.until("user=u-2")[-1]
+            err.until("agent.jsonl: new file; following it from its start")
+        finally:
+            _stopped(tail)
+
+
+def test_new_file_names_are_printed_escaped(tmp_path: Path) -> None:
+    """A file named with a terminal escape and a bidi override: its notice and its JSON source are inert."""
+    with _tail_command(str(tmp_path), "--json") as tail:
+        assert tail.stderr is not None
+        out, err = _Output(tail), _Output(tail, tail.stderr)
+        try:
+            err.until("waiting for them")
+            hostile = tmp_path / "x\x1b]0;owned\x07\u202eevil.jsonl"
+            _append(hostile, _started(), _tool_failed())
+            [printed] = out.until('"failure"')
+            notice = err.until("new file")[-1]
+        finally:
+            _stopped(tail)
+    for text in (printed, notice):
+        assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    assert "\\x1b]0;owned\\x07\\u202eevil.jsonl" in notice
+    assert orjson.loads(printed)["source"] == str(hostile)

@@ -17,6 +17,26 @@ Files are read with plain reads, never mapped, so a file truncated while it
 is read just ends early. A line longer than `MAX_LINE_BYTES` is skipped and
 counted; memory holds at most one such line's worth per file.
 
+A `DirectoryFollower` follows the log files of a directory, at any depth
+(the names `reader.expand_inputs` reads: ``.jsonl``, ``.ndjson``, ``.json``,
+``.log``), as they come and go. Each directory of the tree is listed again
+when its mtime changed (one ``stat`` per directory per poll otherwise), and
+for as long as its mtime is too recent to prove nothing changed since. A
+file that appears later is read from its start: all of it is new. ``.gz``
+files (rotated, compressed copies) are never followed. A file is read once,
+whatever its names, by the rule of the `Ledger` the followers share:
+
+- renamed to another log name of the directory, and its old name not
+  holding it any more, it is followed by its new name from where it was
+  read to, its old name's follower giving it up (if the old name still
+  holds it, a hard link, the new name is passed over);
+- renamed to a name that is not followed (logrotate's ``agent.jsonl.1``) or
+  out of the directory, it is read by its old name, as ``tail -F`` does,
+  until a new file takes that name; then it is read to its end and let go,
+  and were it to reappear under a followed name, it is read on from there;
+- deleted for good (no name left), its follower is forgotten once its last
+  lines are read.
+
 A `Tail` turns the lines of several followers into events: a `Finished`
 run (its summary, built by `runs.RunBuilder`) when its ``run_finished`` line
 arrives, a `Failure` as soon as a tool call, LLM call or step fails, and a
@@ -32,10 +52,11 @@ from __future__ import annotations
 
 import os
 import select
+import stat
 import sys
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -54,19 +75,22 @@ from agentlog._vocabulary import (
 )
 
 from .filters import RunFilter
-from .reader import parse
+from .reader import _SUFFIXES, parse
 from .runs import RunBuilder, RunSummary
 from .typed import typed_event
 from .values import number
 
 __all__ = [
     "MAX_DONE_RUNS",
+    "MAX_LET_GO",
     "MAX_LINE_BYTES",
     "MAX_OPEN_RUNS",
     "PRIME_BYTES",
+    "DirectoryFollower",
     "Failure",
     "FileFollower",
     "Finished",
+    "Ledger",
     "Notice",
     "StreamFollower",
     "Tail",
@@ -81,7 +105,10 @@ MAX_OPEN_RUNS = 50_000
 """The most runs tracked at once; past it the oldest are dropped."""
 MAX_DONE_RUNS = 100_000
 """The most finished runs remembered (by ID), so their late lines start no new run."""
+MAX_LET_GO = 10_000
+"""The most files let go (rotated away) remembered by how far they were read."""
 _BLOCK = 1024 * 1024
+_RACY_NS = 2_000_000_000  # a directory changed this recently may change again within its mtime's tick
 _CHECKED = 64  # bytes before the read position compared at each poll, to tell a rewritten file
 
 
@@ -138,17 +165,66 @@ class _Lines:
         self.skipping = False
 
 
+_Identity = tuple[int, int]  # (st_dev, st_ino): a file, whatever its names
+
+
+class Ledger:
+    """Which follower reads each open file, and how far the files let go were read: no file is read twice.
+
+    Shared by the followers of one tail (see the module docstring for the rule).
+    Memory is bounded: a reader per open file, and at most `MAX_LET_GO` files
+    let go, the oldest forgotten first.
+    """
+
+    def __init__(self) -> None:
+        self._readers: dict[_Identity, FileFollower] = {}
+        self._let_go: OrderedDict[_Identity, tuple[str, int, bytes]] = OrderedDict()
+
+    def reader(self, identity: _Identity) -> FileFollower | None:
+        """The follower reading the file *identity*, if one is."""
+        return self._readers.get(identity)
+
+    def claim(self, follower: FileFollower, identity: _Identity) -> None:
+        """*follower* has just opened *identity*: it reads on from where that file was read to, if it was."""
+        reader = self._readers.get(identity)
+        if reader is not None and reader is not follower:
+            follower._carry_on(reader, *reader._give_up())
+        elif identity in self._let_go:
+            name, position, last = self._let_go.pop(identity)
+            # The same inode number with other bytes before that point is another file (the number reused).
+            follower._carry_on(name, position, last, b"")
+        self._readers[identity] = follower
+
+    def let_go(self, follower: FileFollower, identity: _Identity, position: int, last: bytes) -> None:
+        """*follower* closed *identity*, read to *position* (*last*: the bytes before it)."""
+        if self._readers.get(identity) is follower:
+            del self._readers[identity]
+        self._let_go[identity] = (follower.path, position, last)
+        self._let_go.move_to_end(identity)
+        while len(self._let_go) > MAX_LET_GO:
+            self._let_go.popitem(last=False)
+
+
 class FileFollower:
     """One file followed through growth and rotation (see the module docstring).
 
     Args:
         path: The file's name, as given (it is looked up again at every poll).
         from_start: Read what the file already holds; else start at its end.
+        ledger: Shared with the other followers, so that a file renamed from
+            one followed name to another is read on, not again.
+        wait: Say that a missing file is waited for (a directory's follower
+            does not: its directory says when the name comes back).
     """
 
-    def __init__(self, path: str, from_start: bool = False) -> None:
+    def __init__(
+        self, path: str, from_start: bool = False, ledger: Ledger | None = None, wait: bool = True
+    ) -> None:
         self.path = path
         self.done = False  # a file is never done: it may always grow, or come back
+        self.carried_from: FileFollower | str | None = None  # who read this file before, if anyone did
+        self._ledger = ledger
+        self._wait = wait
         self._handle: IO[bytes] | None = None
         self._identity: tuple[int, int] | None = None
         self._position = 0
@@ -191,7 +267,7 @@ class FileFollower:
         try:
             handle = open(self.path, "rb")  # noqa: SIM115 - kept open while followed, closed on rotation
         except FileNotFoundError:
-            if not self._missing_said:
+            if not self._missing_said and self._wait:
                 self._notices.append(f"{self.path}: no such file yet; waiting for it")
                 self._missing_said = True
             self._start_at_end = False  # when it appears, all of it is new
@@ -215,6 +291,59 @@ class FileFollower:
         self._missing_said = False
         self._opened_once = True
         self._lines.reset()
+        if self._ledger is not None:
+            self._ledger.claim(self, self._identity)
+
+    def _carry_on(self, name: str | FileFollower, position: int, last: bytes, partial: bytes) -> None:
+        """Read the file just opened from *position*, where *name* read it to, if it is that file."""
+        assert self._handle is not None
+        try:
+            size = os.fstat(self._handle.fileno()).st_size
+        except OSError:
+            return
+        if size < position or self._bytes_before(position) != last:
+            return  # not the bytes read: another file that got the same inode number
+        self._handle.seek(position)
+        self._position = position
+        self._last = last
+        self._lines.reset()
+        self._lines.partial += partial
+        self.carried_from = name
+        old = name.path if isinstance(name, FileFollower) else name
+        self._notices.append(f"{old}: renamed to {self.path}; following it by its new name")
+
+    def _give_up(self) -> tuple[int, bytes, bytes]:
+        """Hand the open file to the follower of its new name: where it was read to, the unfinished line."""
+        assert self._handle is not None
+        handed = (self._position, self._last, bytes(self._lines.partial))
+        self._handle.close()
+        self._handle = None
+        self._identity = None
+        self._lines.reset()
+        return handed
+
+    @property
+    def reading(self) -> bool:
+        """Whether a file is open (else its name is missing, or its file moved to another follower)."""
+        return self._handle is not None
+
+    @property
+    def deleted(self) -> bool:
+        """Whether the open file has no name left (deleted for good: it will never grow again)."""
+        if self._handle is None:
+            return False
+        try:
+            return os.fstat(self._handle.fileno()).st_nlink == 0
+        except OSError:
+            return True
+
+    def holds_its_name(self) -> bool:
+        """Whether this follower's name still names the file it reads."""
+        try:
+            info = os.stat(self.path)
+        except OSError:
+            return False
+        return (info.st_dev, info.st_ino) == self._identity
 
     def _read(self) -> list[bytes]:
         """Every whole line appended since the last read."""
@@ -250,6 +379,11 @@ class FileFollower:
 
     def _close(self) -> None:
         if self._handle is not None:
+            if self._ledger is not None and self._identity is not None:
+                # Let go at the end of the last whole line: a follower carrying on reads that line whole.
+                kept = 0 if self._lines.skipping else len(self._lines.partial)
+                position = self._position - kept
+                self._ledger.let_go(self, self._identity, position, self._bytes_before(position))
             self._handle.close()
         self._handle = None
         self._identity = None
@@ -335,6 +469,133 @@ class StreamFollower:
         """Nothing to close: the stream is the caller's."""
 
 
+class DirectoryFollower:
+    """The log files of a directory, at any depth, followed as they come and go (see the module docstring).
+
+    A `Tail` asks it for the files that appeared (`refresh`) before each poll,
+    and for the followers to forget (`forget`) after it.
+
+    Args:
+        path: The directory.
+        from_start: Read what the files there at start already hold; else
+            start at their ends. A file that appears later is read whole.
+        ledger: Shared with the tail's other followers, so that a file is
+            followed once, under one name.
+    """
+
+    def __init__(self, path: str, from_start: bool = False, ledger: Ledger | None = None) -> None:
+        self.path = path
+        self.ledger = ledger if ledger is not None else Ledger()
+        self.listings = 0
+        """How many times a directory of the tree was listed (the rest of the polls cost one stat each)."""
+        self._from_start = from_start
+        self._started = False
+        self._stamps: dict[str, int] = {}  # each directory of the tree: its mtime (ns) when last listed
+        self._names: dict[str, set[str]] = {}  # each directory of the tree: its log files, as last listed
+        self._listed: set[str] = set()
+        self._relisted = False
+        self._followers: dict[str, FileFollower] = {}
+        self._notices: list[str] = []
+
+    def notices(self) -> list[str]:
+        """What happened to the directory since last asked (files that appeared, none there yet)."""
+        found, self._notices = self._notices, []
+        return found
+
+    @property
+    def followers(self) -> list[FileFollower]:
+        """The followers of the directory's files, as now."""
+        return list(self._followers.values())
+
+    def refresh(self) -> list[FileFollower]:
+        """Followers for the log files that appeared since last asked (at the first call, all of them)."""
+        self._relisted = self._relist()
+        if not self._relisted:
+            return []
+        self._listed = set().union(*self._names.values())
+        new = []
+        for name in sorted(self._listed - self._followers.keys()):
+            follower = self._follow(name)
+            if follower is not None:
+                new.append(follower)
+        if not self._started and not self._followers:
+            self._notices.append(f"{self.path}: no log files yet; waiting for them")
+        self._started = True
+        return new
+
+    def forget(self) -> list[FileFollower]:
+        """Followers whose name is gone and that read nothing any more: closed, and returned to be dropped.
+
+        Asked after a poll, so a deleted file's last lines were read. A file
+        renamed to a name not followed is kept until its old name comes back.
+        """
+        if not self._relisted:
+            return []  # nothing was renamed or deleted: the directories' mtimes did not change
+        gone = []
+        for name, follower in list(self._followers.items()):
+            if name not in self._listed and (not follower.reading or follower.deleted):
+                follower.close()
+                del self._followers[name]
+                gone.append(follower)
+        return gone
+
+    def _relist(self) -> bool:
+        """List each directory of the tree whose mtime changed, or is too recent to trust; whether any was."""
+        pending = list(self._stamps) if self._stamps else [self.path]
+        now = time.time_ns()
+        changed = False
+        while pending:
+            directory = pending.pop()
+            try:
+                mtime = os.stat(directory).st_mtime_ns
+            except OSError:
+                if self._stamps.pop(directory, None) is not None:  # removed: its files went with it
+                    self._names.pop(directory, None)
+                    changed = True
+                continue
+            # Within its mtime's tick another change leaves the mtime as it was: list again until it is older.
+            if self._stamps.get(directory) == mtime and now - mtime > _RACY_NS:
+                continue
+            try:
+                entries = list(os.scandir(directory))
+            except OSError:
+                continue
+            self.listings += 1
+            self._stamps[directory] = mtime  # taken before the listing: a change during it is seen next time
+            names = set()
+            for entry in entries:
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        if entry.path not in self._stamps:
+                            pending.append(entry.path)
+                    elif entry.name.endswith(_SUFFIXES) and not entry.name.endswith(".gz"):
+                        names.add(entry.path)
+                except OSError:
+                    continue
+            self._names[directory] = names
+            changed = True
+        return changed
+
+    def _follow(self, name: str) -> FileFollower | None:
+        """A follower for *name*, new in the listing, unless it is no file to follow."""
+        try:
+            info = os.stat(name)
+        except OSError:
+            return None  # gone already, or a dangling link: the listing after the next change will tell
+        if not stat.S_ISREG(info.st_mode) or is_compressed(name):
+            return None
+        reader = self.ledger.reader((info.st_dev, info.st_ino))
+        if reader is not None and reader.holds_its_name():
+            return None  # the same file under another name (a hard link), already followed
+        follower = FileFollower(
+            name, from_start=self._from_start or self._started, ledger=self.ledger, wait=False
+        )
+        self._followers[name] = follower
+        if self._started and follower.carried_from is None:
+            self._notices.append(f"{name}: new file; following it from its start")
+        return follower
+
+
 @dataclass
 class Failure:
     """A tool call, LLM call or step that failed, as its line says."""
@@ -413,15 +674,51 @@ class Tail:
             (who, where, when, metadata, the tools called so far), its own
             error class is the one asked for, and ``--status`` does not ask
             for runs that end ok (or not at all).
+        directories: Directories followed: their files are added to
+            *followers* as they appear, and dropped when gone for good.
     """
 
-    def __init__(self, followers: list[FileFollower | StreamFollower], chosen: RunFilter) -> None:
+    def __init__(
+        self,
+        followers: list[FileFollower | StreamFollower],
+        chosen: RunFilter,
+        directories: Iterable[DirectoryFollower] = (),
+    ) -> None:
         self.followers = followers
         self.chosen = chosen
+        self.directories = list(directories)
         self.builder = RunBuilder()
         self._done: OrderedDict[str, None] = OrderedDict()
         self._failed_calls: dict[str, set[tuple[Any, str | None]]] = {}
         self._too_long = 0
+        self._too_long_forgotten = 0  # overlong lines counted by followers since dropped
+        self._notices: list[Notice] = []
+        for directory in self.directories:
+            self._add(directory.refresh())
+            self._notices.extend(Notice(message) for message in directory.notices())
+
+    def _add(self, new: list[FileFollower]) -> None:
+        for follower in new:
+            before = follower.carried_from
+            if isinstance(before, FileFollower) and before in self.followers:
+                # It took its file from *before*: polled first, its last lines come before the new file's.
+                self.followers.insert(self.followers.index(before), follower)
+            else:
+                self.followers.append(follower)
+
+    def _refresh(self) -> list[Event]:
+        notices = self._notices
+        self._notices = []
+        for directory in self.directories:
+            self._add(directory.refresh())
+            notices.extend(Notice(message) for message in directory.notices())
+        return list(notices)
+
+    def _forget(self) -> None:
+        for directory in self.directories:
+            for follower in directory.forget():
+                self.followers.remove(follower)
+                self._too_long_forgotten += follower.too_long
 
     def prime(self) -> None:
         """Learn the runs in progress from the end of each file, printing nothing."""
@@ -482,15 +779,16 @@ class Tail:
         return chosen.matches_start(run)
 
     def poll(self) -> list[Event]:
-        """The events of everything written since the last poll."""
-        events: list[Event] = []
+        """The events of everything written since the last poll (in files that appeared since too)."""
+        events = self._refresh()
         for follower in self.followers:
             for raw in follower.poll():
                 line = parse(raw)
                 if line is not None:
                     events.extend(self._take(line, follower.path))
             events.extend(Notice(message) for message in follower.notices())
-        too_long = sum(follower.too_long for follower in self.followers)
+        self._forget()
+        too_long = self._too_long_forgotten + sum(follower.too_long for follower in self.followers)
         if too_long > self._too_long:
             events.append(Notice(f"{too_long - self._too_long} lines over {MAX_LINE_BYTES} bytes skipped"))
             self._too_long = too_long
@@ -508,7 +806,7 @@ class Tail:
     @property
     def exhausted(self) -> bool:
         """Whether nothing more can come: every input is a stream that has ended."""
-        return all(follower.done for follower in self.followers)
+        return not self.directories and all(follower.done for follower in self.followers)
 
     def events(self, interval: float, sleep: Callable[[float], None] = time.sleep) -> Iterator[Event]:
         """Every event as it happens, polling every *interval* seconds, until every input has ended."""
