@@ -612,7 +612,7 @@ def _tail_command(*arguments: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def _stopped(tail: subprocess.Popen[bytes]) -> None:
+def _stopped(tail: subprocess.Popen[bytes], *outputs: _Output) -> None:
     if tail.poll() is None:
         tail.send_signal(signal.SIGINT)
     try:
@@ -621,6 +621,8 @@ def _stopped(tail: subprocess.Popen[bytes]) -> None:
         if tail.poll() is None:
             tail.kill()
             tail.wait()
+        for output in outputs:  # read to the end before the pipes are closed
+            output.thread.join(timeout=10)
 
 
 def test_tail_of_an_empty_directory_waits_for_files(tmp_path: Path) -> None:
@@ -635,7 +637,7 @@ def test_tail_of_an_empty_directory_waits_for_files(tmp_path: Path) -> None:
             assert "user=u-2" in out.until("user=u-2")[-1]
             err.until("agent.jsonl: new file; following it from its start")
         finally:
-            _stopped(tail)
+            _stopped(tail, out, err)
 
 
 def test_new_file_names_are_printed_escaped(tmp_path: Path) -> None:
@@ -650,7 +652,7 @@ def test_new_file_names_are_printed_escaped(tmp_path: Path) -> None:
             [printed] = out.until('"failure"')
             notice = err.until("new file")[-1]
         finally:
-            _stopped(tail)
+            _stopped(tail, out, err)
     for text in (printed, notice):
         assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
     assert "\\x1b]0;owned\\x07\\u202eevil.jsonl" in notice

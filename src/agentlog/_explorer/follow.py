@@ -222,7 +222,8 @@ class FileFollower:
     ) -> None:
         self.path = path
         self.done = False  # a file is never done: it may always grow, or come back
-        self.carried_from: FileFollower | str | None = None  # who read this file before, if anyone did
+        # Who read this file before (its follower, or the name that let it go), until a Tail places it.
+        self.carried_from: FileFollower | str | None = None
         self._ledger = ledger
         self._wait = wait
         self._handle: IO[bytes] | None = None
@@ -699,7 +700,7 @@ class Tail:
 
     def _add(self, new: list[FileFollower]) -> None:
         for follower in new:
-            before = follower.carried_from
+            before, follower.carried_from = follower.carried_from, None  # no chain of old followers kept
             if isinstance(before, FileFollower) and before in self.followers:
                 # It took its file from *before*: polled first, its last lines come before the new file's.
                 self.followers.insert(self.followers.index(before), follower)
