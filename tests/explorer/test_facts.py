@@ -14,7 +14,6 @@ from agentlog._explorer.facts import (
     CallFacts,
     FactsBuilder,
     RunFacts,
-    cost_of,
     facts_of_files,
     facts_of_lines,
     select_facts,
@@ -22,6 +21,7 @@ from agentlog._explorer.facts import (
 from agentlog._explorer.filters import RunFilter
 from agentlog._explorer.reader import Counts
 from agentlog._explorer.times import epoch
+from agentlog._explorer.values import cost_of
 from agentlog._formats.datadog import to_datadog
 from agentlog._formats.ecs import to_ecs
 from tests.explorer.known_runs import (

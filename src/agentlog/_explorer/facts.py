@@ -28,13 +28,13 @@ free-form counts toward nothing.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
 from agentlog._vocabulary import (
+    COST_USD,
     ERROR,
     EVENT,
     FREE_FORM,
@@ -52,7 +52,7 @@ from .filters import RunFilter, meta_text
 from .reader import Counts, map_parts
 from .runs import PROOF_EVENTS, RUN_EVENTS, RunBuilder, RunSummary, build_runs
 from .typed import has_typed_shape
-from .values import count
+from .values import cost_of, count
 
 __all__ = [
     "COMPLETED",
@@ -62,7 +62,6 @@ __all__ = [
     "FactsBuilder",
     "Lineage",
     "RunFacts",
-    "cost_of",
     "facts_of_files",
     "facts_of_lines",
     "select_facts",
@@ -282,20 +281,6 @@ _CALL_EVENTS = frozenset({TOOL_CALL, TOOL_RESULT, LLM_RESULT, RUN_STARTED, RUN_F
 """Of those, the ones counted here (the others only prove an unfinished run's steps, in `RunBuilder`)."""
 
 
-def cost_of(value: Any) -> Decimal | None:
-    """A logged ``cost_usd`` as the exact decimal of the number written; None if it is not a cost.
-
-    A float is taken as its shortest repr (``0.1`` is ``Decimal("0.1")``, not
-    the binary fraction nearest to it), so that sums do not drift. A bool, a
-    string, a negative number or one that is not finite is no cost.
-    """
-    if type(value) is int:
-        return Decimal(value) if value >= 0 else None
-    if type(value) is float and math.isfinite(value) and value >= 0:
-        return Decimal(repr(value))
-    return None
-
-
 @dataclass
 class _Calls:
     """What one run's call lines say, as they are read."""
@@ -462,7 +447,7 @@ def _count_llm(model: CallFacts, line: dict[str, Any]) -> None:
     tokens_in, tokens_out = line.get("input_tokens"), line.get("output_tokens")
     model.input_tokens += count(tokens_in)
     model.output_tokens += count(tokens_out)
-    cost = cost_of(line.get("cost_usd"))
+    cost = cost_of(line.get(COST_USD))
     if cost is not None:
         model.cost_usd += cost
         model.priced += 1

@@ -20,7 +20,6 @@ that are counted only up to then, and `RunBuilder.uncounted` says how many).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,7 +64,7 @@ from .filters import RunFilter, sort_runs
 from .reader import Counts, map_parts
 from .times import epoch
 from .typed import has_typed_shape
-from .values import count, number
+from .values import cost_of, count
 
 __all__ = [
     "ERROR_NEEDLES",
@@ -522,8 +521,8 @@ class RunBuilder:
         latency = line.get("total_latency_ms")
         # Kept as logged (an int stays an int), since it is printed back as JSON.
         summary.total_latency_ms = latency if type(latency) in (int, float) else None
-        cost = number(line.get(COST_USD))
-        summary.cost_usd = cost if cost is not None and cost >= 0 and math.isfinite(cost) else None
+        cost = cost_of(line.get(COST_USD))
+        summary.cost_usd = float(cost) if cost is not None else None
         summary.service = summary.service or _text(line.get("service"))
         if summary.status == ERROR and isinstance(line.get(ERROR_CLASS), str):
             summary.error_classes.add(line[ERROR_CLASS])

@@ -41,9 +41,9 @@ from agentlog._vocabulary import (
     USER_ID,
 )
 
-from .facts import cost_of
 from .times import epoch
 from .typed import typed_event
+from .values import cost_of
 
 if TYPE_CHECKING:  # types only: `safe` and the reading problems load no model (the CLI starts on them)
     from .reader import Counts
