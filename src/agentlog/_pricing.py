@@ -8,9 +8,10 @@ Two sources, in this order:
   model and provider as that package matches them.
 
 A call whose model neither knows gets no cost — never a guess — and is
-counted in `agentlog.problems()` (said once per model). A provider agentlog
-cannot name to ``genai-prices`` is not looked up there at all: a self-hosted
-``llama-3`` must not be priced as some cloud's.
+counted in `agentlog.problems()` (said once per model and provider). The
+provider is given to ``genai-prices`` as it names providers, and one it does
+not know prices nothing: a self-hosted ``gpt-4o`` must not be priced as
+OpenAI's.
 
 Costs are exact decimals until they are written: a run's total is the sum of
 its calls' decimals, so the figures add up the same in the log, the explorer
