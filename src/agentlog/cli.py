@@ -7,11 +7,13 @@ Argument parsing and dispatch only: the work is done by `agentlog._explorer`
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import os
 import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import IO, TYPE_CHECKING, Any, NamedTuple, NoReturn
@@ -768,6 +770,24 @@ def _inputs_usable(args: argparse.Namespace, err: IO[str]) -> bool:
     return not problems
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for one command that reads a log, and back on after.
+
+    What the explorer builds (parsed lines, run summaries, counters) holds
+    no reference cycles, so the collector frees nothing while a log is read;
+    it only walks everything built so far again and again, which was a
+    quarter of ``runs`` on a 1 GB log. Peak memory is the same without it.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``agentlog`` command line; return its exit status."""
     arguments = sys.argv[1:] if argv is None else list(argv)
@@ -791,7 +811,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "compare": _cmd_compare,
             "validate": _cmd_validate,
         }[args.command]
-        return handler(args, out, err)
+        if args.command == "tail":  # runs for hours: it keeps the collector
+            return handler(args, out, err)
+        with _collector_paused():
+            return handler(args, out, err)
     except BrokenPipeError:  # `agentlog show ... | head`
         return 0
 

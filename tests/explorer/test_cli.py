@@ -347,3 +347,30 @@ def test_show_loads_only_what_it_needs(logs: dict[str, Any]) -> None:
     loaded = _explorer_modules_loaded(statement)
     assert {"reader", "runs", "tree", "text"} <= loaded
     assert loaded & _OTHER_COMMANDS == set()
+
+
+def test_a_command_pauses_the_garbage_collector_only_while_it_runs(
+    logs: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`runs` reads with the cyclic collector off (it frees nothing there), and leaves it as it found it."""
+    import gc
+
+    from agentlog import cli
+
+    seen: list[bool] = []
+    real = cli._cmd_runs
+
+    def spy(*args: Any) -> int:
+        seen.append(gc.isenabled())
+        return real(*args)
+
+    monkeypatch.setattr(cli, "_cmd_runs", spy)
+    assert gc.isenabled()
+    assert main(["runs", str(logs["folder"] / "agent.jsonl")]) == 0
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        assert main(["runs", str(logs["folder"] / "agent.jsonl")]) == 0
+        assert not gc.isenabled()  # a caller that had it off keeps it off
+    finally:
+        gc.enable()

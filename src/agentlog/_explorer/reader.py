@@ -60,15 +60,20 @@ from .profiles import to_flat
 
 __all__ = [
     "MAX_LINE_BYTES",
+    "Buffer",
     "Counts",
+    "Selection",
     "collect_run",
+    "count_not_objects",
     "expand_inputs",
     "first_match",
     "input_problems",
     "map_batches",
+    "map_blocks",
     "map_parts",
     "numbered_lines",
     "parse",
+    "parse_spans",
     "read_lines",
     "run_id_needle",
     "spooled_stdin",
@@ -249,7 +254,7 @@ def _libc_memmem() -> Callable[[int, int, bytes, int], int | None] | None:
 _MEMMEM = _libc_memmem()
 
 
-class _Buffer:
+class Buffer:
     """A reusable block buffer, searched in place (with ``memmem`` where the C library has it)."""
 
     def __init__(self, size: int) -> None:
@@ -300,7 +305,7 @@ class _Reader:
         """The stream offset of the block last yielded."""
         self.counts = counts
         self.cap = MAX_LINE_BYTES
-        self.buffer = _Buffer(min(_BLOCK, self.cap + 1))
+        self.buffer = Buffer(min(_BLOCK, self.cap + 1))
         self.consumed = 0  # stream bytes read so far
         self.drop_first = drop_first
         self.limit = limit
@@ -323,7 +328,7 @@ class _Reader:
                 data[:rest] = data[newline + 1 : count]
                 return rest
 
-    def blocks(self) -> Iterator[tuple[_Buffer, int]]:
+    def blocks(self) -> Iterator[tuple[Buffer, int]]:
         """(buffer, end): ``buffer.data[:end]`` holds whole lines; valid until the next block is asked for.
 
         The last block of the input may end without a newline.
@@ -342,7 +347,7 @@ class _Reader:
                     scanned = 0
                     base = self.consumed - filled
                     continue
-                bigger = _Buffer(min(2 * filled, self.cap + 1))
+                bigger = Buffer(min(2 * filled, self.cap + 1))
                 bigger.data[:filled] = self.buffer.data[:filled]
                 self.buffer = bigger
             count = self._read_into(filled)
@@ -376,7 +381,7 @@ class _Reader:
             scanned = 0
 
 
-def _line_spans(buffer: _Buffer, end: int, needles: tuple[bytes, ...]) -> list[tuple[int, int]]:
+def _line_spans(buffer: Buffer, end: int, needles: tuple[bytes, ...]) -> list[tuple[int, int]]:
     """(start, end) of each line in ``buffer.data[:end]`` that contains a needle, in order, once each."""
     data = buffer.data
     find, rfind, search = data.find, data.rfind, buffer.find
@@ -417,7 +422,7 @@ def _pattern_spans(data: bytearray, end: int, pattern: re.Pattern[bytes]) -> lis
     return spans
 
 
-class _Selection:
+class Selection:
     """Which lines to parse: those holding a needle, or naming one of some events; all when neither.
 
     An event is matched on its key, in any spacing: ``"event":"tool_result"``
@@ -436,7 +441,7 @@ class _Selection:
         """Whether every line is taken."""
         return not self.needles and self.by_event is None
 
-    def spans(self, buffer: _Buffer, end: int) -> list[tuple[int, int]]:
+    def spans(self, buffer: Buffer, end: int) -> list[tuple[int, int]]:
         """(start, end) of the chosen lines of the block, in order."""
         if self.everything:
             return _every_span(buffer, end)
@@ -452,7 +457,7 @@ class _Selection:
         return _in_order(spans) if merge else spans
 
 
-def _every_span(buffer: _Buffer, end: int, blank: bool = False) -> list[tuple[int, int]]:
+def _every_span(buffer: Buffer, end: int, blank: bool = False) -> list[tuple[int, int]]:
     """(start, end) of every line in ``buffer.data[:end]`` (empty ones too when *blank*)."""
     data = buffer.data
     spans = []
@@ -466,7 +471,7 @@ def _every_span(buffer: _Buffer, end: int, blank: bool = False) -> list[tuple[in
     return spans
 
 
-def _count_not_objects(buffer: _Buffer, end: int, chosen: list[tuple[int, int]]) -> int:
+def count_not_objects(buffer: Buffer, end: int, chosen: list[tuple[int, int]]) -> int:
     """How many lines of the block, other than *chosen* ones, are neither blank nor a JSON object."""
     data = buffer.data
     starts = [0] if end and data[:1] != b"{" else []
@@ -673,7 +678,7 @@ def _blocks_of(
 
 def _read_file(
     name: str,
-    select: _Selection,
+    select: Selection,
     counts: Counts,
     *,
     count_all: bool,
@@ -689,26 +694,34 @@ def _read_file(
             yield bytes(data[start:finish])
 
 
+def _raw_blocks(
+    name: str, counts: Counts, *, skip: int = 0, stop: int | None = None, part: bool = False
+) -> Iterator[tuple[Buffer, int]]:
+    """The blocks of `_blocks_of`, as a generator (the file is closed when it is exhausted or closed)."""
+    with _blocks_of(name, counts, skip=skip, stop=stop, part=part) as reader:
+        yield from reader.blocks()
+
+
 def _selected(
     name: str,
-    select: _Selection,
+    select: Selection,
     counts: Counts,
     *,
     count_all: bool,
     skip: int,
     stop: int | None,
     part: bool,
-) -> Iterator[tuple[_Buffer, list[tuple[int, int]]]]:
+) -> Iterator[tuple[Buffer, list[tuple[int, int]]]]:
     """Each block of one file and the spans of the lines *select* takes in it (the buffer is reused)."""
     with _blocks_of(name, counts, skip=skip, stop=stop, part=part) as reader:
         for buffer, end in reader.blocks():
             spans = select.spans(buffer, end)
             if count_all and not select.everything:
-                counts.skipped += _count_not_objects(buffer, end, spans)
+                counts.skipped += count_not_objects(buffer, end, spans)
             yield buffer, spans
 
 
-def _parse_spans(buffer: _Buffer, spans: list[tuple[int, int]], counts: Counts) -> list[dict[str, Any]]:
+def parse_spans(buffer: Buffer, spans: list[tuple[int, int]], counts: Counts) -> list[dict[str, Any]]:
     """The flat lines at *spans* of the block, parsed where they lie; the others counted as skipped.
 
     Most blocks hold only good lines: they are parsed in one comprehension,
@@ -740,7 +753,7 @@ def _parse_spans(buffer: _Buffer, spans: list[tuple[int, int]], counts: Counts) 
 
 def _flat_blocks(
     name: str,
-    select: _Selection,
+    select: Selection,
     counts: Counts,
     *,
     count_all: bool,
@@ -751,14 +764,14 @@ def _flat_blocks(
     """The flat lines of one file that *select* takes, a list per block; the lines not agentlog's counted."""
     blocks = _selected(name, select, counts, count_all=count_all, skip=skip, stop=stop, part=part)
     for buffer, spans in blocks:
-        lines = _parse_spans(buffer, spans, counts)
+        lines = parse_spans(buffer, spans, counts)
         if lines:
             yield lines
 
 
 def _flat_lines(
     name: str,
-    select: _Selection,
+    select: Selection,
     counts: Counts,
     *,
     count_all: bool,
@@ -796,7 +809,7 @@ def read_lines(
             the json profile, ``"message"`` in ecs and datadog). Faster than
             the same names as needles: one pass over the bytes for them all.
     """
-    select = _Selection(needles, events)
+    select = Selection(needles, events)
     for name, skip in _plan(inputs, counts):
         yield from _flat_lines(name, select, counts, count_all=count_all, skip=skip)
 
@@ -917,17 +930,44 @@ def map_batches(
     workers: int | None = None,
 ) -> list[T]:
     """`map_parts`, with *consume* given the flat lines a list per block (for consumers working in bulk)."""
+    select = Selection(needles, events)
+
+    def parsed(blocks: Iterator[tuple[Buffer, int]], own: Counts) -> T:
+        def batches() -> Iterator[list[dict[str, Any]]]:
+            for buffer, end in blocks:
+                spans = select.spans(buffer, end)
+                if count_all and not select.everything:
+                    own.skipped += count_not_objects(buffer, end, spans)
+                lines = parse_spans(buffer, spans, own)
+                if lines:
+                    yield lines
+
+        return consume(batches())
+
+    return map_blocks(inputs, counts, parsed, workers=workers)
+
+
+def map_blocks(
+    inputs: Iterable[str],
+    counts: Counts,
+    consume: Callable[[Iterator[tuple[Buffer, int]], Counts], T],
+    *,
+    workers: int | None = None,
+) -> list[T]:
+    """*consume* applied to the raw blocks of each part of *inputs* (split as by `map_parts`), in order.
+
+    For a consumer that decides line by line what to parse: it is given
+    ``(buffer, end)`` blocks (``buffer.data[:end]`` holds whole lines, valid
+    until the next block) and the `Counts` of its part, into which it counts
+    the lines it parses and skips.
+    """
     workers = _workers() if workers is None else min(workers, _workers())
-    select = _Selection(needles, events)
     answers: list[T] = []
     for name, skip in _plan(inputs, counts):
         parts = _parts(name, skip, workers)
 
         def part(start: int, stop: int | None, own: Counts, name: str = name, first: int = parts[0][0]) -> T:
-            split = start != first
-            return consume(
-                _flat_blocks(name, select, own, count_all=count_all, skip=start, stop=stop, part=split)
-            )
+            return consume(_raw_blocks(name, own, skip=start, stop=stop, part=start != first), own)
 
         children = []
         for start, stop in parts[1:]:
@@ -1024,7 +1064,7 @@ def collect_run(
             before_trace.append((name, skip, None))
     if trace_id is not None:
         for name, skip, until in before_trace:
-            trace = _Selection((_trace_needle(trace_id),))
+            trace = Selection((_trace_needle(trace_id),))
             for raw in _read_file(name, trace, counts, count_all=False, skip=skip, stop=until, part=True):
                 line = parse(raw)
                 if line is not None and not _names_run(line, prefix) and _trace_of(line) == trace_id:
@@ -1033,7 +1073,7 @@ def collect_run(
     return lines
 
 
-def _learn_trace(buffer: _Buffer, end: int, needle: bytes, prefix: str) -> str | None:
+def _learn_trace(buffer: Buffer, end: int, needle: bytes, prefix: str) -> str | None:
     """The trace ID of the first line in the block that is of the run (or a child of it)."""
     for start, stop in _line_spans(buffer, end, (needle,)):
         line = parse(buffer.data[start:stop])

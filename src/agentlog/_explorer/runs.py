@@ -20,9 +20,11 @@ that are counted only up to then, and `RunBuilder.uncounted` says how many).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
+from typing import Any, cast
 
 from agentlog._vocabulary import (
     AGENT_STEP,
@@ -61,7 +63,7 @@ from agentlog._vocabulary import (
 )
 
 from .filters import RunFilter, sort_runs
-from .reader import Counts, map_parts
+from .reader import Buffer, Counts, Selection, count_not_objects, map_blocks, map_parts, parse, parse_spans
 from .times import epoch
 from .typed import has_typed_shape
 from .values import cost_of, count
@@ -101,6 +103,7 @@ OPEN_RUNS_COUNTED = 100_000
 """At most this many runs open at once have their lines counted by one builder; past that, the oldest
 are counted only up to then (`RunBuilder.uncounted`)."""
 _CALLS = frozenset({TOOL_CALL, TOOL_RESULT})
+_RUN_EVENT_NAMES = frozenset({RUN_STARTED, RUN_FINISHED})
 _PENDING = 20_000
 """At most this many lines of open runs wait, uncounted, for their run to finish (which drops them)."""
 _STEPS = frozenset({AGENT_STEP, STEP_FINISHED})
@@ -208,6 +211,11 @@ class RunSummary:
         """Input and output tokens together."""
         return self.input_tokens + self.output_tokens
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Tens of thousands cross from a reading process to its parent: as one tuple of the
+        # field values they pickle and load several times faster than attribute by attribute.
+        return (RunSummary, _summary_fields(self))
+
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready view (``tools`` and ``error_classes`` as sorted lists, the outcome and duration)."""
         view = dict(self.__dict__)
@@ -219,6 +227,9 @@ class RunSummary:
         view["outcome"] = self.outcome
         view["duration_ms"] = self.duration_ms
         return view
+
+
+_summary_fields = attrgetter(*(item.name for item in fields(RunSummary)))
 
 
 @dataclass
@@ -310,8 +321,11 @@ class RunBuilder:
         self._uncounted: set[str] = set()
         # The proof lines of open runs not counted yet: most runs finish within a few lines, which
         # drops them unread; the rest are counted when they are many, or before any figure is read.
-        self._pending: dict[str, list[dict[str, Any]]] = {}
+        self._pending: dict[str, list[dict[str, Any] | bytes]] = {}
         self._pending_lines = 0
+        # Deferred lines (`defer`) parsed when counted, and those of them that were not agentlog JSON.
+        self.late_parsed = 0
+        self.late_skipped = 0
 
     @property
     def uncounted(self) -> int:
@@ -462,6 +476,51 @@ class RunBuilder:
                 self._count_pending()
         return None
 
+    def defer(self, run_id: str, raw: bytes) -> None:
+        """Hold a raw line of run *run_id* (known, started, not finished) unparsed, as `add` holds lines.
+
+        It is parsed only if the run is still open when its lines are
+        counted: most runs finish first, and their ``run_finished`` drops it
+        unread. The caller vouches that the line's only ``run_id`` is
+        *run_id* (or the line has no top-level one) and that it is not a
+        ``run_started``/``run_finished`` line; anything else about it is
+        checked here when it is parsed, as `add` checks it.
+        """
+        waiting = self._pending.get(run_id)
+        if waiting is None:
+            self._pending[run_id] = [raw]
+        else:
+            waiting.append(raw)
+        self._pending_lines += 1
+        if self._pending_lines > _PENDING:
+            self._count_pending()
+
+    def _late(self, run_id: str, summary: RunSummary, raw: bytes) -> dict[str, Any] | None:
+        """A deferred line parsed: the flat line if it is a typed line of run *run_id* (as `add` takes it)."""
+        line = parse(raw)
+        if line is None:
+            self.late_skipped += 1
+            return None
+        self.late_parsed += 1
+        event = line.get(EVENT)
+        if (
+            type(event) is not str
+            or event not in TYPED_EVENT_NAMES
+            or event in _RUN_EVENT_NAMES
+            or line.get(FREE_FORM) is True
+            or line.get(RUN_ID) != run_id
+        ):
+            return None
+        if event in _CALLS:
+            tool = line.get("tool")
+            if isinstance(tool, str):
+                summary.tools.add(tool)
+        if line.get("status") == ERROR:
+            error_class = line.get(ERROR_CLASS)
+            if isinstance(error_class, str):
+                summary.error_classes.add(error_class)
+        return line
+
     def _count_pending(self, only: str | None = None) -> None:
         """Count the waiting lines of every open run (or of run *only*) into its proof."""
         for run_id in list(self._pending) if only is None else [only]:
@@ -477,8 +536,10 @@ class RunBuilder:
                     if run_id not in self._proof:
                         continue
             summary = self._runs[run_id]
-            for line in lines:
-                self._prove(summary, proof, line[EVENT], line)
+            for waiting in lines:
+                line = waiting if type(waiting) is dict else self._late(run_id, summary, cast(bytes, waiting))
+                if line is not None:
+                    self._prove(summary, proof, line[EVENT], line)
 
     def _cap(self) -> None:
         """Settle the oldest open runs' figures until at most the cap are counted."""
@@ -587,6 +648,81 @@ def build_runs(lines: Iterable[dict[str, Any]]) -> RunBuilder:
     return builder
 
 
+_LISTED_EVENTS = RUN_EVENTS + PROOF_EVENTS
+_EVENT_KEY = re.compile(
+    rb'"event"\s*:\s*"(' + b"|".join(re.escape(event.encode()) for event in sorted(_LISTED_EVENTS)) + rb')"'
+)
+"""The lines `runs` reads in the json profile, by their event (group 1); as `reader.Selection` finds them."""
+_RUN_EVENT_BYTES = frozenset(event.encode() for event in RUN_EVENTS)
+
+
+def _deferring(blocks: Iterator[tuple[Buffer, int]], counts: Counts) -> RunBuilder:
+    """The runs of one part's raw blocks, the lines that only prove a run's steps and calls parsed late.
+
+    Every proof line of a run that finishes is dropped by its ``run_finished``
+    (the run's figures are the totals that line reports), so a proof line of
+    a run already started is held raw (`RunBuilder.defer`) and parsed only
+    if the run is still open when it is counted. That is most of a log's
+    typed lines never parsed. A line is held only when its bytes settle, without
+    parsing, which run it belongs to: one compact ``"run_id":"…"`` and no
+    other, no escape anywhere in the line, one ``"event"`` key, and a
+    closing brace (a line cut short is parsed, and counted as skipped).
+    Every other line is parsed and taken in order, as `build_runs` takes it;
+    so are the blocks of the ecs and datadog profiles.
+    """
+    builder = RunBuilder()
+    runs, add, defer = builder._runs, builder.add, builder.defer
+    select = Selection((), _LISTED_EVENTS)
+    for buffer, end in blocks:
+        if buffer.find(b'"message"', 0, end) >= 0:  # an ecs or datadog block: every line parsed
+            spans = select.spans(buffer, end)
+            counts.skipped += count_not_objects(buffer, end, spans)
+            for line in parse_spans(buffer, spans, counts):
+                add(line)
+            continue
+        data = buffer.data
+        find, rfind = data.find, data.rfind
+        spans = []
+        last = -1
+        for match in _EVENT_KEY.finditer(data, 0, end):
+            position = match.start()
+            if position <= last:
+                continue  # another match on a line already taken
+            start = rfind(b"\n", 0, position) + 1
+            last = find(b"\n", position, end)
+            if last < 0:
+                last = end
+            spans.append((start, last))
+            if match.group(1) not in _RUN_EVENT_BYTES:
+                at = find(b'"run_id"', start, last)
+                close = find(b'"', at + 10, last) if at >= 0 and data[at + 8 : at + 10] == b':"' else -1
+                if (
+                    close >= 0
+                    and data[last - 1] == 0x7D  # }
+                    and find(b"\\", start, last) < 0
+                    and find(b'"run_id"', close, last) < 0
+                    and find(b'"event"', match.end(), last) < 0
+                ):
+                    run_id = data[at + 10 : close].decode("utf-8", "surrogateescape")
+                    summary = runs.get(run_id)
+                    if summary is not None and summary.started is not None:
+                        if not summary.ended:
+                            defer(run_id, bytes(data[start:last]))
+                        continue
+            parsed = parse(data[start:last])
+            if parsed is not None:
+                counts.parsed += 1
+                add(parsed)
+            elif data[start:last].strip():
+                counts.skipped += 1
+        counts.skipped += count_not_objects(buffer, end, spans)
+    builder._count_pending()  # what is handed on (pickled, from a forked part) is counts, not lines
+    counts.parsed += builder.late_parsed
+    counts.skipped += builder.late_skipped
+    builder.late_parsed = builder.late_skipped = 0
+    return builder
+
+
 def runs_of_files(
     inputs: list[str],
     counts: Counts,
@@ -613,9 +749,12 @@ def runs_of_files(
     """
     if chosen is not None and chosen.status in (OK, ERROR):
         events = RUN_EVENTS + ((TOOL_CALL,) if tools else ())
+        builders = map_parts(inputs, counts, ERROR_NEEDLES if errors else (), build_runs, events=events)
+    elif tools or errors:  # every call and failure of every run: each proof line parsed
+        needles = ERROR_NEEDLES if errors else ()
+        builders = map_parts(inputs, counts, needles, build_runs, events=_LISTED_EVENTS)
     else:
-        events = RUN_EVENTS + PROOF_EVENTS
-    builders = map_parts(inputs, counts, ERROR_NEEDLES if errors else (), build_runs, events=events)
+        builders = map_blocks(inputs, counts, _deferring)
     whole = builders[0] if builders else RunBuilder()
     for later in builders[1:]:
         whole.merge(later)

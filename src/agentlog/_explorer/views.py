@@ -31,7 +31,10 @@ _RAW_IN_JSON = re.compile("[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u
 def inert_json(document: Any, indent: bool = True) -> str:
     """*document* as JSON text with DEL, C1 controls and bidirectional marks written as escapes."""
     option = orjson.OPT_INDENT_2 if indent else 0
-    text = orjson.dumps(document, option=option, default=str).decode()
+    raw = orjson.dumps(document, option=option, default=str)
+    text = raw.decode()
+    if raw.isascii() and b"\x7f" not in raw:
+        return text  # nothing to escape: the usual case, checked at C speed (a long listing is tens of MB)
     return _RAW_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
