@@ -23,8 +23,9 @@ Log files are large and hostile input is possible, so reading is bounded:
   ``x.jsonl`` and ``x.jsonl.gz`` of one log): the lines they share are read
   from one of them only.
 - Large plain files are split across processes where that is safe
-  (`map_parts`, `map_batches`), each part reduced to a small result the
-  caller merges.
+  (`map_parts`, `map_batches`; `map_blocks` for a caller that decides line
+  by line what to parse), each part reduced to a small result the caller
+  merges.
 
 Everything the other modules need from a file comes through the public
 functions here: `read_lines`, `map_parts`/`map_batches` and `collect_run` for flat lines,

@@ -301,6 +301,18 @@ def _key(*candidates: Any) -> Any:
     return object()
 
 
+def _note_tools_and_errors(summary: RunSummary, event: str, line: dict[str, Any]) -> None:
+    """The tool a call line names, and the exception class a failed line names, into the run's sets."""
+    if event in _CALLS:
+        tool = line.get("tool")
+        if isinstance(tool, str):
+            summary.tools.add(tool)
+    if line.get("status") == ERROR:
+        error_class = line.get(ERROR_CLASS)
+        if isinstance(error_class, str):
+            summary.error_classes.add(error_class)
+
+
 class RunBuilder:
     """Runs built up line by line, in any order: for `summarize_runs`, and for ``tail`` as lines arrive.
 
@@ -455,25 +467,11 @@ class RunBuilder:
             self._start(summary, line)
         elif event == RUN_FINISHED:
             return self._finish(summary, line)
-        elif event in _CALLS:
-            tool = line.get("tool")
-            if isinstance(tool, str):
-                summary.tools.add(tool)
-        if line.get("status") == ERROR:
-            error_class = line.get(ERROR_CLASS)
-            if isinstance(error_class, str):
-                summary.error_classes.add(error_class)
+        _note_tools_and_errors(summary, event, line)
         if summary.started is None:
             summary.started = _text(line.get(TIMESTAMP))
         if event != RUN_STARTED and not summary.ended:
-            waiting = self._pending.get(run_id)
-            if waiting is None:
-                self._pending[run_id] = [line]
-            else:
-                waiting.append(line)
-            self._pending_lines += 1
-            if self._pending_lines > _PENDING:
-                self._count_pending()
+            self._hold(run_id, line)
         return None
 
     def defer(self, run_id: str, raw: bytes) -> None:
@@ -486,11 +484,15 @@ class RunBuilder:
         ``run_started``/``run_finished`` line; anything else about it is
         checked here when it is parsed, as `add` checks it.
         """
+        self._hold(run_id, raw)
+
+    def _hold(self, run_id: str, line: dict[str, Any] | bytes) -> None:
+        """Keep a line of an open run until it is counted, or dropped when the run finishes."""
         waiting = self._pending.get(run_id)
         if waiting is None:
-            self._pending[run_id] = [raw]
+            self._pending[run_id] = [line]
         else:
-            waiting.append(raw)
+            waiting.append(line)
         self._pending_lines += 1
         if self._pending_lines > _PENDING:
             self._count_pending()
@@ -511,14 +513,7 @@ class RunBuilder:
             or line.get(RUN_ID) != run_id
         ):
             return None
-        if event in _CALLS:
-            tool = line.get("tool")
-            if isinstance(tool, str):
-                summary.tools.add(tool)
-        if line.get("status") == ERROR:
-            error_class = line.get(ERROR_CLASS)
-            if isinstance(error_class, str):
-                summary.error_classes.add(error_class)
+        _note_tools_and_errors(summary, event, line)
         return line
 
     def _count_pending(self, only: str | None = None) -> None:
