@@ -58,6 +58,7 @@ def bench(session: nox.Session) -> None:
     session.run(
         "python", "benchmarks/bench.py", *session.posargs, env={"BENCH_JSON": "benchmarks/results.json"}
     )
+    session.run("python", "benchmarks/publish.py")  # the docs' and README's figures, from that one run
 
 
 @nox.session

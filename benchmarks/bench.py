@@ -86,25 +86,65 @@ def _null_fd() -> int:
 # -- the contenders ---------------------------------------------------------------------
 
 
+def _clock() -> Callable[[], str]:
+    """The timestamp as agentlog writes it: the current second's text cached, the microseconds appended.
+
+    The floors use it so that they are compared like with like: formatting a
+    ``datetime`` each time costs about twice as much.
+    """
+    cache = (-1, "")
+
+    def now() -> str:
+        nonlocal cache
+        seconds, rest = divmod(time.time_ns(), 1_000_000_000)
+        if seconds != cache[0]:
+            cache = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
+        return "%s.%06dZ" % (cache[1], rest // 1000)  # noqa: UP031 - as agentlog formats it
+
+    return now
+
+
 def floor() -> Bench:
-    """orjson.dumps of a dict built from one ContextVar, plus one write."""
+    """orjson.dumps of a dict built from one ContextVar, plus one write; agentlog's timestamp."""
     ids: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("ids")
     ids.set(dict(IDS))
     fd = _null_fd()
-    dumps, write, now, utc = orjson.dumps, os.write, datetime.now, timezone.utc
+    dumps, write, now = orjson.dumps, os.write, _clock()
     option = orjson.OPT_APPEND_NEWLINE
 
     def run(n: int) -> None:
         get = ids.get
         for _ in range(n):
-            line: dict[str, Any] = {
-                "event": "tool_result",
-                "level": "info",
-                "timestamp": now(utc).isoformat(),
-            }
+            line: dict[str, Any] = {"event": "tool_result", "level": "info", "timestamp": now()}
             line.update(get())
             line["tool"], line["latency_ms"], line["status"] = TOOL, LATENCY, STATUS
             write(fd, dumps(line, option=option))
+
+    return run
+
+
+def floor_tool_call_pair() -> Bench:
+    """What a scoped tool call must at least do: hash its 1 KiB arguments, write two lines (ns per pair)."""
+    ids: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("pair_ids")
+    ids.set(dict(IDS))
+    fd = _null_fd()
+    dumps, write, now, sha256 = orjson.dumps, os.write, _clock(), hashlib.sha256
+    option, sort = orjson.OPT_APPEND_NEWLINE, orjson.OPT_SORT_KEYS
+
+    def run(n: int) -> None:
+        get = ids.get
+        for _ in range(n):
+            call: dict[str, Any] = {"event": "tool_call", "level": "info", "timestamp": now()}
+            call.update(get())
+            call["tool"], call["args_hash"] = (
+                TOOL,
+                "sha256:" + sha256(dumps(ARGS_1K, option=sort)).hexdigest(),
+            )
+            write(fd, dumps(call, option=option))
+            result: dict[str, Any] = {"event": "tool_result", "level": "info", "timestamp": now()}
+            result.update(get())
+            result["tool"], result["latency_ms"], result["status"] = TOOL, LATENCY, STATUS
+            write(fd, dumps(result, option=option))
 
     return run
 
@@ -125,8 +165,13 @@ def _structlog_with_ids(logger: Any) -> Bench:
 
 def structlog_fastest() -> Bench:
     """Structlog's documented fastest configuration, IDs bound with bind_contextvars."""
-    logger = structlog.wrap_logger(
-        structlog.BytesLogger(open(os.devnull, "wb")),  # noqa: SIM115
+    return _structlog_with_ids(structlog_logger_fastest())
+
+
+def structlog_logger_fastest() -> Any:
+    """A logger in structlog's documented fastest configuration, writing to /dev/null."""
+    return structlog.wrap_logger(
+        structlog.BytesLogger(open(os.devnull, "wb")),
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
@@ -136,7 +181,6 @@ def structlog_fastest() -> Bench:
         wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
         cache_logger_on_first_use=True,
     )
-    return _structlog_with_ids(logger)
 
 
 class _IdsFilter(logging.Filter):
@@ -241,14 +285,18 @@ def structlog_ecs_logging() -> Bench:
 
 
 def otel_span() -> Bench:
-    """One OpenTelemetry SDK span per tool result (in-memory exporter)."""
+    """One OpenTelemetry SDK span per tool result (an exporter that keeps nothing)."""
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 
-    exporter = InMemorySpanExporter()
+    class Discarding(SpanExporter):
+        """Takes each span and keeps none, as a real exporter hands them off (no garbage piles up)."""
+
+        def export(self, spans: Any) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
     provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    provider.add_span_processor(SimpleSpanProcessor(Discarding()))
     tracer = provider.get_tracer("bench")
     attributes: dict[str, str] = {
         "gen_ai.tool.name": TOOL,
@@ -259,7 +307,6 @@ def otel_span() -> Bench:
     def run(n: int) -> None:
         for _ in range(n):
             tracer.start_span("execute_tool search_docs", attributes=attributes).end()
-        exporter.clear()
 
     return run
 
@@ -282,6 +329,34 @@ def agentlog_tool_result(fmt: str) -> Bench:
             tool_result(TOOL, latency_ms=LATENCY, status=STATUS)
 
     return _agentlog_in_tool_call(fmt, body)
+
+
+def agentlog_tool_result_standalone() -> Bench:
+    """events.tool_result(...) on its own inside a run: no tool call scope, its call ID given."""
+
+    def run(n: int) -> None:
+        agentlog.configure(output=os.devnull)
+        with agentlog.run(task="bench"):
+            tool_result = events.tool_result
+            call_id = str(IDS["tool_call_id"])
+            for _ in range(n):
+                tool_result(TOOL, tool_call_id=call_id, latency_ms=LATENCY, status=STATUS)
+
+    return run
+
+
+def agentlog_scope_1k() -> Bench:
+    """The agentlog.tool_call(...) scope with 1 KiB of arguments to hash: its two lines (ns per pair)."""
+
+    def run(n: int) -> None:
+        agentlog.configure(output=os.devnull)
+        with agentlog.run(task="bench"), agentlog.step("tool"):
+            tool_call = agentlog.tool_call
+            for _ in range(n):
+                with tool_call(TOOL, ARGS_1K):
+                    pass
+
+    return run
 
 
 def agentlog_events_pair() -> Bench:
@@ -415,8 +490,11 @@ CONTENDERS: list[tuple[str, Callable[[], Bench]]] = [
     ("agentlog events.tool_result (json)", lambda: agentlog_tool_result("json")),
     ("agentlog events.tool_result (ecs)", lambda: agentlog_tool_result("ecs")),
     ("agentlog events.tool_result (datadog)", lambda: agentlog_tool_result("datadog")),
+    ("agentlog events.tool_result standalone in a run", agentlog_tool_result_standalone),
     ("agentlog events.tool_call + tool_result pair (own loop)", agentlog_events_pair),
     ("agentlog tool_call scope (call+result pair)", agentlog_scope),
+    ("agentlog tool_call scope, 1 KiB args hashed (pair)", agentlog_scope_1k),
+    ("floor: tool call pair, 1 KiB args hashed + two lines", floor_tool_call_pair),
     ("agentlog structlog line", agentlog_structlog_line),
     ("agentlog stdlib line via bridge", agentlog_stdlib_line),
     ("agentlog filtered debug line", agentlog_filtered_debug),
@@ -426,8 +504,12 @@ CONTENDERS: list[tuple[str, Callable[[], Bench]]] = [
 ]
 
 
-def measure_events() -> dict[str, dict[str, float]]:
-    """Interleaved rounds over every contender; ns/event median, min, max."""
+def _spread(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def measure_events() -> dict[str, dict[str, Any]]:
+    """Interleaved rounds over every contender; ns/event median, min, max, and each round's figure."""
     benches = [(name, make()) for name, make in CONTENDERS]
     for _, bench in benches:  # warm up: imports, caches, first-use paths
         bench(max(EVENTS // 10, 100))
@@ -438,10 +520,216 @@ def measure_events() -> dict[str, dict[str, float]]:
             started = time.perf_counter_ns()
             bench(EVENTS)
             samples[name].append((time.perf_counter_ns() - started) / EVENTS)
+    return {name: {**_spread(values), "rounds": values} for name, values in samples.items()}
+
+
+def measure_live_runs(live: int = 10_000) -> dict[str, Any]:
+    """A typed event in a tool call scope with its run the only one live, and with *live* other runs open.
+
+    The other runs are entered each in its own context (as that many
+    concurrent tasks hold them) and closed after; the two are timed in
+    the same round, in alternating order, and the figure is the ratio.
+    """
+    agentlog.configure(output=os.devnull)
+
+    def timed() -> float:
+        with agentlog.run(task="bench"), agentlog.step("tool"), agentlog.tool_call(TOOL, {"q": 1}):
+            tool_result = events.tool_result
+            started = time.perf_counter_ns()
+            for _ in range(EVENTS):
+                tool_result(TOOL, latency_ms=LATENCY, status=STATUS)
+            return (time.perf_counter_ns() - started) / EVENTS
+
+    def with_others() -> float:
+        held = []
+        for index in range(live):
+            context, scope = contextvars.copy_context(), agentlog.run(task=index)
+            context.run(scope.__enter__)
+            held.append((context, scope))
+        try:
+            return timed()
+        finally:
+            for context, scope in reversed(held):
+                context.run(scope.__exit__, None, None, None)
+
+    timed()
+    alone: list[float] = []
+    crowded: list[float] = []
+    for index in range(max(ROUNDS // 2, 3)):
+        if index % 2:
+            crowded.append(with_others())
+            alone.append(timed())
+        else:
+            alone.append(timed())
+            crowded.append(with_others())
     return {
-        name: {"median": statistics.median(values), "min": min(values), "max": max(values)}
-        for name, values in samples.items()
+        "live_runs": live,
+        "one_live_run_ns": _spread(alone),
+        "many_live_runs_ns": _spread(crowded),
+        "ratio": _spread([many / one for many, one in zip(crowded, alone, strict=True)]),
     }
+
+
+def measure_fields(count: int = 20) -> dict[str, Any]:
+    """What each extra field a caller adds costs: agentlog's typed event against structlog's fastest line.
+
+    The same line with and without *count* more fields (half short strings,
+    half integers), the four timed in tight alternation over many short
+    rounds; a field's cost is the difference of the medians over *count*.
+    """
+    extra: dict[str, Any] = {
+        f"field_{index}": (f"value {index}" if index % 2 else index) for index in range(count)
+    }
+    structlog_logger = structlog_logger_fastest().bind()
+    context = contextvars.copy_context()
+    context.run(structlog.contextvars.bind_contextvars, **IDS)
+
+    def agentlog_line(fields: dict[str, Any]) -> Bench:
+        def body(n: int) -> None:
+            tool_result = events.tool_result
+            for _ in range(n):
+                tool_result(TOOL, latency_ms=LATENCY, status=STATUS, **fields)
+
+        return _agentlog_in_tool_call("json", body)
+
+    def structlog_line(fields: dict[str, Any]) -> Bench:
+        def body(n: int) -> None:
+            info = structlog_logger.info
+            for _ in range(n):
+                info("tool_result", tool=TOOL, latency_ms=LATENCY, status=STATUS, **fields)
+
+        return lambda n: context.run(body, n)
+
+    benches = {
+        "agentlog": agentlog_line({}),
+        "agentlog + fields": agentlog_line(extra),
+        "structlog": structlog_line({}),
+        "structlog + fields": structlog_line(extra),
+    }
+    batch = max(EVENTS // 10, 200)
+    samples: dict[str, list[float]] = {name: [] for name in benches}
+    for bench in benches.values():
+        bench(batch)
+    for _ in range(ROUNDS * 4):
+        for name, bench in benches.items():
+            started = time.perf_counter_ns()
+            bench(batch)
+            samples[name].append((time.perf_counter_ns() - started) / batch)
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    mine = (medians["agentlog + fields"] - medians["agentlog"]) / count
+    theirs = (medians["structlog + fields"] - medians["structlog"]) / count
+    per_round = [
+        (a_more - a_plain) / max(s_more - s_plain, 1.0)
+        for a_more, a_plain, s_more, s_plain in zip(
+            samples["agentlog + fields"],
+            samples["agentlog"],
+            samples["structlog + fields"],
+            samples["structlog"],
+            strict=True,
+        )
+    ]
+    ratio = mine / theirs if theirs > 0 else float("inf")
+    quartiles = statistics.quantiles(per_round, n=4)
+    return {
+        "fields": count,
+        "agentlog_ns_per_field": mine,
+        "structlog_ns_per_field": theirs,
+        "ratio": {"median": ratio, "min": min(quartiles[0], ratio), "max": max(quartiles[2], ratio)},
+    }
+
+
+# -- the targets (issue 17): ratios of paired figures from the same rounds ----------------------
+
+FLOOR = "floor: orjson + one ContextVar + one write"
+STRUCTLOG = "structlog fastest configuration"
+PAIRS = (
+    (
+        "typed event inside a scope vs a floor with the same timestamp",
+        "agentlog events.tool_result (json)",
+        FLOOR,
+        1.3,
+    ),
+    (
+        "events.tool_result standalone in a run vs structlog fastest",
+        "agentlog events.tool_result standalone in a run",
+        STRUCTLOG,
+        0.6,
+    ),
+    (
+        "scoped tool call (1 KiB args hashed) vs its floor (two lines + hash)",
+        "agentlog tool_call scope, 1 KiB args hashed (pair)",
+        "floor: tool call pair, 1 KiB args hashed + two lines",
+        1.4,
+    ),
+    (
+        "stdlib line through the bridge vs structlog fastest",
+        "agentlog stdlib line via bridge",
+        STRUCTLOG,
+        1.2,
+    ),
+)
+"""(target, contender, the contender it is divided by, the most the ratio may be)."""
+
+
+def targets(figures: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target's ratio (median and spread of the per-round ratios), its limit, and whether it is met."""
+    rows: list[dict[str, Any]] = []
+
+    def row(name: str, ratios: list[float], limit: float, **more: Any) -> None:
+        spread = _spread(ratios)
+        rows.append({"target": name, **spread, "limit": limit, "met": spread["median"] <= limit, **more})
+
+    rounds = {name: entry["rounds"] for name, entry in figures["events"].items()}
+    for name, mine, theirs, limit in PAIRS:
+        row(name, [a / b for a, b in zip(rounds[mine], rounds[theirs], strict=True)], limit)
+    fields = figures.get("fields")
+    if fields:
+        rows.append(
+            {
+                "target": "cost per extra field vs structlog's",
+                **fields["ratio"],
+                "limit": 1.0,
+                "met": fields["ratio"]["median"] <= 1.0,
+            }
+        )
+    long = figures.get("long_strings", {}).get("10 KB string field: agentlog")
+    if long:
+        rows.append(
+            {
+                "target": "10 KB string field vs structlog (redaction on)",
+                "median": long["ratio_median"],
+                "min": long["ratio_min"],
+                "max": long["ratio_max"],
+                "limit": 3.0,
+                "met": long["ratio_median"] <= 3.0,
+            }
+        )
+    live = figures.get("live_runs")
+    if live:
+        rows.append(
+            {
+                "target": f"per-event cost with {live['live_runs']:,} live runs vs 1 live run",
+                **live["ratio"],
+                "limit": 1.1,
+                "met": live["ratio"]["median"] <= 1.1,
+            }
+        )
+    for framework, adapter in figures.get("adapters", {}).items():
+        for kind, label in (("tool_call", "tool call"), ("llm_call", "model call")):
+            alone = adapter[f"{kind}_alone_us"]
+            if alone <= 0:
+                continue  # the framework's own time could not be told apart from the noise: no share to give
+            rows.append(
+                {
+                    "target": f"{framework} adapter: overhead per {label}, share of the framework's own",
+                    "median": adapter[f"{kind}_overhead_us"] / alone,
+                    "min": adapter[f"{kind}_overhead_min_us"] / alone,
+                    "max": adapter[f"{kind}_overhead_max_us"] / alone,
+                    "limit": 0.1,
+                    "met": adapter[f"{kind}_overhead_us"] / alone <= 0.1,
+                }
+            )
+    return rows
 
 
 # -- hashing, memory, concurrency ------------------------------------------------------------
@@ -607,20 +895,6 @@ def realistic_text(size: int, seed: int) -> str:
     return "".join(parts)[:size]
 
 
-def _structlog_fastest_plain() -> Any:
-    return structlog.wrap_logger(
-        structlog.BytesLogger(open(os.devnull, "wb")),
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.JSONRenderer(serializer=orjson.dumps),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
-        cache_logger_on_first_use=True,
-    )
-
-
 def measure_long_strings() -> dict[str, dict[str, float]]:
     """A 10 KB and a 100 KB string field: agentlog (redacting) against structlog's fastest configuration.
 
@@ -633,7 +907,7 @@ def measure_long_strings() -> dict[str, dict[str, float]]:
     from agentlog._privacy.secret_memory import MEMORY
 
     results: dict[str, dict[str, float]] = {}
-    baseline = _structlog_fastest_plain()
+    baseline = structlog_logger_fastest()
     for size in (10_000, 100_000):
         texts = [realistic_text(size, seed) for seed in range(40)]
         agentlog.configure(output=os.devnull, stdlib=False)
@@ -765,8 +1039,12 @@ def main() -> None:
         }
     }
     figures["events"] = measure_events()
-    floor_ns = figures["events"]["floor: orjson + one ContextVar + one write"]["median"]
-    structlog_ns = figures["events"]["structlog fastest configuration"]["median"]
+    rounds = {name: entry["rounds"] for name, entry in figures["events"].items()}
+
+    def ratio(name: str, to: str) -> float:
+        """The median of the per-round ratios (as the published tables give them)."""
+        return float(statistics.median([a / b for a, b in zip(rounds[name], rounds[to], strict=True)]))
+
     print(
         f"\nns per event, median (min-max) over {ROUNDS} interleaved rounds of {EVENTS} events; Python {platform.python_version()}, {os.cpu_count()} CPUs\n"
     )
@@ -774,7 +1052,7 @@ def main() -> None:
     for name, stats in figures["events"].items():
         print(
             f"{name:<46}{stats['median']:>9.0f}{stats['min']:>9.0f}{stats['max']:>9.0f}"
-            f"{stats['median'] / floor_ns:>9.2f}{stats['median'] / structlog_ns:>13.2f}"
+            f"{ratio(name, FLOOR):>9.2f}{ratio(name, STRUCTLOG):>13.2f}"
         )
     figures["hashing"] = measure_hashing()
     hashing = figures["hashing"]
@@ -817,6 +1095,13 @@ def main() -> None:
 
     figures["explorer"] = explorer.measure()
     explorer.report(figures["explorer"])
+    figures["fields"] = measure_fields()
+    fields = figures["fields"]
+    print(
+        f"each extra field: agentlog {fields['agentlog_ns_per_field']:.0f} ns, "
+        f"structlog {fields['structlog_ns_per_field']:.0f} ns ({fields['ratio']['median']:.2f}x)"
+    )
+    figures["live_runs"] = measure_live_runs()
     figures["adapters"] = measure_adapters()
     if figures["adapters"]:
         print(
@@ -833,6 +1118,13 @@ def main() -> None:
                 spread = f"({row[f'{kind}_overhead_min_us']:.0f}..{row[f'{kind}_overhead_max_us']:.0f})"
                 cells.append(f"{alone:>11.0f}{extra:>9.1f} {spread:>12}{100 * extra / alone:>7.1f}")
             print(f"{name:<22}{cells[0]}{' ':>1}{cells[1]}")
+    figures["targets"] = targets(figures)
+    print(f"\n{'target (ratio, median over rounds)':<80}{'median':>8}{'min':>8}{'max':>8}{'limit':>8}  met")
+    for row in figures["targets"]:
+        print(
+            f"{row['target']:<80}{row['median']:>8.2f}{row['min']:>8.2f}{row['max']:>8.2f}{row['limit']:>8.2f}"
+            f"  {'yes' if row['met'] else 'no'}"
+        )
     figures["seconds"] = time.time() - started
     target = os.environ.get("BENCH_JSON")
     if target:
