@@ -345,20 +345,6 @@ def agentlog_tool_result_standalone() -> Bench:
     return run
 
 
-def agentlog_scope_1k() -> Bench:
-    """The agentlog.tool_call(...) scope with 1 KiB of arguments to hash: its two lines (ns per pair)."""
-
-    def run(n: int) -> None:
-        agentlog.configure(output=os.devnull)
-        with agentlog.run(task="bench"), agentlog.step("tool"):
-            tool_call = agentlog.tool_call
-            for _ in range(n):
-                with tool_call(TOOL, ARGS_1K):
-                    pass
-
-    return run
-
-
 def agentlog_events_pair() -> Bench:
     """An own loop's call: events.tool_call(...) then events.tool_result(...) by ID (ns per pair)."""
 
@@ -376,14 +362,13 @@ def agentlog_events_pair() -> Bench:
     return run
 
 
-def agentlog_scope() -> Bench:
-    """The agentlog.tool_call(...) scope: its tool_call + tool_result pair (ns per pair)."""
+def agentlog_scope(args: dict[str, Any]) -> Bench:
+    """The agentlog.tool_call(...) scope with *args* to hash: its tool_call + tool_result pair (ns per pair)."""
 
     def run(n: int) -> None:
         agentlog.configure(output=os.devnull)
         with agentlog.run(task="bench"), agentlog.step("tool"):
             tool_call = agentlog.tool_call
-            args = {"q": 1}
             for _ in range(n):
                 with tool_call(TOOL, args):
                     pass
@@ -492,8 +477,8 @@ CONTENDERS: list[tuple[str, Callable[[], Bench]]] = [
     ("agentlog events.tool_result (datadog)", lambda: agentlog_tool_result("datadog")),
     ("agentlog events.tool_result standalone in a run", agentlog_tool_result_standalone),
     ("agentlog events.tool_call + tool_result pair (own loop)", agentlog_events_pair),
-    ("agentlog tool_call scope (call+result pair)", agentlog_scope),
-    ("agentlog tool_call scope, 1 KiB args hashed (pair)", agentlog_scope_1k),
+    ("agentlog tool_call scope (call+result pair)", lambda: agentlog_scope({"q": 1})),
+    ("agentlog tool_call scope, 1 KiB args hashed (pair)", lambda: agentlog_scope(ARGS_1K)),
     ("floor: tool call pair, 1 KiB args hashed + two lines", floor_tool_call_pair),
     ("agentlog structlog line", agentlog_structlog_line),
     ("agentlog stdlib line via bridge", agentlog_stdlib_line),
