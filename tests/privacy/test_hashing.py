@@ -314,3 +314,33 @@ def test_secrets_given_as_arguments_are_remembered_in_every_capture_mode(tmp_pat
         text = path.read_text()
         assert secret not in text, mode
         assert "[REDACTED:password]" in text, mode
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(["id", "title", "score", "tags"]), st.integers() | st.text(), max_size=4
+        ),
+        max_size=6,
+    ),
+    st.integers(min_value=0, max_value=6),
+    secret_values,
+    st.sampled_from(["password", "apiKey", "token"]),
+    st.booleans(),
+)
+def test_a_secret_in_a_list_of_records_never_reaches_the_canonical_form(
+    records: list[dict[str, Any]], at: int, secret: str, key: str, nested: bool
+) -> None:
+    """Property: records whose keys are all known plain are passed over whole, but never one holding a secret.
+
+    The records are hashed once first, so their keys are known plain; then
+    one of them gets a secret, under its key name or one level down.
+    """
+    agentlog.canonical_json(records)  # every plain key is now known
+    assume(all(secret.encode() not in agentlog.canonical_json(record) for record in records))
+    placed = [dict(record) for record in records]
+    target = {key: secret} if not nested else {"meta": {key: secret}}
+    placed.insert(min(at, len(placed)), target)
+    assert secret.encode() not in agentlog.canonical_json(placed)
+    assert secret.encode() not in agentlog.canonical_json(tuple(placed))

@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import os
 from collections.abc import Callable, Mapping
+from itertools import chain
 from typing import Any
 
 from .. import _settings
@@ -33,6 +34,7 @@ SECRET_PLACEHOLDER = "[REDACTED]"  # noqa: S105 - a placeholder, not a password
 KeyKind = Callable[[str], "str | None"]
 Remember = Callable[[Any, str], None]
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+_DICT = frozenset({dict})
 _MAX_DEPTH = 64
 _PLAIN_KEYS_LIMIT = 4096
 
@@ -74,6 +76,8 @@ class _SecretFinder:
                 return self._values(value, depth)
             return self._mapping(value, depth)
         if cls is list or cls is tuple:
+            if self._all_plain(value):
+                return value
             items: list[Any] | None = None
             for index, item in enumerate(value):
                 if type(item) in _SCALARS:
@@ -97,6 +101,21 @@ class _SecretFinder:
             return value
         clean = self.walk(converted, depth + 1)
         return value if clean is converted else clean
+
+    def _all_plain(self, items: list[Any] | tuple[Any, ...]) -> bool:
+        """Whether *items* are all scalars, or all dicts of known plain keys and scalar values.
+
+        Checked at C speed (no call per item): a list of records, the common
+        shape of tool arguments and results, is then passed over whole.
+        """
+        kinds = set(map(type, items))
+        if kinds <= _SCALARS:
+            return True
+        return (
+            kinds == _DICT
+            and set().union(*items) <= self._plain
+            and _SCALARS.issuperset(map(type, chain.from_iterable(map(dict.values, items))))
+        )
 
     def _values(self, value: dict[Any, Any], depth: int) -> Any:
         changed: dict[Any, Any] | None = None
