@@ -434,7 +434,8 @@ class Selection:
     def __init__(self, needles: tuple[bytes, ...] = (), events: Iterable[str] = ()) -> None:
         self.needles = needles
         names = b"|".join(re.escape(event.encode()) for event in sorted(set(events)))
-        self.by_event = re.compile(rb'"event"\s*:\s*"(?:' + names + rb')"') if names else None
+        self.by_event = re.compile(rb'"event"\s*:\s*"(' + names + rb')"') if names else None
+        """The json profile's event key naming one of the events (the name is group 1)."""
         self.by_message = re.compile(rb'"message"\s*:\s*"(?:' + names + rb')"') if names else None
 
     @property
@@ -456,6 +457,15 @@ class Selection:
         if self.needles:
             spans.extend(_line_spans(buffer, end, self.needles))
         return _in_order(spans) if merge else spans
+
+    def chosen(
+        self, buffer: Buffer, end: int, counts: Counts, count_all: bool = True
+    ) -> list[tuple[int, int]]:
+        """`spans`, the other lines that are not JSON objects counted as skipped (with *count_all*)."""
+        spans = self.spans(buffer, end)
+        if count_all and not self.everything:
+            counts.skipped += count_not_objects(buffer, end, spans)
+        return spans
 
 
 def _every_span(buffer: Buffer, end: int, blank: bool = False) -> list[tuple[int, int]]:
@@ -714,12 +724,8 @@ def _selected(
     part: bool,
 ) -> Iterator[tuple[Buffer, list[tuple[int, int]]]]:
     """Each block of one file and the spans of the lines *select* takes in it (the buffer is reused)."""
-    with _blocks_of(name, counts, skip=skip, stop=stop, part=part) as reader:
-        for buffer, end in reader.blocks():
-            spans = select.spans(buffer, end)
-            if count_all and not select.everything:
-                counts.skipped += count_not_objects(buffer, end, spans)
-            yield buffer, spans
+    for buffer, end in _raw_blocks(name, counts, skip=skip, stop=stop, part=part):
+        yield buffer, select.chosen(buffer, end, counts, count_all)
 
 
 def parse_spans(buffer: Buffer, spans: list[tuple[int, int]], counts: Counts) -> list[dict[str, Any]]:
@@ -763,9 +769,16 @@ def _flat_blocks(
     part: bool = False,
 ) -> Iterator[list[dict[str, Any]]]:
     """The flat lines of one file that *select* takes, a list per block; the lines not agentlog's counted."""
-    blocks = _selected(name, select, counts, count_all=count_all, skip=skip, stop=stop, part=part)
-    for buffer, spans in blocks:
-        lines = parse_spans(buffer, spans, counts)
+    blocks = _raw_blocks(name, counts, skip=skip, stop=stop, part=part)
+    return _parsed_blocks(blocks, select, counts, count_all)
+
+
+def _parsed_blocks(
+    blocks: Iterable[tuple[Buffer, int]], select: Selection, counts: Counts, count_all: bool
+) -> Iterator[list[dict[str, Any]]]:
+    """The flat lines *select* takes from each raw block, a list per block (none for a block without)."""
+    for buffer, end in blocks:
+        lines = parse_spans(buffer, select.chosen(buffer, end, counts, count_all), counts)
         if lines:
             yield lines
 
@@ -934,16 +947,7 @@ def map_batches(
     select = Selection(needles, events)
 
     def parsed(blocks: Iterator[tuple[Buffer, int]], own: Counts) -> T:
-        def batches() -> Iterator[list[dict[str, Any]]]:
-            for buffer, end in blocks:
-                spans = select.spans(buffer, end)
-                if count_all and not select.everything:
-                    own.skipped += count_not_objects(buffer, end, spans)
-                lines = parse_spans(buffer, spans, own)
-                if lines:
-                    yield lines
-
-        return consume(batches())
+        return consume(_parsed_blocks(blocks, select, own, count_all))
 
     return map_blocks(inputs, counts, parsed, workers=workers)
 

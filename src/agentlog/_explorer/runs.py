@@ -103,7 +103,7 @@ OPEN_RUNS_COUNTED = 100_000
 """At most this many runs open at once have their lines counted by one builder; past that, the oldest
 are counted only up to then (`RunBuilder.uncounted`)."""
 _CALLS = frozenset({TOOL_CALL, TOOL_RESULT})
-_RUN_EVENT_NAMES = frozenset({RUN_STARTED, RUN_FINISHED})
+_RUN_EVENT_NAMES = frozenset(RUN_EVENTS)
 _PENDING = 20_000
 """At most this many lines of open runs wait, uncounted, for their run to finish (which drops them)."""
 _STEPS = frozenset({AGENT_STEP, STEP_FINISHED})
@@ -335,7 +335,7 @@ class RunBuilder:
         # drops them unread; the rest are counted when they are many, or before any figure is read.
         self._pending: dict[str, list[dict[str, Any] | bytes]] = {}
         self._pending_lines = 0
-        # Deferred lines (`defer`) parsed when counted, and those of them that were not agentlog JSON.
+        # Raw lines held (`hold`) and parsed when counted, and those of them that were not agentlog JSON.
         self.late_parsed = 0
         self.late_skipped = 0
 
@@ -471,23 +471,20 @@ class RunBuilder:
         if summary.started is None:
             summary.started = _text(line.get(TIMESTAMP))
         if event != RUN_STARTED and not summary.ended:
-            self._hold(run_id, line)
+            self.hold(run_id, line)
         return None
 
-    def defer(self, run_id: str, raw: bytes) -> None:
-        """Hold a raw line of run *run_id* (known, started, not finished) unparsed, as `add` holds lines.
+    def hold(self, run_id: str, line: dict[str, Any] | bytes) -> None:
+        """Keep a line of open run *run_id* until it is counted, or dropped when the run finishes.
 
-        It is parsed only if the run is still open when its lines are
-        counted: most runs finish first, and their ``run_finished`` drops it
-        unread. The caller vouches that the line's only ``run_id`` is
-        *run_id* (or the line has no top-level one) and that it is not a
-        ``run_started``/``run_finished`` line; anything else about it is
-        checked here when it is parsed, as `add` checks it.
+        `add` holds the parsed proof lines it takes. A raw line (bytes) of a
+        run known, started and not finished may be held unparsed: it is
+        parsed only if the run is still open when its lines are counted, and
+        most runs finish first. The caller vouches that a raw line's only
+        ``run_id`` is *run_id* (or that it has no top-level one) and that it
+        is not a ``run_started``/``run_finished`` line; anything else about it
+        is checked when it is parsed, as `add` checks it.
         """
-        self._hold(run_id, raw)
-
-    def _hold(self, run_id: str, line: dict[str, Any] | bytes) -> None:
-        """Keep a line of an open run until it is counted, or dropped when the run finishes."""
         waiting = self._pending.get(run_id)
         if waiting is None:
             self._pending[run_id] = [line]
@@ -498,7 +495,7 @@ class RunBuilder:
             self._count_pending()
 
     def _late(self, run_id: str, summary: RunSummary, raw: bytes) -> dict[str, Any] | None:
-        """A deferred line parsed: the flat line if it is a typed line of run *run_id* (as `add` takes it)."""
+        """A held raw line, parsed: the flat line if it is a typed line of run *run_id*, as `add` takes it."""
         line = parse(raw)
         if line is None:
             self.late_skipped += 1
@@ -644,10 +641,8 @@ def build_runs(lines: Iterable[dict[str, Any]]) -> RunBuilder:
 
 
 _LISTED_EVENTS = RUN_EVENTS + PROOF_EVENTS
-_EVENT_KEY = re.compile(
-    rb'"event"\s*:\s*"(' + b"|".join(re.escape(event.encode()) for event in sorted(_LISTED_EVENTS)) + rb')"'
-)
-"""The lines `runs` reads in the json profile, by their event (group 1); as `reader.Selection` finds them."""
+_LISTED = Selection((), _LISTED_EVENTS)
+"""The lines `runs` reads; its ``by_event`` names the event of a json-profile line (group 1)."""
 _RUN_EVENT_BYTES = frozenset(event.encode() for event in RUN_EVENTS)
 
 
@@ -656,7 +651,7 @@ def _deferring(blocks: Iterator[tuple[Buffer, int]], counts: Counts) -> RunBuild
 
     Every proof line of a run that finishes is dropped by its ``run_finished``
     (the run's figures are the totals that line reports), so a proof line of
-    a run already started is held raw (`RunBuilder.defer`) and parsed only
+    a run already started is held raw (`RunBuilder.hold`) and parsed only
     if the run is still open when it is counted. That is most of a log's
     typed lines never parsed. A line is held only when its bytes settle, without
     parsing, which run it belongs to: one compact ``"run_id":"…"`` and no
@@ -666,20 +661,19 @@ def _deferring(blocks: Iterator[tuple[Buffer, int]], counts: Counts) -> RunBuild
     so are the blocks of the ecs and datadog profiles.
     """
     builder = RunBuilder()
-    runs, add, defer = builder._runs, builder.add, builder.defer
-    select = Selection((), _LISTED_EVENTS)
+    runs, add, hold = builder._runs, builder.add, builder.hold
+    by_event = cast("re.Pattern[bytes]", _LISTED.by_event)
     for buffer, end in blocks:
         if buffer.find(b'"message"', 0, end) >= 0:  # an ecs or datadog block: every line parsed
-            spans = select.spans(buffer, end)
-            counts.skipped += count_not_objects(buffer, end, spans)
-            for line in parse_spans(buffer, spans, counts):
+            for line in parse_spans(buffer, _LISTED.chosen(buffer, end, counts), counts):
                 add(line)
             continue
         data = buffer.data
         find, rfind = data.find, data.rfind
         spans = []
         last = -1
-        for match in _EVENT_KEY.finditer(data, 0, end):
+        # The spans of `reader._pattern_spans`, found here: each proof line is decided as it is found.
+        for match in by_event.finditer(data, 0, end):
             position = match.start()
             if position <= last:
                 continue  # another match on a line already taken
@@ -702,7 +696,7 @@ def _deferring(blocks: Iterator[tuple[Buffer, int]], counts: Counts) -> RunBuild
                     summary = runs.get(run_id)
                     if summary is not None and summary.started is not None:
                         if not summary.ended:
-                            defer(run_id, bytes(data[start:last]))
+                            hold(run_id, bytes(data[start:last]))
                         continue
             parsed = parse(data[start:last])
             if parsed is not None:
