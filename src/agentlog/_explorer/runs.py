@@ -655,8 +655,9 @@ def _deferring(blocks: Iterator[tuple[Buffer, int]], counts: Counts) -> RunBuild
     if the run is still open when it is counted. That is most of a log's
     typed lines never parsed. A line is held only when its bytes settle, without
     parsing, which run it belongs to: one compact ``"run_id":"…"`` and no
-    other, no escape anywhere in the line, one ``"event"`` key, and a
-    closing brace (a line cut short is parsed, and counted as skipped).
+    other, no escape anywhere in the line, one ``"event"`` key, an opening
+    and a closing brace (a line cut short or the tail of a torn one is
+    parsed, and counted as skipped).
     Every other line is parsed and taken in order, as `build_runs` takes it;
     so are the blocks of the ecs and datadog profiles.
     """
@@ -687,7 +688,8 @@ def _deferring(blocks: Iterator[tuple[Buffer, int]], counts: Counts) -> RunBuild
                 close = find(b'"', at + 10, last) if at >= 0 and data[at + 8 : at + 10] == b':"' else -1
                 if (
                     close >= 0
-                    and data[last - 1] == 0x7D  # }
+                    and data[start] == 0x7B  # {: not the tail of a torn line
+                    and data[last - 1] == 0x7D  # }: not a line cut short
                     and find(b"\\", start, last) < 0
                     and find(b'"run_id"', close, last) < 0
                     and find(b'"event"', match.end(), last) < 0
