@@ -12,6 +12,7 @@ application's own structlog configuration, and whatever needs settings uses
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -81,6 +82,12 @@ class Settings:
     max_line_bytes: int = MAX_LINE_BYTES
     span_content: bool | None = None
     prices: PriceTable | None = BUNDLED_ONLY
+    direct: bool = dataclasses.field(init=False, default=False)
+    """No processor of the user's and the json profile: a typed event's line needs no chain or mapping."""
+
+    def __post_init__(self) -> None:
+        plain = self.profile.transform is None and self.profile.name == "json"
+        object.__setattr__(self, "direct", plain and len(self.pre) <= 1)
 
 
 def static_fields(service: str | None, env: str | None, version: str | None) -> dict[str, str]:

@@ -39,7 +39,7 @@ from ._context.ids import as_id, new_run_id, new_tool_call_id
 from ._events import frames
 from ._events.accounting import count, price
 from ._events.checks import UNKNOWN, check_value
-from ._events.emit import emit
+from ._events.emit import emit, emit_tool_result
 from ._events.openings import open_run, open_step, open_tool_call
 from ._events.payloads import MISSING, capture_payload, llm_payloads
 from ._events.records import (
@@ -91,6 +91,8 @@ __all__ = [
     "tool_call",
     "tool_result",
 ]
+
+_NO_OPEN_CALL = "tool_result with no open tool_call; written as a call of its own"
 
 
 class RunHandle(NamedTuple):
@@ -477,6 +479,29 @@ def tool_result(
         ctx = get_context()
         # frames.live and as_id, with their no-op cases tested here first: the path of every result.
         state = ctx.run_state if ctx is not None else None
+        if (
+            state is not None
+            and not fields
+            and (status is None or (type(status) is str and status == OK))
+            and result is MISSING
+            and error is None
+            and error_class is None
+            and error_message is None
+            and not state.frames
+            and not state.closed
+        ):
+            # A call that succeeded, in a run of scopes: the hot path, written without a record.
+            in_force = ctx.tool_call_id  # type: ignore[union-attr]
+            if in_force is not None and (
+                tool_call_id is None or (type(tool_call_id) is str and tool_call_id == in_force)
+            ):
+                if emit_tool_result(settings, ctx, tool, in_force, latency_ms):  # type: ignore[arg-type]
+                    return
+            elif tool_call_id is None or (type(tool_call_id) is str and tool_call_id):
+                call_id = tool_call_id if tool_call_id is not None else new_tool_call_id()
+                if emit_tool_result(settings, ctx, tool, call_id, latency_ms, nested=True):  # type: ignore[arg-type]
+                    _diagnostics.report(_NO_OPEN_CALL)
+                    return
         if state is not None and state.closed:
             ctx = frames.live(ctx)
             state = ctx.run_state if ctx is not None else None
@@ -517,7 +542,7 @@ def tool_result(
             if ctx is None:
                 _outside_a_run("tool_result")
             else:
-                _diagnostics.report("tool_result with no open tool_call; written as a call of its own")
+                _diagnostics.report(_NO_OPEN_CALL)
             if tool_call_id is None:
                 tool_call_id = new_tool_call_id()
             call_id = tool_call_id

@@ -164,13 +164,14 @@ class _SignalAt:
     handler runs inside the trace function, so untraced: it is interrupted nowhere itself.
     """
 
-    def __init__(self, at: int, handler: Callable[[], None]) -> None:
+    def __init__(self, at: int, handler: Callable[[], None], files: tuple[str, ...] = _TRACED) -> None:
         self.at = at
         self.handler = handler
+        self.files = files
         self.seen = 0
 
     def __call__(self, frame: FrameType, event: str, arg: Any) -> Any:
-        if frame.f_code.co_filename not in _TRACED:
+        if frame.f_code.co_filename not in self.files:
             return None
         frame.f_trace_opcodes = True
         return self._opcode
@@ -320,3 +321,48 @@ def test_child_forked_while_another_thread_holds_the_locks_can_log(tmp_path: Pat
     events = [orjson.loads(line)["event"] for line in out.read_bytes().splitlines()]
     assert "agent_step" in events
     assert events.count("tool_result") == 1
+
+
+_HOT_PATH = (
+    *_TRACED,
+    *(str(Path(agentlog.__file__).parent / name) for name in ("_events/emit.py", "_scopes/tool_calls.py")),
+)
+
+
+def _scoped_call_of_its_own() -> None:
+    """What the handler below does: a tool call scope that returns, on the hot path."""
+    with agentlog.tool_call("from_signal", {"n": 1}):
+        pass
+
+
+def test_a_signal_at_any_bytecode_of_the_hot_path_loses_no_count(logs: Captured) -> None:
+    """At every bytecode of a scope's result and of events.tool_result in a scope, a handler runs a call.
+
+    Results written without a record are counted under the run's lock with the
+    same re-entrance rule as records: the run's ``tool_calls`` equals its
+    ``tool_result`` lines, whichever bytecode the handler ran at.
+    """
+    at = 0
+    while True:
+        at += 1
+        signal_at = _SignalAt(at, _scoped_call_of_its_own, _HOT_PATH)
+        logs.path.unlink(missing_ok=True)
+        with agentlog.run(task="t"), agentlog.step("tool"):
+            tracing = sys.gettrace()
+            sys.settrace(signal_at)
+            try:
+                with agentlog.tool_call("main", {"i": 1}):
+                    events.tool_result("main", latency_ms=1.0)
+            finally:
+                sys.settrace(tracing)
+        lines = logs.lines()
+        results = [line for line in lines if line["event"] == "tool_result"]
+        (finished,) = [line for line in lines if line["event"] == "run_finished"]
+        try:
+            assert finished["tool_calls"] == len(results) == 2 + (signal_at.seen >= at)
+            assert agentlog.problems() == {}
+        except AssertionError as exc:
+            raise AssertionError(f"handler at bytecode {at}: {exc}") from exc
+        if signal_at.seen < at:
+            break
+    assert at > 100

@@ -9,9 +9,9 @@ from .._genai import OTHER, provider_name
 from .._pricing import BUNDLED_ONLY, price_call
 from .._settings import CONFIG, Settings
 from .._vocabulary import ERROR, INVALID, LLM_SCOPE, STEP_SCOPE, TOKEN_DETAILS, TOOL_SCOPE
-from .records import Event, LLMResult, StepFinished, ToolResult
+from .records import Event, LLMResult, StepFinished, ToolResult, new_tool_result
 
-__all__ = ["count", "price"]
+__all__ = ["count", "count_tool_call", "price"]
 
 _TOKEN_COUNTS = frozenset({"input_tokens", "output_tokens", *TOKEN_DETAILS})
 
@@ -69,30 +69,62 @@ def count(ctx: RunContext | None, record: Event, exc: BaseException | None = Non
     # acquire/release rather than `with`: a third of the cost, on every tool call.
     lock.acquire()
     try:
-        # The lock keeps other threads out, not this one: a signal handler or a finalizer that
-        # counts while this thread is between reading a total and storing it would have its
-        # count overwritten. So a count that finds another applying on this thread's stack
-        # queues its event for it; that one applies the queue before it lets go (as the
-        # output's _Guard does with lines). Each step is safe to be interrupted at.
-        pending = state.pending
-        if state.applying:
-            pending.append((record, exc))
-            return
-        event: Event | None = record
-        while True:
-            state.applying = True
-            try:
-                if event is not None:
-                    _apply(state, event, exc)
-                    event = None
-                while pending:
-                    _apply(state, *pending.popleft())
-            finally:
-                state.applying = False
-            if not pending:  # else one was queued after the last look, before the flag went down
-                return
+        _settle(state, record, exc)
     finally:
         lock.release()
+
+
+def count_tool_call(state: RunState) -> None:
+    """Add a tool call that succeeded to *state*'s totals: `count` for the hot path of every result."""
+    lock = state.lock
+    lock.acquire()
+    try:
+        if state.applying:
+            state.pending.append((_SUCCEEDED, None))
+            return
+        state.applying = True
+        try:
+            state.tool_calls += 1
+        finally:
+            state.applying = False
+        if state.pending:  # queued by a handler that ran while this thread was counting
+            _settle(state, None, None)
+    finally:
+        lock.release()
+
+
+# What a succeeded tool call counts as when it has to wait its turn.
+_SUCCEEDED = new_tool_result(tool="", tool_call_id="")
+
+
+def _settle(state: RunState, record: Event | None, exc: BaseException | None) -> None:
+    """Apply *record* and whatever is queued, with `state.lock` held.
+
+    The lock keeps other threads out, not this one: a signal handler or a
+    finalizer that counts while this thread is between reading a total and
+    storing it would have its count overwritten. So a count that finds
+    another applying on this thread's stack queues its event for it; that
+    one applies the queue before it lets go (as the output's _Guard does
+    with lines). Each step is safe to be interrupted at.
+    """
+    pending = state.pending
+    if state.applying:
+        if record is not None:
+            pending.append((record, exc))
+        return
+    event = record
+    while True:
+        state.applying = True
+        try:
+            if event is not None:
+                _apply(state, event, exc)
+                event = None
+            while pending:
+                _apply(state, *pending.popleft())
+        finally:
+            state.applying = False
+        if not pending:  # else one was queued after the last look, before the flag went down
+            return
 
 
 def _apply(state: RunState, record: Event, exc: BaseException | None) -> None:

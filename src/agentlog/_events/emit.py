@@ -10,20 +10,42 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import structlog
 
 from .. import _diagnostics
 from .._context import RunContext
+from .._context.ids import new_span_id
 from .._context.run_context import NO_IDS, LineIds
-from .._pipeline.chain import merge_bound_contextvars
-from .._pipeline.line import assemble
+from .._pipeline.chain import BOUND_VARS, merge_bound_contextvars
+from .._pipeline.clock import now
+from .._pipeline.line import assemble, own_line, render_json
 from .._pipeline.logger import finish_line, write_through_chain, write_through_users_chain
-from .._serialize import safe_str
+from .._serialize import LINE_OPTIONS, dumps_line, fallback, safe_str
 from .._settings import Settings, defaults
-from .._vocabulary import ERROR, ERROR_LEVEL, EVENT, FREE_TEXT, INFO, LEVEL_NAMES
+from .._vocabulary import (
+    ERROR,
+    ERROR_LEVEL,
+    EVENT,
+    FREE_TEXT,
+    INFO,
+    LEVEL,
+    LEVEL_NAMES,
+    OK,
+    PARENT_SPAN_ID,
+    SPAN_ID,
+    TIMESTAMP,
+    TOOL_CALL_ID,
+    TOOL_RESULT,
+)
+from .accounting import count_tool_call
+from .checks import round_latency
 from .records import Event
 
-__all__ = ["emit"]
+INFO_NAME = LEVEL_NAMES[INFO]
+_dumps = orjson.dumps
+
+__all__ = ["emit", "emit_tool_result"]
 
 
 def emit(settings: Settings | None, ctx: RunContext | None, record: Event) -> None:
@@ -49,6 +71,9 @@ def emit(settings: Settings | None, ctx: RunContext | None, record: Event) -> No
         return
     ids = None if ctx is None else ctx.event_ids if record.names_parent else ctx.ids
     fields = record.fields
+    if not fields and settings.direct and not BOUND_VARS and BOUND_VARS is not None:
+        settings.writer(own_line(settings, LEVEL_NAMES[level], ids, record))
+        return
     # Positional: this call is on the path of every typed event. With no caller
     # fields nothing but the record's own free text needs redacting, which the
     # record reports as it writes.
@@ -114,3 +139,70 @@ def _to_chain(chain: list[Any], ctx: RunContext | None, record: Event, level: in
         write_through_chain(chain, LEVEL_NAMES[level], record.name, fields)
     except Exception as exc:
         _diagnostics.report("structlog chain failed", exc)
+
+
+def emit_tool_result(
+    settings: Settings | None,
+    ctx: RunContext,
+    tool: Any,
+    tool_call_id: str,
+    latency_ms: Any,
+    nested: bool = False,
+) -> bool:
+    """Write and count the ``tool_result`` of a call in *ctx* that succeeded, when nothing needs checking.
+
+    The hot path of every tool call: no record, no chain, no caller field.
+    Returns False, having done nothing, when a value would need mending or the
+    line needs agentlog's processors or a profile's mapping (the caller then
+    goes through a record).
+
+    Args:
+        settings: The settings in force.
+        ctx: The tool call's context; with *nested*, the context the call
+            is nested in (a result written with no call open).
+        tool: The tool's name.
+        tool_call_id: The call's ID.
+        latency_ms: How long the call took.
+        nested: The call has a span of its own, child of *ctx*'s (as `standalone.nested` gives it).
+    """
+    if (
+        settings is None
+        or not settings.direct
+        or BOUND_VARS
+        or BOUND_VARS is None
+        or type(tool) is not str
+        or (latency_ms is not None and (type(latency_ms) is not float or not 0.0 <= latency_ms < 1e12))
+    ):
+        return False
+    chain = settings.chain
+    if chain is not None and (not chain or chain[-1] is not finish_line):
+        return False
+    if nested and (settings.otel is not None or ctx.session_id is not None or ctx.request_id is not None):
+        return False  # a span to record, or IDs that follow the call's ID in line order
+    state = ctx.run_state
+    if state is not None:
+        count_tool_call(state)
+    if latency_ms is not None and latency_ms * 1000.0 % 1.0:
+        latency_ms = round_latency(latency_ms)
+    line: dict[str, Any] = {TIMESTAMP: now(), LEVEL: INFO_NAME, EVENT: TOOL_RESULT}
+    static = settings.static
+    if static:
+        line.update(static)
+    if nested:
+        line.update(ctx.ids)
+        line[SPAN_ID] = new_span_id()
+        line[TOOL_CALL_ID] = tool_call_id
+        line[PARENT_SPAN_ID] = ctx.span_id
+    else:
+        line.update(ctx.event_ids)
+    # As ToolResult.write_fields lays them out (a test holds the two lines equal).
+    line["tool"] = tool
+    line[TOOL_CALL_ID] = tool_call_id
+    line["latency_ms"] = latency_ms
+    line["status"] = OK
+    try:
+        data = _dumps(line, default=fallback, option=LINE_OPTIONS)
+    except Exception:
+        data = dumps_line(line)  # a lone surrogate in the tool's name …
+    settings.writer(data if len(data) <= settings.max_line_bytes else render_json(settings, line))
+    return True

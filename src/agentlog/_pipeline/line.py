@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from .._formats import Profile
     from .._settings import Settings
 
-__all__ = ["MAX_LINE_BYTES", "FieldWriter", "assemble", "merge_fields", "render"]
+__all__ = ["MAX_LINE_BYTES", "FieldWriter", "assemble", "merge_fields", "own_line", "render", "render_json"]
 
 SHRUNK_FIELD_BYTES = 16 * 1024
 
@@ -177,6 +177,43 @@ def assemble(
         if message and type(event) is str and event in TYPED_EVENT_NAMES:
             salvaged[FREE_FORM] = True
         return render(settings.profile, salvaged, settings.max_line_bytes)
+
+
+def own_line(settings: Settings, level: str, ids: Mapping[str, Any] | None, record: FieldWriter) -> bytes:
+    """A typed event's line when nothing in it is a caller's: the hot path of every scope.
+
+    The caller guarantees what `assemble` would otherwise check: no caller
+    fields, no processors beyond the merge of bound contextvars, none bound,
+    and the json profile (`Settings.direct`). Never raises: a line it cannot
+    build is `assemble`'s to salvage.
+    """
+    try:
+        line: dict[str, Any] = {TIMESTAMP: now(), LEVEL: level, EVENT: record.name}  # type: ignore[attr-defined]
+        static = settings.static
+        if static:
+            line.update(static)
+        if ids:
+            line.update(ids)
+        if record.write_fields(line):
+            redactor = settings.redactor
+            for key in FREE_TEXT:
+                value = line.get(key)
+                if value is not None:
+                    line[key] = redactor.scrub_text(safe_str(value), key)
+        return render_json(settings, line)
+    except Exception:
+        return assemble(settings, level, record.name, ids, record, None, trusted=True)  # type: ignore[attr-defined]
+
+
+def render_json(settings: Settings, line: dict[str, Any]) -> bytes:
+    """A built line as the json profile writes it, cut to the size limit (`render`). Never raises."""
+    try:
+        data = _dumps(line, default=fallback, option=LINE_OPTIONS)
+    except Exception:
+        data = dumps_line(line)  # a non-string key, a 128-bit int, a lone surrogate …
+    if len(data) <= settings.max_line_bytes:
+        return data
+    return render(settings.profile, line, settings.max_line_bytes)
 
 
 def merge_fields(line: dict[str, Any], fields: Mapping[str, Any], spill_key: str = EXTRA) -> None:

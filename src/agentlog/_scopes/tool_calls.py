@@ -8,7 +8,7 @@ from typing import Any, TypeVar, overload
 from .._context import CURRENT
 from .._context.ids import new_tool_call_id
 from .._events.accounting import count
-from .._events.emit import emit
+from .._events.emit import emit, emit_tool_result
 from .._events.openings import open_tool_call
 from .._events.payloads import MISSING, capture_payload
 from .._events.records import new_tool_call, new_tool_result
@@ -84,6 +84,16 @@ class ToolCall(Scope):
 
     def _close(self, exc: BaseException | None) -> None:
         settings = CONFIG.settings
+        ctx = self._ctx
+        if (
+            exc is None
+            and self._failure is None
+            and self._result is MISSING
+            and self._span is None
+            and ctx is not None
+            and emit_tool_result(settings, ctx, self.tool, self.tool_call_id, latency_since(self._start_ns))
+        ):
+            return  # the hot path: a call that returned, with no result to record
         status, error = self._outcome(exc)
         result = None
         if self._result is not MISSING:
